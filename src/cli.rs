@@ -1,0 +1,83 @@
+//! The command line: parse with clap, then hand over to the runner or the REPL.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::runner::{self, Exit, RunArgs};
+
+/// Docker networking, scripted: build multi-network setups in Rhai, check
+/// them, and leave no trace.
+#[derive(Debug, Parser)]
+#[command(name = "netrig", version, about, long_about = None)]
+pub struct Cli {
+    /// Docker daemon to talk to (unix:///path, tcp://host:port); defaults to DOCKER_HOST, then the local socket.
+    #[arg(long, global = true, value_name = "URL")]
+    pub host: Option<String>,
+
+    /// Keep what the REPL session created when it ends.
+    #[arg(long)]
+    pub keep: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// netrig's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario script, then remove everything it created.
+    Run {
+        /// The .rhai script.
+        file: PathBuf,
+        /// Leave the containers and networks in place (remove them later with `netrig clean`).
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Remove what finished or killed runs left on the daemon (only resources labelled netrig.managed).
+    Clean {
+        /// Only this run.
+        #[arg(long, value_name = "RUN_ID")]
+        run: Option<String>,
+        /// Also runs whose netrig process is still alive.
+        #[arg(long)]
+        all: bool,
+        /// List what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Parses the command line, runs the command, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Failed.code());
+        }
+    };
+    let host = cli.host.as_deref();
+    let exit = match cli.command {
+        Some(Command::Run { file, keep }) => runner::run_file(
+            &runtime,
+            &RunArgs {
+                script: file,
+                keep,
+                host: cli.host.clone(),
+            },
+        ),
+        Some(Command::Clean { run, all, dry_run }) => {
+            runner::clean(&runtime, host, run.as_deref(), all, dry_run)
+        }
+        None => crate::repl::run(&runtime, host, cli.keep),
+    };
+    // Do not wait for the signal watcher or other idle tasks.
+    runtime.shutdown_background();
+    ExitCode::from(exit.code())
+}

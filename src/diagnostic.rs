@@ -1,0 +1,215 @@
+//! Script errors for people: the message, `file:line:col`, and the source
+//! line with a marker under the spot, rendered by miette.
+
+use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
+use rhai::{EvalAltResult, Position};
+
+use crate::script::error::netrig_error;
+
+/// A script error located in its source.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+struct ScriptDiagnostic {
+    message: String,
+    #[source_code]
+    source_code: Option<NamedSource<String>>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+    #[help]
+    help: Option<String>,
+}
+
+/// The message of an error without Rhai's `(line 3, position 5)` suffix;
+/// netrig's own errors give their `message` field.
+pub fn message_of(err: &EvalAltResult) -> String {
+    if let Some((_, message)) = netrig_error(err) {
+        return message;
+    }
+    let inner = err.unwrap_inner();
+    let text = match inner {
+        EvalAltResult::ErrorRuntime(value, _) => format!("error thrown: {value}"),
+        EvalAltResult::ErrorTerminated(..) => "the script was stopped".to_string(),
+        other => other.to_string(),
+    };
+    strip_position(&text)
+}
+
+fn strip_position(text: &str) -> String {
+    match text.rfind(" (line ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text.to_string(),
+    }
+}
+
+/// The position to show: the deepest one that is still in the main script
+/// (an error inside a function the script defined points into that function;
+/// one inside a library module points at the script's call).
+pub fn main_position(err: &EvalAltResult, main_source: &str) -> Position {
+    let mut best = err.position();
+    let mut cur = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, src, inner, _) = cur {
+        if !(src.is_empty() || src == main_source) {
+            break;
+        }
+        if !inner.position().is_none() {
+            best = inner.position();
+        }
+        cur = inner;
+    }
+    best
+}
+
+/// The functions the error passed through, innermost first, for a hint.
+fn call_chain(err: &EvalAltResult) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut cur = err;
+    loop {
+        match cur {
+            EvalAltResult::ErrorInFunctionCall(name, _, inner, pos) => {
+                let name = if name.starts_with("anon$") {
+                    "a closure".to_string()
+                } else {
+                    format!("{name}()")
+                };
+                names.push(match pos.line() {
+                    Some(l) => format!("{name} called at line {l}"),
+                    None => name,
+                });
+                cur = inner;
+            }
+            EvalAltResult::ErrorInModule(name, inner, _) => {
+                names.push(format!("module {name}"));
+                cur = inner;
+            }
+            _ => break,
+        }
+    }
+    names.reverse();
+    names
+}
+
+/// Byte offset of a 1-based line and column (counted in characters).
+fn offset_of(source: &str, line: usize, column: usize) -> Option<usize> {
+    let mut offset = 0;
+    for (i, text) in source.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col = text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map(|(b, _)| b)
+                .unwrap_or(text.trim_end_matches('\n').len());
+            return Some(offset + col);
+        }
+        offset += text.len();
+    }
+    None
+}
+
+/// Length of the token at `offset` (an identifier or one character), for the marker.
+fn token_len(source: &str, offset: usize) -> usize {
+    let rest = &source[offset..];
+    let ident = rest
+        .char_indices()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .last()
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    ident.max(rest.chars().next().map(char::len_utf8).unwrap_or(0))
+}
+
+/// Renders a script error: `error: MESSAGE (FILE:LINE:COL)` and the source snippet.
+pub fn render(err: &EvalAltResult, file_name: &str, source: &str) -> String {
+    let message = message_of(err);
+    let pos = main_position(err, file_name);
+    let (line, column) = (pos.line().unwrap_or(0), pos.position().unwrap_or(1));
+    let located = offset_of(source, line, column).filter(|_| line > 0);
+    let chain = call_chain(err);
+    let diag = ScriptDiagnostic {
+        message: match located {
+            Some(_) => format!("{message} ({file_name}:{line}:{column})"),
+            None => message,
+        },
+        source_code: located.map(|_| NamedSource::new(file_name, source.to_string())),
+        span: located.map(|o| SourceSpan::new(o.into(), token_len(source, o))),
+        label: "here".into(),
+        help: (!chain.is_empty()).then(|| format!("while running {}", chain.join(" → "))),
+    };
+    render_diagnostic(&diag)
+}
+
+/// Renders a parse error (its position is the syntax error's).
+pub fn render_parse(err: &rhai::ParseError, file_name: &str, source: &str) -> String {
+    let pos = err.position();
+    let message = format!("syntax error: {}", err.err_type());
+    let (line, column) = (pos.line().unwrap_or(0), pos.position().unwrap_or(1));
+    let located = offset_of(source, line, column).filter(|_| line > 0);
+    let diag = ScriptDiagnostic {
+        message: match located {
+            Some(_) => format!("{message} ({file_name}:{line}:{column})"),
+            None => message,
+        },
+        source_code: located.map(|_| NamedSource::new(file_name, source.to_string())),
+        span: located.map(|o| SourceSpan::new(o.into(), token_len(source, o).max(1))),
+        label: "here".into(),
+        help: None,
+    };
+    render_diagnostic(&diag)
+}
+
+fn render_diagnostic(diag: &dyn miette::Diagnostic) -> String {
+    let theme = if use_color() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut out = String::new();
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    if handler.render_report(&mut out, diag).is_err() {
+        out = diag.to_string();
+    }
+    out
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+pub fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && crate::progress::stderr_is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_count_characters_on_the_line() {
+        let src = "let a = 1;\nlet bé = run(42);\n";
+        let o = offset_of(src, 2, 10).unwrap();
+        assert_eq!(&src[o..o + 3], "run");
+        assert_eq!(token_len(src, o), 3);
+    }
+
+    #[test]
+    fn rendered_error_names_file_line_and_shows_the_source() {
+        let engine = rhai::Engine::new();
+        let src = "let x = 1;\nlet y = x + \"a\" * 2;\n";
+        let mut ast = engine.compile(src).unwrap();
+        ast.set_source("demo.rhai");
+        let err = engine.run_ast(&ast).unwrap_err();
+        let text = render(&err, "demo.rhai", src);
+        assert!(text.contains("demo.rhai:2:"), "{text}");
+        assert!(text.contains("let y = x + \"a\" * 2;"), "{text}");
+        assert!(!text.contains("(line 2"), "{text}");
+    }
+
+    #[test]
+    fn errors_inside_script_functions_point_inside_them() {
+        let engine = rhai::Engine::new();
+        let src = "fn f() {\n  throw \"boom\";\n}\nf();\n";
+        let mut ast = engine.compile(src).unwrap();
+        ast.set_source("demo.rhai");
+        let err = engine.run_ast(&ast).unwrap_err();
+        assert_eq!(main_position(&err, "demo.rhai").line(), Some(2));
+        let text = render(&err, "demo.rhai", src);
+        assert!(text.contains("f() called at line 4"), "{text}");
+    }
+}

@@ -1,0 +1,301 @@
+//! Container operations: run (create, join networks, start), inspect, ps,
+//! logs, stop, start, rm.
+
+use std::collections::HashMap;
+
+use bollard::container::LogOutput;
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{
+    CreateContainerOptions, InspectContainerOptions, ListContainersOptions, LogsOptions,
+    RemoveContainerOptions, StartContainerOptions, StopContainerOptions,
+};
+use futures_util::StreamExt;
+
+use super::client::Client;
+use super::error::{DockerError, Result};
+use super::image::PullObserver;
+use super::spec::RunSpec;
+
+/// A container as netrig refers to it after creating or finding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerRef {
+    /// Full id.
+    pub id: String,
+    /// Name (without Docker's leading `/`).
+    pub name: String,
+}
+
+/// One row of `ps`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSummary {
+    /// Full id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Image as given at create.
+    pub image: String,
+    /// `running`, `exited`, `created`, …
+    pub state: String,
+    /// Human status, e.g. `Up 3 seconds`.
+    pub status: String,
+    /// Names of the networks it is on.
+    pub networks: Vec<String>,
+    /// Published ports as `host_ip:host_port->port/proto`.
+    pub ports: Vec<String>,
+    /// Labels.
+    pub labels: HashMap<String, String>,
+}
+
+/// Where a container can be reached: its address on each network and its published ports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerAddresses {
+    /// `(network name, IPv4 address)`, sorted by network name.
+    pub networks: Vec<(String, String)>,
+    /// `(container key like "80/tcp", host address, host port)`.
+    pub published: Vec<(String, String, u16)>,
+}
+
+impl ContainerAddresses {
+    /// Reads addresses out of an inspect answer.
+    pub fn from_inspect(inspect: &ContainerInspectResponse) -> Self {
+        let settings = inspect.network_settings.as_ref();
+        let mut networks: Vec<(String, String)> = settings
+            .and_then(|s| s.networks.as_ref())
+            .map(|nets| {
+                nets.iter()
+                    .map(|(name, ep)| (name.clone(), ep.ip_address.clone().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        networks.sort();
+        let mut published = Vec::new();
+        if let Some(ports) = settings.and_then(|s| s.ports.as_ref()) {
+            for (key, bindings) in ports {
+                for b in bindings.iter().flatten() {
+                    if let Some(port) = b.host_port.as_deref().and_then(|p| p.parse().ok()) {
+                        published.push((key.clone(), b.host_ip.clone().unwrap_or_default(), port));
+                    }
+                }
+            }
+        }
+        published.sort();
+        ContainerAddresses {
+            networks,
+            published,
+        }
+    }
+
+    /// The host port published for `container_key` (e.g. `"80/tcp"`), preferring IPv4.
+    pub fn host_port(&self, container_key: &str) -> Option<u16> {
+        let mut matching = self.published.iter().filter(|(k, _, _)| k == container_key);
+        let all: Vec<_> = matching.by_ref().collect();
+        all.iter()
+            .find(|(_, ip, _)| !ip.contains(':'))
+            .or(all.first())
+            .map(|(_, _, port)| *port)
+    }
+}
+
+impl Client {
+    /// Runs a container like `docker run -d`: makes sure the image is here
+    /// (pulling it if not), creates the container on the first network,
+    /// connects the others, starts it. Anything that fails after create
+    /// removes the container again, so nothing is left half-made.
+    pub async fn run(
+        &self,
+        spec: &RunSpec,
+        name: &str,
+        labels: HashMap<String, String>,
+        observer: &PullObserver,
+    ) -> Result<ContainerRef> {
+        self.ensure_image(&spec.image, observer).await?;
+        let action = format!("create container {name:?} from image {:?}", spec.image);
+        let created = self
+            .docker
+            .create_container(
+                Some(CreateContainerOptions {
+                    name: Some(name.to_string()),
+                    ..Default::default()
+                }),
+                spec.to_create_body(labels),
+            )
+            .await
+            .map_err(|e| match self.err(&action, e) {
+                DockerError::Conflict { action, message } => DockerError::Conflict {
+                    action,
+                    message: format!(
+                        "the name {name:?} is in use by another container ({message})"
+                    ),
+                },
+                other => other,
+            })?;
+        let container = ContainerRef {
+            id: created.id,
+            name: name.to_string(),
+        };
+        if let Err(e) = self.join_and_start(spec, &container).await {
+            // Docker creates a container even when a network is missing and
+            // fails only later: take it away again at once.
+            let _ = self.remove_container(&container.id).await;
+            return Err(e);
+        }
+        Ok(container)
+    }
+
+    async fn join_and_start(&self, spec: &RunSpec, container: &ContainerRef) -> Result<()> {
+        for (network, request) in spec.extra_networks(&container.id) {
+            self.docker
+                .connect_network(&network, request)
+                .await
+                .map_err(|e| {
+                    self.err(
+                        format!(
+                            "connect container {:?} to network {network:?}",
+                            container.name
+                        ),
+                        e,
+                    )
+                })?;
+        }
+        self.start_container(&container.name).await
+    }
+
+    /// Starts a created or stopped container.
+    pub async fn start_container(&self, container: &str) -> Result<()> {
+        self.docker
+            .start_container(container, None::<StartContainerOptions>)
+            .await
+            .map_err(|e| self.err(format!("start container {container:?}"), e))
+    }
+
+    /// Stops a container: SIGTERM, then SIGKILL after `timeout_secs` (Docker's default is 10).
+    pub async fn stop_container(&self, container: &str, timeout_secs: Option<i32>) -> Result<()> {
+        self.docker
+            .stop_container(
+                container,
+                Some(StopContainerOptions {
+                    t: timeout_secs,
+                    signal: None,
+                }),
+            )
+            .await
+            .map_err(|e| self.err(format!("stop container {container:?}"), e))
+    }
+
+    /// Removes a container whatever its state (`docker rm -f -v`).
+    pub async fn remove_container(&self, container: &str) -> Result<()> {
+        self.docker
+            .remove_container(
+                container,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    link: false,
+                }),
+            )
+            .await
+            .map_err(|e| self.err(format!("remove container {container:?}"), e))
+    }
+
+    /// The daemon's typed inspect answer.
+    pub async fn inspect_container(&self, container: &str) -> Result<ContainerInspectResponse> {
+        self.docker
+            .inspect_container(container, None::<InspectContainerOptions>)
+            .await
+            .map_err(|e| self.err(format!("inspect container {container:?}"), e))
+    }
+
+    /// The daemon's inspect answer as JSON with Docker's key names.
+    pub async fn inspect_container_json(&self, container: &str) -> Result<serde_json::Value> {
+        let inspect = self.inspect_container(container).await?;
+        serde_json::to_value(inspect).map_err(|e| DockerError::Failed {
+            action: format!("inspect container {container:?}"),
+            message: e.to_string(),
+        })
+    }
+
+    /// Lists containers like `docker ps` (`all` adds stopped ones), with `docker ps --filter` filters.
+    pub async fn list_containers(
+        &self,
+        all: bool,
+        filters: HashMap<String, Vec<String>>,
+    ) -> Result<Vec<ContainerSummary>> {
+        let list = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all,
+                filters: (!filters.is_empty()).then_some(filters),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| self.err("list containers", e))?;
+        let mut rows: Vec<ContainerSummary> = list
+            .into_iter()
+            .map(|c| {
+                let mut networks: Vec<String> = c
+                    .network_settings
+                    .and_then(|s| s.networks)
+                    .map(|n| n.into_keys().collect())
+                    .unwrap_or_default();
+                networks.sort();
+                let mut ports: Vec<String> = c
+                    .ports
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| {
+                        let proto = p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
+                        match p.public_port {
+                            Some(public) => format!(
+                                "{}:{public}->{}/{proto}",
+                                p.ip.unwrap_or_default(),
+                                p.private_port
+                            ),
+                            None => format!("{}/{proto}", p.private_port),
+                        }
+                    })
+                    .collect();
+                ports.sort();
+                ports.dedup();
+                ContainerSummary {
+                    id: c.id.unwrap_or_default(),
+                    name: c
+                        .names
+                        .and_then(|n| n.into_iter().next())
+                        .map(|n| n.trim_start_matches('/').to_string())
+                        .unwrap_or_default(),
+                    image: c.image.unwrap_or_default(),
+                    state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                    status: c.status.unwrap_or_default(),
+                    networks,
+                    ports,
+                    labels: c.labels.unwrap_or_default(),
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(rows)
+    }
+
+    /// Everything the container wrote to stdout and stderr so far, in order.
+    pub async fn logs(&self, container: &str) -> Result<String> {
+        let action = format!("read logs of container {container:?}");
+        let mut stream = self.docker.logs(
+            container,
+            Some(LogsOptions {
+                stdout: true,
+                stderr: true,
+                ..Default::default()
+            }),
+        );
+        let mut text = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk.map_err(|e| self.err(&action, e))? {
+                LogOutput::StdOut { message }
+                | LogOutput::StdErr { message }
+                | LogOutput::Console { message } => text.extend_from_slice(&message),
+                LogOutput::StdIn { .. } => {}
+            }
+        }
+        Ok(String::from_utf8_lossy(&text).into_owned())
+    }
+}

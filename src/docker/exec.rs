@@ -1,0 +1,76 @@
+//! Running a command in a container (`docker exec`) and collecting its output.
+
+use bollard::container::LogOutput;
+use bollard::exec::StartExecResults;
+use bollard::models::ExecConfig;
+use futures_util::StreamExt;
+
+use super::client::Client;
+use super::error::{DockerError, Result};
+
+/// What a command run in a container produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The command's exit code (126/127 when it could not be run).
+    pub exit_code: i64,
+    /// Everything written to stdout.
+    pub stdout: String,
+    /// Everything written to stderr.
+    pub stderr: String,
+}
+
+impl Client {
+    /// Runs `cmd` in `container` and waits for it to finish.
+    pub async fn exec(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
+        let action = format!("exec {:?} in container {container:?}", cmd.join(" "));
+        if cmd.is_empty() {
+            return Err(DockerError::InvalidArgument {
+                action,
+                message: "the command is empty".into(),
+            });
+        }
+        let created = self
+            .docker
+            .create_exec(
+                container,
+                ExecConfig {
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    cmd: Some(cmd.to_vec()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| self.err(&action, e))?;
+        let mut out = ExecOutput::default();
+        match self
+            .docker
+            .start_exec(&created.id, None)
+            .await
+            .map_err(|e| self.err(&action, e))?
+        {
+            StartExecResults::Attached { mut output, .. } => {
+                let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+                while let Some(chunk) = output.next().await {
+                    match chunk.map_err(|e| self.err(&action, e))? {
+                        LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                            stdout.extend_from_slice(&message)
+                        }
+                        LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                        LogOutput::StdIn { .. } => {}
+                    }
+                }
+                out.stdout = String::from_utf8_lossy(&stdout).into_owned();
+                out.stderr = String::from_utf8_lossy(&stderr).into_owned();
+            }
+            StartExecResults::Detached => {}
+        }
+        let inspect = self
+            .docker
+            .inspect_exec(&created.id)
+            .await
+            .map_err(|e| self.err(&action, e))?;
+        out.exit_code = inspect.exit_code.unwrap_or(-1);
+        Ok(out)
+    }
+}

@@ -1,0 +1,23 @@
+//! The Docker layer: netrig's own specs and operations over bollard, the
+//! run labels and the run session with its teardown. No Rhai types here.
+
+pub mod client;
+pub mod container;
+pub mod error;
+pub mod exec;
+pub mod image;
+pub mod labels;
+pub mod network;
+pub mod ping;
+pub mod ports;
+pub mod session;
+pub mod spec;
+
+pub use client::Client;
+pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
+pub use error::DockerError;
+pub use exec::ExecOutput;
+pub use network::{NetworkRef, NetworkSummary};
+pub use ping::PingReport;
+pub use session::{RunSession, TeardownReport};
+pub use spec::{ConnectSpec, NetworkSpec, RunSpec};

@@ -1,0 +1,181 @@
+//! Network operations: `docker network create/ls/inspect/rm/connect/disconnect`.
+
+use std::collections::HashMap;
+
+use bollard::models::NetworkDisconnectRequest;
+use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptions};
+
+use super::client::Client;
+use super::error::{DockerError, Result};
+use super::spec::{ConnectSpec, NetworkSpec};
+
+/// A network as netrig refers to it after creating or finding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkRef {
+    /// Full id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// One row of `network ls`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSummary {
+    /// Name.
+    pub name: String,
+    /// Full id.
+    pub id: String,
+    /// Driver (`bridge`, `host`, `null`, `overlay`, …).
+    pub driver: String,
+    /// `local` or `swarm`.
+    pub scope: String,
+    /// Subnets in CIDR form.
+    pub subnets: Vec<String>,
+    /// No route to the outside.
+    pub internal: bool,
+    /// Labels.
+    pub labels: HashMap<String, String>,
+}
+
+impl Client {
+    /// Creates a network. Fails with `Conflict` when the name is taken:
+    /// the daemon would otherwise make a second network with the same name.
+    pub async fn create_network(
+        &self,
+        spec: &NetworkSpec,
+        labels: HashMap<String, String>,
+    ) -> Result<NetworkRef> {
+        let action = format!("create network {:?}", spec.name);
+        if let Some(existing) = self.find_network(&spec.name).await? {
+            return Err(DockerError::Conflict {
+                action,
+                message: format!(
+                    "a network named {:?} already exists (id {})",
+                    spec.name,
+                    short_id(&existing.id)
+                ),
+            });
+        }
+        let created = self
+            .docker
+            .create_network(spec.to_request(labels))
+            .await
+            .map_err(|e| self.err(&action, e))?;
+        Ok(NetworkRef {
+            id: created.id,
+            name: spec.name.clone(),
+        })
+    }
+
+    /// The network with exactly this name, if any (the daemon's name filter
+    /// matches substrings, so the answer is filtered again here).
+    pub async fn find_network(&self, name: &str) -> Result<Option<NetworkSummary>> {
+        let nets = self
+            .list_networks(HashMap::from([(
+                "name".to_string(),
+                vec![name.to_string()],
+            )]))
+            .await?;
+        Ok(nets.into_iter().find(|n| n.name == name))
+    }
+
+    /// Lists networks, optionally filtered the way `docker network ls --filter` does.
+    pub async fn list_networks(
+        &self,
+        filters: HashMap<String, Vec<String>>,
+    ) -> Result<Vec<NetworkSummary>> {
+        let options = ListNetworksOptions {
+            filters: (!filters.is_empty()).then_some(filters),
+        };
+        let nets = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(|e| self.err("list networks", e))?;
+        let mut rows: Vec<NetworkSummary> = nets
+            .into_iter()
+            .map(|n| NetworkSummary {
+                name: n.name.unwrap_or_default(),
+                id: n.id.unwrap_or_default(),
+                driver: n.driver.unwrap_or_default(),
+                scope: n.scope.unwrap_or_default(),
+                subnets: n
+                    .ipam
+                    .and_then(|i| i.config)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|c| c.subnet)
+                    .collect(),
+                internal: n.internal.unwrap_or(false),
+                labels: n.labels.unwrap_or_default(),
+            })
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(rows)
+    }
+
+    /// The daemon's inspect answer for a network, as JSON with Docker's key names.
+    pub async fn inspect_network(&self, network: &str) -> Result<serde_json::Value> {
+        let action = format!("inspect network {network:?}");
+        let net = self
+            .docker
+            .inspect_network(network, None::<InspectNetworkOptions>)
+            .await
+            .map_err(|e| self.err(&action, e))?;
+        serde_json::to_value(net).map_err(|e| DockerError::Failed {
+            action,
+            message: e.to_string(),
+        })
+    }
+
+    /// Removes a network.
+    pub async fn remove_network(&self, network: &str) -> Result<()> {
+        self.docker
+            .remove_network(network)
+            .await
+            .map_err(|e| self.err(format!("remove network {network:?}"), e))
+    }
+
+    /// Connects a container to a network (live: a running container gets a new interface).
+    pub async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        spec: &ConnectSpec,
+    ) -> Result<()> {
+        self.docker
+            .connect_network(network, spec.to_request(container))
+            .await
+            .map_err(|e| {
+                self.err(
+                    format!("connect container {container:?} to network {network:?}"),
+                    e,
+                )
+            })
+    }
+
+    /// Disconnects a container from a network.
+    pub async fn disconnect_network(&self, network: &str, container: &str) -> Result<()> {
+        self.docker
+            .disconnect_network(
+                network,
+                NetworkDisconnectRequest {
+                    container: container.to_string(),
+                    force: Some(false),
+                },
+            )
+            .await
+            .map_err(|e| {
+                self.err(
+                    format!("disconnect container {container:?} from network {network:?}"),
+                    e,
+                )
+            })
+    }
+}
+
+/// The first 12 characters of an id, as the docker CLI shows it.
+pub fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}

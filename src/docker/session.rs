@@ -1,0 +1,359 @@
+//! A run session: everything one `netrig run` (or REPL session) creates goes
+//! through here, so it is labelled, named and removed when the run ends.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared, join_all};
+
+use super::client::Client;
+use super::container::ContainerRef;
+use super::error::Result;
+use super::image::PullObserver;
+use super::labels::{self, RunLabels};
+use super::network::NetworkRef;
+use super::spec::{NetworkSpec, RunSpec};
+
+/// Kinds of resource a run creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// A container.
+    Container,
+    /// A network.
+    Network,
+}
+
+/// One resource the session created, in creation order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// Container or network.
+    pub kind: ResourceKind,
+    /// Full id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// The resources of one run, and the means to remove them.
+pub struct RunSession {
+    client: Client,
+    labels: RunLabels,
+    next_name: AtomicUsize,
+    created: Mutex<Vec<Created>>,
+}
+
+impl RunSession {
+    /// A new session with a fresh run id for `script` (a path, or `<repl>`).
+    pub fn new(client: Client, script: &str) -> Self {
+        RunSession {
+            client,
+            labels: RunLabels::for_this_process(&labels::new_run_id(), script),
+            next_name: AtomicUsize::new(1),
+            created: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The Docker client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The run id carried by every resource of this run.
+    pub fn run_id(&self) -> &str {
+        &self.labels.run_id
+    }
+
+    /// The labels of this run.
+    pub fn labels(&self) -> &RunLabels {
+        &self.labels
+    }
+
+    /// What this session created so far, oldest first.
+    pub fn created(&self) -> Vec<Created> {
+        self.created.lock().expect("created list poisoned").clone()
+    }
+
+    fn record(&self, kind: ResourceKind, id: &str, name: &str) {
+        self.created
+            .lock()
+            .expect("created list poisoned")
+            .push(Created {
+                kind,
+                id: id.to_string(),
+                name: name.to_string(),
+            });
+    }
+
+    /// Creates a labelled network.
+    pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
+        let net = self
+            .client
+            .create_network(spec, self.labels.merged_with(&spec.labels))
+            .await?;
+        self.record(ResourceKind::Network, &net.id, &net.name);
+        Ok(net)
+    }
+
+    /// Runs a labelled container; one without a name gets
+    /// `<image>-<run id>-<n>`, so it is recognisable and needs no inspect.
+    pub async fn run(&self, spec: &RunSpec, observer: &PullObserver) -> Result<ContainerRef> {
+        let name = match &spec.name {
+            Some(name) => name.clone(),
+            None => self.generated_name(&spec.image),
+        };
+        let container = self
+            .client
+            .run(spec, &name, self.labels.merged_with(&spec.labels), observer)
+            .await?;
+        self.record(ResourceKind::Container, &container.id, &container.name);
+        Ok(container)
+    }
+
+    fn generated_name(&self, image: &str) -> String {
+        let base = image
+            .rsplit('/')
+            .next()
+            .unwrap_or(image)
+            .split([':', '@'])
+            .next()
+            .unwrap_or("ctr");
+        let n = self.next_name.fetch_add(1, Ordering::Relaxed);
+        format!("{base}-{}-{n}", self.labels.run_id)
+    }
+
+    /// Removes everything carrying this run's label: containers first, each
+    /// network as soon as its containers are gone, all concurrently.
+    pub async fn teardown(&self) -> TeardownReport {
+        let report = remove_labelled(&self.client, &self.labels.run_filter()).await;
+        self.created.lock().expect("created list poisoned").clear();
+        report
+    }
+}
+
+/// What a teardown removed and what it could not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TeardownReport {
+    /// Names of removed containers.
+    pub containers: Vec<String>,
+    /// Names of removed networks.
+    pub networks: Vec<String>,
+    /// One line per resource that could not be removed.
+    pub failures: Vec<String>,
+    /// Wall time taken.
+    pub elapsed: Duration,
+}
+
+impl TeardownReport {
+    /// True when nothing was left behind.
+    pub fn is_clean(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// `2 containers, 1 network`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, {}",
+            plural(self.containers.len(), "container"),
+            plural(self.networks.len(), "network")
+        )
+    }
+}
+
+/// `1 network`, `2 networks`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+type Removal = Shared<BoxFuture<'static, std::result::Result<(), String>>>;
+
+/// Removes every container and network matching the label filter
+/// `key=value`. Networks wait only for their own containers, because the
+/// daemon serialises removals: overlapping them is where the time goes.
+pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownReport {
+    let started = Instant::now();
+    let mut report = TeardownReport::default();
+    let filter = HashMap::from([("label".to_string(), vec![label_filter.to_string()])]);
+    let (containers, networks) = futures_util::join!(
+        client.list_containers(true, filter.clone()),
+        client.list_networks(filter)
+    );
+    let containers = containers.unwrap_or_else(|e| {
+        report
+            .failures
+            .push(format!("could not list containers: {e}"));
+        Vec::new()
+    });
+    let networks = networks.unwrap_or_else(|e| {
+        report
+            .failures
+            .push(format!("could not list networks: {e}"));
+        Vec::new()
+    });
+
+    let removals: BTreeMap<String, Removal> = containers
+        .iter()
+        .map(|c| {
+            let client = client.clone();
+            let id = c.id.clone();
+            let fut: BoxFuture<'static, _> = async move {
+                client
+                    .remove_container(&id)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .boxed();
+            (c.id.clone(), fut.shared())
+        })
+        .collect();
+
+    let network_jobs = networks
+        .iter()
+        .filter(|n| !labels::PREDEFINED_NETWORKS.contains(&n.name.as_str()))
+        .map(|net| {
+            let waits: Vec<Removal> = containers
+                .iter()
+                .filter(|c| c.networks.contains(&net.name))
+                .map(|c| removals[&c.id].clone())
+                .collect();
+            let client = client.clone();
+            let (id, name) = (net.id.clone(), net.name.clone());
+            async move {
+                join_all(waits).await;
+                (name, client.remove_network(&id).await)
+            }
+        });
+    let container_jobs = containers.iter().map(|c| {
+        let removal = removals[&c.id].clone();
+        let name = c.name.clone();
+        async move { (name, removal.await) }
+    });
+
+    let (container_results, network_results) =
+        futures_util::join!(join_all(container_jobs), join_all(network_jobs));
+    for (name, result) in container_results {
+        match result {
+            Ok(()) => report.containers.push(name),
+            Err(e) => report.failures.push(e),
+        }
+    }
+    for (name, result) in network_results {
+        match result {
+            Ok(()) => report.networks.push(name),
+            Err(e) => report.failures.push(e.to_string()),
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// One run found on the daemon by its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftoverRun {
+    /// The run id.
+    pub run_id: String,
+    /// The script it ran.
+    pub script: String,
+    /// Its container names.
+    pub containers: Vec<String>,
+    /// Its network names.
+    pub networks: Vec<String>,
+    /// The netrig process that made it is still running on this machine.
+    pub alive: bool,
+}
+
+/// Every run that left netrig-managed resources on the daemon.
+pub async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
+    let filter = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{}=true", labels::MANAGED)],
+    )]);
+    let containers = client.list_containers(true, filter.clone()).await?;
+    let networks = client.list_networks(filter).await?;
+    let mut runs: BTreeMap<String, LeftoverRun> = BTreeMap::new();
+    let this_host = labels::this_host();
+    let mut entry = |l: &HashMap<String, String>| -> String {
+        let run_id = l.get(labels::RUN).cloned().unwrap_or_default();
+        runs.entry(run_id.clone()).or_insert_with(|| LeftoverRun {
+            run_id: run_id.clone(),
+            script: l.get(labels::SCRIPT).cloned().unwrap_or_default(),
+            containers: Vec::new(),
+            networks: Vec::new(),
+            alive: is_alive(l, &this_host),
+        });
+        run_id
+    };
+    let mut placed = Vec::new();
+    for c in &containers {
+        placed.push((entry(&c.labels), true, c.name.clone()));
+    }
+    for n in &networks {
+        placed.push((entry(&n.labels), false, n.name.clone()));
+    }
+    for (run, is_container, name) in placed {
+        let r = runs.get_mut(&run).expect("entry made above");
+        if is_container {
+            r.containers.push(name);
+        } else {
+            r.networks.push(name);
+        }
+    }
+    Ok(runs.into_values().collect())
+}
+
+/// A run is alive when the netrig process that labelled it still runs here.
+fn is_alive(labels: &HashMap<String, String>, this_host: &str) -> bool {
+    let Some(pid) = labels.get(labels::PID) else {
+        return false;
+    };
+    if labels.get(labels::HOST).map(String::as_str) != Some(this_host) {
+        // Another machine's run: we cannot tell, so treat it as alive and
+        // leave it alone unless asked by run id.
+        return true;
+    }
+    if pid == &std::process::id().to_string() {
+        return false;
+    }
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmd| String::from_utf8_lossy(&cmd).contains("netrig"))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_pid_is_not_alive() {
+        let labels = HashMap::from([
+            (labels::PID.to_string(), "999999999".to_string()),
+            (labels::HOST.to_string(), labels::this_host()),
+        ]);
+        assert!(!is_alive(&labels, &labels::this_host()));
+    }
+
+    #[test]
+    fn another_hosts_run_is_left_alone() {
+        let labels = HashMap::from([
+            (labels::PID.to_string(), "1".to_string()),
+            (labels::HOST.to_string(), "elsewhere".to_string()),
+        ]);
+        assert!(is_alive(&labels, "here"));
+    }
+
+    #[test]
+    fn summary_counts() {
+        let r = TeardownReport {
+            containers: vec!["a".into(), "b".into()],
+            networks: vec!["n".into()],
+            ..Default::default()
+        };
+        assert_eq!(r.summary(), "2 containers, 1 network");
+    }
+}

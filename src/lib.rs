@@ -1,0 +1,14 @@
+//! netrig: Docker networking, scripted in Rhai.
+//!
+//! Layers, top to bottom: `cli` → `runner` / `repl` → `script` (Rhai) →
+//! `docker` (bollard). Dependencies point down only; `diagnostic`,
+//! `progress` and `table` are how results and errors are shown to people.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod docker;
+pub mod progress;
+pub mod repl;
+pub mod runner;
+pub mod script;
+pub mod table;

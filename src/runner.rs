@@ -1,0 +1,354 @@
+//! Runs a scenario script: connect, build the engine, run, and tear down
+//! everything the run made however the run ends (success, error, failed
+//! assertion, Ctrl-C, SIGTERM, even a panic), unless `--keep`.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rhai::{Dynamic, Engine, EvalAltResult};
+use tokio::runtime::Runtime;
+
+use crate::diagnostic;
+use crate::docker::session::plural;
+use crate::docker::{Client, DockerError, RunSession, TeardownReport};
+use crate::script::error::netrig_error;
+use crate::script::{Interrupt, ScriptContext, build_engine};
+
+/// How netrig ends, and the exit code each way maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything passed: 0.
+    Success,
+    /// The scenario failed (error or assertion): 1.
+    Failed,
+    /// Bad command line or unreadable file: 2.
+    Usage,
+    /// No Docker daemon answers: 3.
+    Unreachable,
+    /// Stopped by a signal: 128 + signal (130 for Ctrl-C, 143 for SIGTERM).
+    Signal(i32),
+    /// The script called `exit(code)`.
+    Code(u8),
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::Unreachable => 3,
+            Exit::Signal(s) => (128 + s).clamp(0, 255) as u8,
+            Exit::Code(c) => c,
+        }
+    }
+}
+
+/// Prints a line from netrig itself (not from the script) on stderr.
+pub fn note(text: impl AsRef<str>) {
+    eprintln!("netrig: {}", text.as_ref());
+}
+
+/// Connects to the daemon, or explains why not (exit 3).
+pub fn connect(runtime: &Runtime, host: Option<&str>) -> Result<Client, Exit> {
+    runtime.block_on(Client::connect(host)).map_err(|e| {
+        eprintln!("error: {e}");
+        Exit::Unreachable
+    })
+}
+
+/// Turns SIGINT / SIGTERM into an interrupt of the running script. A second
+/// signal while netrig is cleaning up is answered, not obeyed: cleanup goes on.
+pub fn watch_signals(runtime: &Runtime, interrupt: Arc<Interrupt>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    runtime.spawn(async move {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        loop {
+            let sig = tokio::select! {
+                _ = int.recv() => 2,
+                _ = term.recv() => 15,
+            };
+            if interrupt.signal().is_some() {
+                note("still removing what this run created; `netrig clean` removes anything left if you stop it now");
+            }
+            interrupt.trigger(sig);
+        }
+    });
+}
+
+/// Everything one run needs: the session, the engine bound to it, and the
+/// interrupt the signal watcher triggers.
+pub struct Rig {
+    /// The run's resources.
+    pub session: Arc<RunSession>,
+    /// The engine with netrig's functions.
+    pub engine: Engine,
+    /// Ctrl-C / SIGTERM.
+    pub interrupt: Arc<Interrupt>,
+}
+
+impl Rig {
+    /// A rig for a script labelled `script_label`, resolving relative paths from `base_dir`.
+    pub fn new(runtime: &Runtime, client: Client, script_label: &str, base_dir: PathBuf) -> Rig {
+        let session = Arc::new(RunSession::new(client, script_label));
+        let interrupt = Interrupt::new();
+        let ctx = Arc::new(ScriptContext {
+            session: session.clone(),
+            runtime: runtime.handle().clone(),
+            interrupt: interrupt.clone(),
+            base_dir,
+            show_progress: crate::progress::stderr_is_terminal(),
+        });
+        Rig {
+            session,
+            engine: build_engine(ctx),
+            interrupt,
+        }
+    }
+
+    /// Removes the run's resources (or, with `keep`, says how to), and
+    /// reports on stderr. Returns false when something could not be removed.
+    pub fn finish(&self, runtime: &Runtime, keep: bool) -> bool {
+        let run_id = self.session.run_id().to_string();
+        if keep {
+            let created = self.session.created();
+            if !created.is_empty() {
+                let names: Vec<&str> = created.iter().map(|c| c.name.as_str()).collect();
+                note(format!(
+                    "kept {} of run {run_id} ({}); remove them with: netrig clean --run {run_id}",
+                    plural(created.len(), "resource"),
+                    names.join(", ")
+                ));
+            }
+            return true;
+        }
+        let report = runtime.block_on(self.session.teardown());
+        report_teardown(&report, &run_id);
+        report.is_clean()
+    }
+}
+
+/// Prints what a teardown did.
+pub fn report_teardown(report: &TeardownReport, run_id: &str) {
+    if report.containers.is_empty() && report.networks.is_empty() && report.is_clean() {
+        return;
+    }
+    if !report.containers.is_empty() || !report.networks.is_empty() {
+        note(format!(
+            "removed {} in {:.2} s",
+            report.summary(),
+            report.elapsed.as_secs_f64()
+        ));
+    }
+    for failure in &report.failures {
+        note(format!("could not remove: {failure}"));
+    }
+    if !report.is_clean() {
+        note(format!(
+            "remove what is left with: netrig clean --run {run_id}"
+        ));
+    }
+}
+
+/// Arguments of `netrig run`.
+#[derive(Debug, Clone)]
+pub struct RunArgs {
+    /// The script file.
+    pub script: PathBuf,
+    /// Leave the resources in place.
+    pub keep: bool,
+    /// Daemon address (else `DOCKER_HOST`, else the local socket).
+    pub host: Option<String>,
+}
+
+/// `netrig run FILE`.
+pub fn run_file(runtime: &Runtime, args: &RunArgs) -> Exit {
+    let source = match std::fs::read_to_string(&args.script) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.script.display());
+            return Exit::Usage;
+        }
+    };
+    let name = args.script.display().to_string();
+    let base_dir = args
+        .script
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    run_source(
+        runtime,
+        &name,
+        &source,
+        base_dir,
+        args.keep,
+        args.host.as_deref(),
+    )
+}
+
+/// Runs `source` (named `name` in messages and labels) as a scenario.
+pub fn run_source(
+    runtime: &Runtime,
+    name: &str,
+    source: &str,
+    base_dir: PathBuf,
+    keep: bool,
+    host: Option<&str>,
+) -> Exit {
+    // Syntax first: a typo should not need a daemon to be reported.
+    if let Err(e) = Engine::new_raw().compile(source) {
+        eprint!("{}", diagnostic::render_parse(&e, name, source));
+        return Exit::Failed;
+    }
+    let client = match connect(runtime, host) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let rig = Rig::new(runtime, client, name, base_dir);
+    watch_signals(runtime, rig.interrupt.clone());
+
+    let started = Instant::now();
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut ast = rig.engine.compile(source).map_err(Err)?;
+        ast.set_source(name);
+        rig.engine.run_ast(&ast).map_err(Ok)
+    }));
+    let elapsed = started.elapsed();
+    let exit = match &outcome {
+        Ok(Ok(())) => Exit::Success,
+        Ok(Err(Err(parse))) => {
+            eprint!("{}", diagnostic::render_parse(parse, name, source));
+            Exit::Failed
+        }
+        Ok(Err(Ok(err))) => script_exit(err, name, source, &rig.interrupt),
+        Err(_) => {
+            note("netrig itself failed (a bug); removing what the run created");
+            Exit::Failed
+        }
+    };
+    match exit {
+        Exit::Success => note(format!("{name} passed in {:.2} s", elapsed.as_secs_f64())),
+        Exit::Signal(s) => note(format!(
+            "{name} interrupted by {} after {:.2} s",
+            if s == 2 { "Ctrl-C" } else { "SIGTERM" },
+            elapsed.as_secs_f64()
+        )),
+        _ => {}
+    }
+    let clean = rig.finish(runtime, keep);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    match exit {
+        Exit::Success if !clean => Exit::Failed,
+        other => other,
+    }
+}
+
+/// Reports a script error and picks the exit code for it.
+pub fn script_exit(err: &EvalAltResult, name: &str, source: &str, interrupt: &Interrupt) -> Exit {
+    if let EvalAltResult::Exit(value, _) = err {
+        return exit_value(value);
+    }
+    if let Some(sig) = interrupt.signal() {
+        return Exit::Signal(sig);
+    }
+    eprint!("{}", diagnostic::render(err, name, source));
+    match netrig_error(err) {
+        Some((kind, _)) if kind == "unreachable" => Exit::Unreachable,
+        _ => Exit::Failed,
+    }
+}
+
+/// `exit()` / `exit(code)` in a script.
+fn exit_value(value: &Dynamic) -> Exit {
+    match value.as_int() {
+        Ok(0) => Exit::Success,
+        Ok(c) => Exit::Code(c.clamp(1, 255) as u8),
+        Err(_) => Exit::Success,
+    }
+}
+
+/// `netrig clean`: removes what finished or dead runs left.
+pub fn clean(
+    runtime: &Runtime,
+    host: Option<&str>,
+    run: Option<&str>,
+    all: bool,
+    dry_run: bool,
+) -> Exit {
+    let client = match connect(runtime, host) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let runs = match runtime.block_on(crate::docker::session::leftover_runs(&client)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return docker_exit(&e);
+        }
+    };
+    let (chosen, skipped): (Vec<_>, Vec<_>) = runs.into_iter().partition(|r| match run {
+        Some(id) => r.run_id == id,
+        None => all || !r.alive,
+    });
+    for r in &skipped {
+        if run.is_none() {
+            note(format!(
+                "left run {} ({}) alone: its netrig is still running (use --all or --run {} to remove it anyway)",
+                r.run_id, r.script, r.run_id
+            ));
+        }
+    }
+    if chosen.is_empty() {
+        match run {
+            Some(id) => note(format!("nothing of run {id} is left on the daemon")),
+            None => note("nothing to clean"),
+        }
+        return Exit::Success;
+    }
+    let rows: Vec<Vec<String>> = chosen
+        .iter()
+        .map(|r| {
+            vec![
+                r.run_id.clone(),
+                r.script.clone(),
+                r.containers.join(", "),
+                r.networks.join(", "),
+            ]
+        })
+        .collect();
+    let headers = ["run", "script", "containers", "networks"].map(String::from);
+    println!("{}", crate::table::render(&headers, &rows));
+    if dry_run {
+        note("dry run: nothing removed");
+        return Exit::Success;
+    }
+    let reports = runtime.block_on(futures_util::future::join_all(chosen.iter().map(|r| {
+        let client = client.clone();
+        let filter = format!("{}={}", crate::docker::labels::RUN, r.run_id);
+        async move { crate::docker::session::remove_labelled(&client, &filter).await }
+    })));
+    let mut clean = true;
+    for (r, report) in chosen.iter().zip(&reports) {
+        report_teardown(report, &r.run_id);
+        clean &= report.is_clean();
+    }
+    if clean { Exit::Success } else { Exit::Failed }
+}
+
+fn docker_exit(e: &DockerError) -> Exit {
+    match e {
+        DockerError::Unreachable { .. } => Exit::Unreachable,
+        _ => Exit::Failed,
+    }
+}

@@ -1,0 +1,110 @@
+//! What every script function shares: the run session, the tokio runtime it
+//! blocks on, and the interrupt that cancels a waiting call.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use super::error::{ScriptResult, docker};
+use crate::docker::{Client, DockerError, RunSession};
+
+/// Ctrl-C / SIGTERM as the script sees it: a cancelled token that makes the
+/// call in progress return, and the signal number for the exit code.
+#[derive(Debug, Default)]
+pub struct Interrupt {
+    token: Mutex<CancellationToken>,
+    signal: AtomicI32,
+}
+
+impl Interrupt {
+    /// A new, untriggered interrupt.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Records `signal` and cancels whatever is waiting.
+    pub fn trigger(&self, signal: i32) {
+        self.signal.store(signal, Ordering::SeqCst);
+        self.token.lock().expect("interrupt poisoned").cancel();
+    }
+
+    /// The signal that interrupted the run, if any.
+    pub fn signal(&self) -> Option<i32> {
+        match self.signal.load(Ordering::SeqCst) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
+    /// The token that calls select on.
+    pub fn token(&self) -> CancellationToken {
+        self.token.lock().expect("interrupt poisoned").clone()
+    }
+
+    /// Forgets an interrupt (the REPL carries on after Ctrl-C).
+    pub fn reset(&self) {
+        self.signal.store(0, Ordering::SeqCst);
+        *self.token.lock().expect("interrupt poisoned") = CancellationToken::new();
+    }
+}
+
+/// Shared by all native functions of one engine.
+pub struct ScriptContext {
+    /// The run whose resources the script creates.
+    pub session: Arc<RunSession>,
+    /// The program's tokio runtime.
+    pub runtime: tokio::runtime::Handle,
+    /// Cancels waiting calls on Ctrl-C / SIGTERM.
+    pub interrupt: Arc<Interrupt>,
+    /// Directory that relative paths (`build`, `import`) start from.
+    pub base_dir: PathBuf,
+    /// Draw progress bars (stderr is a terminal).
+    pub show_progress: bool,
+}
+
+impl ScriptContext {
+    /// The Docker client.
+    pub fn client(&self) -> &Client {
+        self.session.client()
+    }
+
+    /// Resolves a path a script gave against the script's directory.
+    pub fn path(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    /// Waits for a Docker operation on behalf of script function `function`,
+    /// giving up if the run is interrupted.
+    pub fn wait<T>(
+        &self,
+        function: &str,
+        fut: impl Future<Output = Result<T, DockerError>>,
+    ) -> ScriptResult<T> {
+        let token = self.interrupt.token();
+        self.runtime
+            .block_on(async {
+                tokio::select! {
+                    r = fut => r,
+                    _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{function}()") }),
+                }
+            })
+            .map_err(|e| docker(function, e))
+    }
+
+    /// Sleeps, waking early when interrupted.
+    pub fn sleep(&self, function: &str, secs: f64) -> ScriptResult<()> {
+        let duration = std::time::Duration::from_secs_f64(secs.max(0.0));
+        self.wait(function, async {
+            tokio::time::sleep(duration).await;
+            Ok(())
+        })
+    }
+}

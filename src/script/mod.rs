@@ -1,0 +1,86 @@
+//! The script layer: the Rhai engine with netrig's functions, one binding
+//! module per domain, conversions from Rhai values to specs, and the
+//! embedded standard library. No bollard types here.
+
+pub mod checks;
+pub mod container;
+pub mod context;
+pub mod convert;
+pub mod error;
+pub mod handles;
+pub mod image;
+pub mod network;
+pub mod stdlib;
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, FuncRegistration, RhaiNativeFunc};
+
+pub use context::{Interrupt, ScriptContext};
+use error::{ScriptResult, invalid};
+
+/// An engine with every netrig function registered, bound to `ctx`.
+pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
+    let mut engine = Engine::new();
+    // Generous limits that still stop runaway scripts before the machine does.
+    engine
+        .set_max_string_size(16 << 20)
+        .set_max_array_size(1_000_000)
+        .set_max_map_size(1_000_000)
+        .set_max_call_levels(128)
+        .set_max_expr_depths(128, 64);
+    engine.set_module_resolver(stdlib::Resolver::new(ctx.base_dir.clone()));
+
+    let interrupt = ctx.interrupt.clone();
+    engine.on_progress(move |_ops| {
+        interrupt
+            .signal()
+            .map(|s| Dynamic::from(format!("interrupted by signal {s}")))
+    });
+
+    network::register(&mut engine, &ctx);
+    container::register_all(&mut engine, &ctx);
+    image::register_all(&mut engine, &ctx);
+    checks::register_all(&mut engine, &ctx);
+    engine
+}
+
+/// Registers a global function with its parameter names and doc comment
+/// (shown by the REPL's `:help`). `params` ends with the return type.
+pub fn register<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
+    engine: &mut Engine,
+    name: &str,
+    params: &[&str],
+    doc: &str,
+    f: FUNC,
+) where
+    R: std::any::Any + Clone + Send + Sync,
+    FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+{
+    FuncRegistration::new(name)
+        .with_params_info(params)
+        .with_comments(doc_lines(doc))
+        .register_into_engine(engine, f);
+}
+
+/// Doc text → Rhai doc-comment lines (`/// …`).
+pub fn doc_lines(doc: &str) -> Vec<String> {
+    doc.lines()
+        .map(|l| format!("/// {l}").trim_end().to_string())
+        .collect()
+}
+
+/// A string argument, or an error naming the parameter.
+pub fn string_arg(function: &str, param: &str, v: &Dynamic) -> ScriptResult<String> {
+    v.clone().into_string().map_err(|_| {
+        invalid(
+            function,
+            format!("{param} must be a string, got {}", convert::describe(v)),
+        )
+    })
+}
+
+/// Daemon JSON → a Rhai map with the same keys.
+pub fn json_to_dynamic(function: &str, json: serde_json::Value) -> ScriptResult<Dynamic> {
+    rhai::serde::to_dynamic(json).map_err(|e| invalid(function, e.to_string()))
+}
