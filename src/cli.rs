@@ -35,6 +35,8 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
+    /// Check the daemon answers and make sure busybox:latest exists (built from the host's static busybox when no registry is reachable).
+    Setup,
     /// Remove what finished or killed runs left on the daemon (only resources labelled netrig.managed).
     Clean {
         /// Only this run.
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Some(Command::Clean { run, all, dry_run }) => {
             runner::clean(&runtime, host, run.as_deref(), all, dry_run)
         }
+        Some(Command::Setup) => crate::setup::run(&runtime, host),
         None => crate::repl::run(&runtime, host, cli.keep),
     };
     // Do not wait for the signal watcher or other idle tasks.

@@ -11,4 +11,5 @@ pub mod progress;
 pub mod repl;
 pub mod runner;
 pub mod script;
+pub mod setup;
 pub mod table;

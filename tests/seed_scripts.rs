@@ -9,14 +9,17 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use support::{
-    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, script_label, text,
+    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, script_label,
+    text,
 };
 
 /// The seed scripts use fixed names (my_net, app, port 8888): one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name)
 }
 
 /// Runs a seed script; with `keep`, leaves its resources for the caller to
@@ -58,7 +61,10 @@ fn default_networks() {
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
     for net in ["bridge", "host", "none"] {
-        assert!(stdout.contains(net), "network ls output lacks {net}: {stdout}");
+        assert!(
+            stdout.contains(net),
+            "network ls output lacks {net}: {stdout}"
+        );
     }
     let d = daemon();
     assert_eq!(d.container_networks("alone"), vec!["none"]);
@@ -81,9 +87,16 @@ fn publishing_a_port_answers_on_the_host() {
     let d = daemon();
     let left = d.containers_with(&guard.0);
     assert!(left.contains(&"notebook".to_string()), "{left:?}");
-    assert_eq!(left.len(), 2, "notebook and the probe, not the first app: {left:?}");
+    assert_eq!(
+        left.len(),
+        2,
+        "notebook and the probe, not the first app: {left:?}"
+    );
     clean_kept(&guard);
-    assert!(std::net::TcpStream::connect("127.0.0.1:8888").is_err(), "port 8888 still answers after clean");
+    assert!(
+        std::net::TcpStream::connect("127.0.0.1:8888").is_err(),
+        "port 8888 still answers after clean"
+    );
 }
 
 #[test]
@@ -95,10 +108,19 @@ fn bridge_network_ips() {
     assert_exit(&out, 0);
     let d = daemon();
     let app = d.container("app").unwrap();
-    let ip = app.network_settings.unwrap().networks.unwrap()["bridge"].ip_address.clone().unwrap();
-    assert!(text(&out).0.contains(&format!("app: {ip}/")), "inspect output names app's IP");
+    let ip = app.network_settings.unwrap().networks.unwrap()["bridge"]
+        .ip_address
+        .clone()
+        .unwrap();
+    assert!(
+        text(&out).0.contains(&format!("app: {ip}/")),
+        "inspect output names app's IP"
+    );
     assert!(d.can_ping("visitor", &ip), "visitor reaches app by IP");
-    assert!(!d.can_ping("visitor", "app"), "visitor must not resolve app on the default bridge");
+    assert!(
+        !d.can_ping("visitor", "app"),
+        "visitor must not resolve app on the default bridge"
+    );
     clean_kept(&guard);
 }
 
@@ -112,11 +134,17 @@ fn user_network_resolves_names() {
     let d = daemon();
     let labels = d.network_labels("my_net").expect("my_net exists");
     assert_eq!(labels["netrig.managed"], "true");
-    assert_eq!(labels["netrig.script"], script("04-user-network-dns.rhai").display().to_string());
+    assert_eq!(
+        labels["netrig.script"],
+        script("04-user-network-dns.rhai").display().to_string()
+    );
     assert_eq!(d.network_members("my_net"), vec!["debian", "jupyter"]);
     assert!(d.can_ping("debian", "jupyter"));
     clean_kept(&guard);
-    assert!(d.network_labels("my_net").is_none(), "my_net removed by clean");
+    assert!(
+        d.network_labels("my_net").is_none(),
+        "my_net removed by clean"
+    );
 }
 
 #[test]
@@ -128,21 +156,38 @@ fn several_networks_layers() {
     assert_exit(&out, 0);
     let d = daemon();
     assert_eq!(d.container_networks("api"), vec!["back", "front"]);
-    assert_eq!(d.container_networks("client"), vec!["front"], "disconnected again at the end");
+    assert_eq!(
+        d.container_networks("client"),
+        vec!["front"],
+        "disconnected again at the end"
+    );
     assert!(d.can_ping("api", "client") && d.can_ping("api", "db"));
     assert!(!d.can_ping("client", "db"));
-    let db_ip = d.container("db").unwrap().network_settings.unwrap().networks.unwrap()["back"]
+    let db_ip = d
+        .container("db")
+        .unwrap()
+        .network_settings
+        .unwrap()
+        .networks
+        .unwrap()["back"]
         .ip_address
         .clone()
         .unwrap();
-    assert!(!d.can_ping("client", &db_ip), "isolated by address too, not only by name");
+    assert!(
+        !d.can_ping("client", &db_ip),
+        "isolated by address too, not only by name"
+    );
     clean_kept(&guard);
 }
 
 fn http_get(addr: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
-    stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .unwrap();
     let mut body = String::new();
     let _ = stream.read_to_string(&mut body);
     body

@@ -72,7 +72,8 @@ impl Daemon {
         header.set_size(dockerfile.len() as u64);
         header.set_mode(0o644);
         header.set_cksum();
-        tar.append_data(&mut header, "Dockerfile", dockerfile.as_bytes()).unwrap();
+        tar.append_data(&mut header, "Dockerfile", dockerfile.as_bytes())
+            .unwrap();
         tar.append_path_with_name(busybox, "busybox").unwrap();
         let context = tar.into_inner().unwrap();
         let options = bollard::query_parameters::BuildImageOptions {
@@ -83,7 +84,8 @@ impl Daemon {
         };
         self.block(async {
             let mut stream =
-                self.docker.build_image(options, None, Some(bollard::body_full(context.into())));
+                self.docker
+                    .build_image(options, None, Some(bollard::body_full(context.into())));
             while let Some(item) = stream.next().await {
                 let info = item.expect("building the busybox test image");
                 if let Some(e) = info.error_detail {
@@ -98,7 +100,10 @@ impl Daemon {
         let list = self
             .block(self.docker.list_containers(Some(ListContainersOptions {
                 all: true,
-                filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])),
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec![label.to_string()],
+                )])),
                 ..Default::default()
             })))
             .unwrap();
@@ -115,7 +120,10 @@ impl Daemon {
     pub fn networks_with(&self, label: &str) -> Vec<String> {
         let list = self
             .block(self.docker.list_networks(Some(ListNetworksOptions {
-                filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])),
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec![label.to_string()],
+                )])),
             })))
             .unwrap();
         let mut names: Vec<String> = list.into_iter().filter_map(|n| n.name).collect();
@@ -153,8 +161,11 @@ impl Daemon {
 
     /// The container's inspect answer, or `None`.
     pub fn container(&self, name: &str) -> Option<bollard::models::ContainerInspectResponse> {
-        self.block(self.docker.inspect_container(name, None::<InspectContainerOptions>))
-            .ok()
+        self.block(
+            self.docker
+                .inspect_container(name, None::<InspectContainerOptions>),
+        )
+        .ok()
     }
 
     /// Networks a container is on.
@@ -193,7 +204,13 @@ impl Daemon {
                     text.push_str(&chunk.to_string());
                 }
             }
-            let code = self.docker.inspect_exec(&exec.id).await.unwrap().exit_code.unwrap_or(-1);
+            let code = self
+                .docker
+                .inspect_exec(&exec.id)
+                .await
+                .unwrap()
+                .exit_code
+                .unwrap_or(-1);
             (code, text)
         })
     }
@@ -208,7 +225,10 @@ impl Daemon {
         for c in self.containers_with(label) {
             let _ = self.block(self.docker.remove_container(
                 &c,
-                Some(RemoveContainerOptions { force: true, ..Default::default() }),
+                Some(RemoveContainerOptions {
+                    force: true,
+                    ..Default::default()
+                }),
             ));
         }
         for n in self.networks_with(label) {
@@ -267,7 +287,12 @@ impl Scenario {
 
     /// `netrig run <script> <extra…>`.
     pub fn run(&self, extra: &[&str]) -> Output {
-        netrig().arg("run").arg(&self.path).args(extra).output().unwrap()
+        netrig()
+            .arg("run")
+            .arg(&self.path)
+            .args(extra)
+            .output()
+            .unwrap()
     }
 
     /// Fails the test if anything of this scenario is still on the daemon.
@@ -291,7 +316,10 @@ pub fn script_label(path: &Path) -> String {
 pub fn assert_nothing_left(label: &str) {
     let d = daemon();
     let (c, n) = (d.containers_with(label), d.networks_with(label));
-    assert!(c.is_empty() && n.is_empty(), "left behind for {label}: containers {c:?}, networks {n:?}");
+    assert!(
+        c.is_empty() && n.is_empty(),
+        "left behind for {label}: containers {c:?}, networks {n:?}"
+    );
 }
 
 /// stdout and stderr of a finished command, for assertion messages.
@@ -318,7 +346,10 @@ impl Daemon {
         let list = self
             .block(self.docker.list_containers(Some(ListContainersOptions {
                 all: true,
-                filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])),
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec![label.to_string()],
+                )])),
                 ..Default::default()
             })))
             .unwrap();
@@ -328,10 +359,16 @@ impl Daemon {
             .collect();
         let nets = self
             .block(self.docker.list_networks(Some(ListNetworksOptions {
-                filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])),
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec![label.to_string()],
+                )])),
             })))
             .unwrap();
-        ids.extend(nets.into_iter().filter_map(|n| n.labels.and_then(|l| l.get("netrig.run").cloned())));
+        ids.extend(
+            nets.into_iter()
+                .filter_map(|n| n.labels.and_then(|l| l.get("netrig.run").cloned())),
+        );
         ids.sort();
         ids.dedup();
         ids
