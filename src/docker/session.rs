@@ -87,6 +87,12 @@ impl RunSession {
             });
     }
 
+    /// The name Docker knows a resource by, for a name a script uses. The
+    /// same today; the one place to map names when runs are isolated.
+    pub fn docker_name(&self, script_name: &str) -> String {
+        script_name.to_string()
+    }
+
     /// Creates a labelled network.
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
         let net = self

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
 use super::context::ScriptContext;
-use super::convert::{container_ref, describe, target_ref};
+use super::convert::{container_ref, describe};
 use super::error::{ScriptResult, invalid, kind, throw};
 use super::register;
 use crate::docker::PingReport;
@@ -189,8 +189,8 @@ fn ping(
     target: &Dynamic,
     count: u32,
 ) -> ScriptResult<PingReport> {
-    let from = container_ref("from", from).map_err(|e| invalid(function, e))?;
-    let target = target_ref("target", target).map_err(|e| invalid(function, e))?;
+    let from = ctx.container(function, "from", from)?;
+    let target = ctx.target(function, "target", target)?;
     ctx.wait(function, ctx.client().ping(&from, &target, count))
 }
 

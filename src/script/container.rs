@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, Map};
 
 use super::context::ScriptContext;
-use super::convert::{self, Options, PS_OPTIONS, container_ref, network_ref};
+use super::convert::{self, Options, PS_OPTIONS};
 use super::error::{ScriptResult, invalid};
 use super::handles::{ContainerHandle, NetworkHandle};
 use super::{json_to_dynamic, register, string_arg};
@@ -73,7 +73,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             if x.is::<NetworkHandle>() {
                 return super::network::inspect(&c, "inspect", &x);
             }
-            let ctr = container_ref("the container", &x).map_err(|e| invalid("inspect", e))?;
+            let ctr = c.container("inspect", "the container", &x)?;
             let json = c.wait("inspect", c.client().inspect_container_json(&ctr))?;
             json_to_dynamic("inspect", json)
         },
@@ -97,7 +97,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["ctr: Container|String", "String"],
         "Everything a container wrote to stdout and stderr.\n```rhai\nprint(logs(web));\n```",
         move |ctr: Dynamic| {
-            let ctr = container_ref("the container", &ctr).map_err(|e| invalid("logs", e))?;
+            let ctr = c.container("logs", "the container", &ctr)?;
             c.wait("logs", c.client().logs(&ctr))
         },
     );
@@ -126,7 +126,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["ctr: Container|String"],
         "Start a stopped container again.\n```rhai\nstart(web);\n```",
         move |ctr: Dynamic| {
-            let ctr = container_ref("the container", &ctr).map_err(|e| invalid("start", e))?;
+            let ctr = c.container("start", "the container", &ctr)?;
             c.wait("start", c.client().start_container(&ctr))
         },
     );
@@ -142,7 +142,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             if x.is::<NetworkHandle>() {
                 return super::network::rm(&c, "rm", &x);
             }
-            let ctr = container_ref("the container", &x).map_err(|e| invalid("rm", e))?;
+            let ctr = c.container("rm", "the container", &x)?;
             c.wait("rm", c.client().remove_container(&ctr))
         },
     );
@@ -229,7 +229,7 @@ pub fn exec(
     ctr: &Dynamic,
     cmd: &Dynamic,
 ) -> ScriptResult<Map> {
-    let ctr = container_ref("the container", ctr).map_err(|e| invalid(function, e))?;
+    let ctr = ctx.container(function, "the container", ctr)?;
     let words = convert::command_words("the command", cmd).map_err(|e| invalid(function, e))?;
     let out = ctx.wait(function, ctx.client().exec(&ctr, &words))?;
     Ok(exec_map(&out))
@@ -245,7 +245,7 @@ pub fn exec_map(out: &ExecOutput) -> Map {
 }
 
 fn stop(ctx: &ScriptContext, ctr: &Dynamic, secs: Option<i64>) -> ScriptResult<()> {
-    let ctr = container_ref("the container", ctr).map_err(|e| invalid("stop", e))?;
+    let ctr = ctx.container("stop", "the container", ctr)?;
     let secs = match secs {
         Some(s) if !(0..=3600).contains(&s) => {
             return Err(invalid(
@@ -280,7 +280,7 @@ fn ip(ctx: &ScriptContext, h: &ContainerHandle, net: Option<Dynamic>) -> ScriptR
     };
     match net {
         Some(net) => {
-            let net = network_ref("the network", &net).map_err(|e| invalid("ip", e))?;
+            let net = ctx.network("ip", "the network", &net)?;
             addrs
                 .networks
                 .iter()

@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
-use super::error::{ScriptResult, docker};
+use rhai::Dynamic;
+
+use super::convert;
+use super::error::{ScriptResult, docker, invalid};
 use crate::docker::{Client, DockerError, RunSession};
 
 /// Ctrl-C / SIGTERM as the script sees it: a cancelled token that makes the
@@ -69,6 +72,25 @@ impl ScriptContext {
     /// The Docker client.
     pub fn client(&self) -> &Client {
         self.session.client()
+    }
+
+    /// The Docker name of the container a script value stands for (a
+    /// handle or a name); errors name `function` and `param`.
+    pub fn container(&self, function: &str, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        let name = convert::container_ref(param, value).map_err(|e| invalid(function, e))?;
+        Ok(self.session.docker_name(&name))
+    }
+
+    /// The Docker name of the network a script value stands for.
+    pub fn network(&self, function: &str, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        let name = convert::network_ref(param, value).map_err(|e| invalid(function, e))?;
+        Ok(self.session.docker_name(&name))
+    }
+
+    /// A ping target as the pinging container should see it: a name its DNS
+    /// resolves (the script's own name) or an address, unchanged.
+    pub fn target(&self, function: &str, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        convert::target_ref(param, value).map_err(|e| invalid(function, e))
     }
 
     /// Resolves a path a script gave against the script's directory.

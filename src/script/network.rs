@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module};
 
 use super::context::ScriptContext;
-use super::convert::{self, container_ref, network_ref};
+use super::convert;
 use super::error::{ScriptResult, invalid};
 use super::handles::NetworkHandle;
 use super::{doc_lines, json_to_dynamic, string_arg};
@@ -198,14 +198,14 @@ fn create(ctx: &ScriptContext, name: Dynamic, opts: Dynamic) -> ScriptResult<Net
 
 /// `network::inspect` and `inspect(net_handle)`.
 pub fn inspect(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<Dynamic> {
-    let net = network_ref("the network", net).map_err(|e| invalid(function, e))?;
+    let net = ctx.network(function, "the network", net)?;
     let json = ctx.wait(function, ctx.client().inspect_network(&net))?;
     json_to_dynamic(function, json)
 }
 
 /// `network::rm` and `rm(net_handle)`.
 pub fn rm(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<()> {
-    let net = network_ref("the network", net).map_err(|e| invalid(function, e))?;
+    let net = ctx.network(function, "the network", net)?;
     if crate::docker::labels::PREDEFINED_NETWORKS.contains(&net.as_str()) {
         return Err(invalid(
             function,
@@ -222,8 +222,8 @@ fn connect(
     ctr: &Dynamic,
     opts: Dynamic,
 ) -> ScriptResult<()> {
-    let net = network_ref("the network", net).map_err(|e| invalid(function, e))?;
-    let ctr = container_ref("the container", ctr).map_err(|e| invalid(function, e))?;
+    let net = ctx.network(function, "the network", net)?;
+    let ctr = ctx.container(function, "the container", ctr)?;
     let spec = convert::connect_spec(opts).map_err(|e| invalid(function, e))?;
     ctx.wait(function, ctx.client().connect_network(&net, &ctr, &spec))
 }
@@ -234,7 +234,7 @@ fn disconnect(
     net: &Dynamic,
     ctr: &Dynamic,
 ) -> ScriptResult<()> {
-    let net = network_ref("the network", net).map_err(|e| invalid(function, e))?;
-    let ctr = container_ref("the container", ctr).map_err(|e| invalid(function, e))?;
+    let net = ctx.network(function, "the network", net)?;
+    let ctr = ctx.container(function, "the container", ctr)?;
     ctx.wait(function, ctx.client().disconnect_network(&net, &ctr))
 }
