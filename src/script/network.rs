@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module};
+use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module, NativeCallContext};
 
 use super::context::ScriptContext;
 use super::convert;
-use super::error::{ScriptResult, invalid};
+use super::error::{ScriptResult, at_call, invalid};
 use super::handles::NetworkHandle;
 use super::{doc_lines, json_to_dynamic, string_arg};
 use crate::docker::NetworkSummary;
@@ -47,7 +47,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "List the daemon's networks, like `docker network ls`: an array of maps with\n\
          `name`, `id`, `driver`, `scope`, `subnet` and `internal`.\n\
          ```rhai\nfor n in network::ls() { print(n.name); }\n```",
-        move || ls(&c),
+        move |cx: NativeCallContext| at_call(&cx, ls(&c)),
     );
 
     let c = ctx.clone();
@@ -57,7 +57,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["name: String", "Network"],
         "Create a network (a bridge unless told otherwise) and return its handle.\n\
          ```rhai\nlet net = network::create(\"my_net\");\n```",
-        move |name: Dynamic| create(&c, name, Dynamic::UNIT),
+        move |cx: NativeCallContext, name: Dynamic| at_call(&cx, create(&c, name, Dynamic::UNIT)),
     );
     let c = ctx.clone();
     in_module(
@@ -67,7 +67,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "Create a network with options: `driver`, `subnet`, `gateway`, `ip_range`,\n\
          `internal`, `attachable`, `ipv6`, `labels`, `options`.\n\
          ```rhai\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
-        move |name: Dynamic, opts: Dynamic| create(&c, name, opts),
+        move |cx: NativeCallContext, name: Dynamic, opts: Dynamic| {
+            at_call(&cx, create(&c, name, opts))
+        },
     );
 
     let c = ctx.clone();
@@ -77,7 +79,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["net: Network|String", "Map"],
         "The daemon's inspect answer for a network, keys as Docker spells them.\n\
          ```rhai\nlet info = network::inspect(\"bridge\");\nprint(info.IPAM.Config[0].Subnet);\n```",
-        move |net: Dynamic| inspect(&c, "network::inspect", &net),
+        move |cx: NativeCallContext, net: Dynamic| {
+            at_call(&cx, inspect(&c, "network::inspect", &net))
+        },
     );
 
     let c = ctx.clone();
@@ -86,7 +90,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "rm",
         &["net: Network|String"],
         "Remove a network.\n```rhai\nnetwork::rm(\"my_net\");\n```",
-        move |net: Dynamic| rm(&c, "network::rm", &net),
+        move |cx: NativeCallContext, net: Dynamic| at_call(&cx, rm(&c, "network::rm", &net)),
     );
 
     let c = ctx.clone();
@@ -95,8 +99,11 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "connect",
         &["net: Network|String", "ctr: Container|String"],
         "Connect a container to a network, live.\n```rhai\nnetwork::connect(\"back\", web);\n```",
-        move |net: Dynamic, ctr: Dynamic| {
-            connect(&c, "network::connect", &net, &ctr, Dynamic::UNIT)
+        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic| {
+            at(
+                &cx,
+                connect(&c, "network::connect", &net, &ctr, Dynamic::UNIT),
+            )
         },
     );
     let c = ctx.clone();
@@ -106,8 +113,8 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["net: Network|String", "ctr: Container|String", "opts: Map"],
         "Connect a container to a network with options: `aliases` (more DNS names), `ip` (a fixed address).\n\
          ```rhai\nnetwork::connect(\"back\", web, #{aliases: [\"api\"], ip: \"10.20.0.10\"});\n```",
-        move |net: Dynamic, ctr: Dynamic, opts: Dynamic| {
-            connect(&c, "network::connect", &net, &ctr, opts)
+        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic, opts: Dynamic| {
+            at_call(&cx, connect(&c, "network::connect", &net, &ctr, opts))
         },
     );
 
@@ -117,7 +124,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "disconnect",
         &["net: Network|String", "ctr: Container|String"],
         "Disconnect a container from a network, live.\n```rhai\nnetwork::disconnect(\"back\", web);\n```",
-        move |net: Dynamic, ctr: Dynamic| disconnect(&c, "network::disconnect", &net, &ctr),
+        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic| {
+            at_call(&cx, disconnect(&c, "network::disconnect", &net, &ctr))
+        },
     );
 
     engine.register_static_module("network", m.into());
