@@ -100,7 +100,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["net: Network|String", "ctr: Container|String"],
         "Connect a container to a network, live.\n```rhai\nnetwork::connect(\"back\", web);\n```",
         move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic| {
-            at(
+            at_call(
                 &cx,
                 connect(&c, "network::connect", &net, &ctr, Dynamic::UNIT),
             )
