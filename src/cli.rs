@@ -20,6 +20,7 @@ pub struct Cli {
     #[arg(long)]
     pub keep: bool,
 
+    /// What to do; none opens the REPL.
     #[command(subcommand)]
     pub command: Option<Command>,
 }

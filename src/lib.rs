@@ -4,6 +4,8 @@
 //! `docker` (bollard). Dependencies point down only; `diagnostic`,
 //! `progress` and `table` are how results and errors are shown to people.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod diagnostic;
 pub mod docker;

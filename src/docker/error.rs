@@ -6,6 +6,8 @@ use std::time::Duration;
 /// Everything that can go wrong when netrig asks the Docker daemon for
 /// something. `action` says what was asked (`create network "my_net"`),
 /// `message` what the daemon or the transport answered.
+// Every variant's `action` and `message` mean the same, as said above.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum DockerError {
