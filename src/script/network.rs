@@ -3,30 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module, NativeCallContext};
+use rhai::{Array, Dynamic, Engine, Map, Module, NativeCallContext};
 
 use super::context::ScriptContext;
 use super::convert;
 use super::error::{ScriptResult, at_call, invalid};
 use super::handles::NetworkHandle;
-use super::{doc_lines, json_to_dynamic, string_arg};
+use super::{json_to_dynamic, register_in as in_module, string_arg};
 use crate::docker::NetworkSummary;
-
-fn in_module<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
-    module: &mut Module,
-    name: &str,
-    params: &[&str],
-    doc: &str,
-    f: FUNC,
-) where
-    R: std::any::Any + Clone + Send + Sync,
-    FUNC: rhai::RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
-{
-    FuncRegistration::new(name)
-        .with_params_info(params)
-        .with_comments(doc_lines(doc))
-        .set_into_module(module, f);
-}
 
 /// Registers the `network` module and the network handle type.
 pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
