@@ -192,7 +192,15 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["rows: Array", "String"],
         "Format an array of maps (like `ps()` or `network::ls()`) as an aligned table.\n\
          ```rhai\nprint(table(network::ls()));\n```",
-        |rows: Array| crate::table::from_rows(&rows).map_err(|e| invalid("table", e)),
+        |rows: Dynamic| -> ScriptResult<String> {
+            let rows = rows.clone().try_cast::<Array>().ok_or_else(|| {
+                invalid(
+                    "table",
+                    format!("rows must be an array of maps, got {}", describe(&rows)),
+                )
+            })?;
+            crate::table::from_rows(&rows).map_err(|e| invalid("table", e))
+        },
     );
 }
 
