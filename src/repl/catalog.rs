@@ -34,9 +34,6 @@ pub struct FnDoc {
     pub netrig: bool,
 }
 
-/// Types a method call can be made on, as completion knows them.
-pub const RECEIVERS: &[&str] = &["Container", "Network", "Map", "Array", "String"];
-
 impl FnDoc {
     /// `network::create` or `run`.
     pub fn qualified_name(&self) -> String {

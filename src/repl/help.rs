@@ -255,7 +255,7 @@ pub fn topic(catalog: &Catalog, meta: &[MetaCommand], name: &str, style: &Style)
         if i > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "{}", style.name(&f.signature()));
+        let _ = writeln!(out, "{}", style.name(f.signature()));
         let description = f.description();
         if !description.is_empty() {
             for line in description.lines() {

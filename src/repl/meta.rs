@@ -101,8 +101,8 @@ pub fn dispatch(session: &mut Session, line: &str) -> Flow {
         None => {
             let names: Vec<String> = COMMANDS.iter().map(|c| c.name.to_string()).collect();
             match help::suggest(name, &names).first() {
-                Some(n) => eprintln!("error: no command :{name}; did you mean :{n}?"),
-                None => eprintln!("error: no command :{name}; :help lists them"),
+                Some(n) => crate::repl::out::err!("error: no command :{name}; did you mean :{n}?"),
+                None => crate::repl::out::err!("error: no command :{name}; :help lists them"),
             }
             Flow::Continue
         }
@@ -115,14 +115,14 @@ fn help_cmd(session: &mut Session, arg: &str) -> Flow {
     } else {
         help::topic(&session.catalog, COMMANDS, arg, &session.style)
     };
-    println!("{text}");
+    crate::repl::out::out!("{text}");
     Flow::Continue
 }
 
 /// A required FILE argument, or a usage message.
 fn file_arg<'a>(cmd: &str, arg: &'a str) -> Option<&'a Path> {
     if arg.is_empty() {
-        eprintln!("error: :{cmd} needs a file name, e.g. :{cmd} session.rhai");
+        crate::repl::out::err!("error: :{cmd} needs a file name, e.g. :{cmd} session.rhai");
         None
     } else {
         Some(Path::new(arg))
@@ -159,11 +159,11 @@ fn json(session: &mut Session, arg: &str) -> Flow {
         "off" => false,
         "" => !session.json,
         other => {
-            eprintln!("error: :json takes on or off, not {other:?}");
+            crate::repl::out::err!("error: :json takes on or off, not {other:?}");
             return Flow::Continue;
         }
     };
-    println!(
+    crate::repl::out::out!(
         "results as {}",
         if session.json {
             "raw JSON"

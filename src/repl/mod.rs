@@ -20,6 +20,7 @@ pub mod input;
 pub mod lexer;
 pub mod live;
 pub mod meta;
+pub mod out;
 pub mod session;
 pub mod signals;
 
@@ -60,7 +61,7 @@ pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
     let mut editor = match editor(&session) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot start the line editor: {e}");
+            crate::repl::out::err!("error: cannot start the line editor: {e}");
             return Exit::Failed;
         }
     };
@@ -102,8 +103,12 @@ pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
             // Ctrl-C while typing: the line is dropped, the session goes on.
             Err(ReadlineError::Interrupted) => {}
             Err(ReadlineError::Eof) => break Exit::Success,
+            // The terminal went away (SIGHUP follows): leave quietly.
+            Err(ReadlineError::Io(e)) if e.raw_os_error() == Some(nix::libc::EIO) => {
+                break Exit::Signal(1);
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::repl::out::err!("error: {e}");
                 break Exit::Failed;
             }
         }
@@ -139,7 +144,7 @@ fn welcome(runtime: &Runtime, client: &Client) {
     let server = runtime
         .block_on(client.server_version())
         .unwrap_or_else(|_| "?".into());
-    println!(
+    crate::repl::out::out!(
         "netrig {} · Docker {server} (API {}) at {} · :help for help",
         env!("CARGO_PKG_VERSION"),
         client.api_version(),
@@ -150,7 +155,7 @@ fn welcome(runtime: &Runtime, client: &Client) {
 fn run_stdin(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
     let mut source = String::new();
     if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut source) {
-        eprintln!("error: cannot read standard input: {e}");
+        crate::repl::out::err!("error: cannot read standard input: {e}");
         return Exit::Usage;
     }
     runner::run_source(runtime, "<stdin>", &source, PathBuf::from("."), keep, host)

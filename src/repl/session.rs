@@ -15,10 +15,11 @@ use super::highlight::Style;
 use super::input;
 use super::lexer;
 use super::live::Daemon;
+use super::out::say;
 use crate::diagnostic;
 use crate::docker::session::plural;
 use crate::docker::{ContainerSummary, NetworkSummary, RunSession, TeardownReport};
-use crate::runner::{Rig, note};
+use crate::runner::Rig;
 
 /// How an input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ impl Session {
             Ok(value) => {
                 self.journal.push(source.trim().to_string());
                 if let Some(text) = display::render(&value, self.json, &*self.daemon) {
-                    println!("{text}");
+                    crate::repl::out::out!("{text}");
                 }
                 Outcome::Done
             }
@@ -93,7 +94,7 @@ impl Session {
         let source = match std::fs::read_to_string(path) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
+                crate::repl::out::err!("error: cannot read {}: {e}", path.display());
                 return Outcome::Failed;
             }
         };
@@ -101,7 +102,7 @@ impl Session {
             Ok(_) => {
                 self.journal
                     .push(format!("// :load {}\n{}", path.display(), source.trim()));
-                note(format!("loaded {}", path.display()));
+                say(format!("loaded {}", path.display()));
                 Outcome::Done
             }
             Err(outcome) => outcome,
@@ -116,7 +117,7 @@ impl Session {
         let mut ast = match self.rig.engine.compile_with_scope(&self.scope, source) {
             Ok(ast) => ast,
             Err(e) => {
-                eprint!("{}", diagnostic::render_parse(&e, name, source));
+                crate::repl::out::err_raw!("{}", diagnostic::render_parse(&e, name, source));
                 return Err(Outcome::Failed);
             }
         };
@@ -136,7 +137,7 @@ impl Session {
             }
             Ok(Err(e)) => Err(self.report(&e, name, source)),
             Err(_) => {
-                note("netrig itself failed on that line (a bug); the session goes on");
+                say("netrig itself failed on that line (a bug); the session goes on");
                 Err(Outcome::Failed)
             }
         }
@@ -147,9 +148,9 @@ impl Session {
             return Outcome::Exit;
         }
         if self.rig.interrupt.signal().is_some() {
-            note("interrupted");
+            say("interrupted");
         } else {
-            eprint!("{}", diagnostic::render(err, name, source));
+            crate::repl::out::err_raw!("{}", diagnostic::render(err, name, source));
         }
         Outcome::Failed
     }
@@ -207,7 +208,7 @@ impl Session {
         let text = self.saved_script();
         match std::fs::write(path, &text) {
             Ok(()) => {
-                note(format!(
+                say(format!(
                     "saved {} to {}; replay it with: netrig run {}",
                     plural(self.journal.len(), "input"),
                     path.display(),
@@ -216,7 +217,7 @@ impl Session {
                 Outcome::Done
             }
             Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                crate::repl::out::err!("error: cannot write {}: {e}", path.display());
                 Outcome::Failed
             }
         }
@@ -231,7 +232,7 @@ impl Session {
     pub fn ls(&self) -> Outcome {
         let (containers, networks) = self.owned();
         if containers.is_empty() && networks.is_empty() {
-            println!("this session has created nothing that is still there");
+            crate::repl::out::out!("this session has created nothing that is still there");
             return Outcome::Done;
         }
         if !containers.is_empty() {
@@ -267,7 +268,7 @@ impl Session {
                 "ports",
             ]
             .map(String::from);
-            println!("{}", crate::table::render(&headers, &rows));
+            crate::repl::out::out!("{}", crate::table::render(&headers, &rows));
         } else {
             let rows: Vec<Vec<String>> = networks
                 .iter()
@@ -282,7 +283,7 @@ impl Session {
                 })
                 .collect();
             let headers = ["kind", "name", "id", "driver", "subnet"].map(String::from);
-            println!("{}", crate::table::render(&headers, &rows));
+            crate::repl::out::out!("{}", crate::table::render(&headers, &rows));
         }
         Outcome::Done
     }
@@ -291,11 +292,11 @@ impl Session {
     pub fn clean(&self) -> Outcome {
         let report = self.runtime.block_on(self.rig.session.teardown());
         match removed_line(&report) {
-            Some(line) => note(line),
-            None => note("nothing to remove"),
+            Some(line) => say(line),
+            None => say("nothing to remove"),
         }
         for failure in &report.failures {
-            note(format!("could not remove: {failure}"));
+            say(format!("could not remove: {failure}"));
         }
         if report.is_clean() {
             Outcome::Done
@@ -329,7 +330,7 @@ pub async fn leave(run: &RunSession, keep: bool) -> bool {
             .chain(networks.iter().map(|n| n.name.clone()))
             .collect();
         if !names.is_empty() {
-            note(format!(
+            say(format!(
                 "kept {} ({}); remove them with: netrig clean --run {run_id}",
                 plural(names.len(), "resource"),
                 names.join(", ")
@@ -339,13 +340,13 @@ pub async fn leave(run: &RunSession, keep: bool) -> bool {
     }
     let report = run.teardown().await;
     if let Some(line) = removed_line(&report) {
-        note(line);
+        say(line);
     }
     for failure in &report.failures {
-        note(format!("could not remove: {failure}"));
+        say(format!("could not remove: {failure}"));
     }
     if !report.is_clean() {
-        note(format!(
+        say(format!(
             "remove what is left with: netrig clean --run {run_id}"
         ));
     }

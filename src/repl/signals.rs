@@ -3,6 +3,7 @@
 //! line). SIGTERM and SIGHUP (the terminal closed) end the session and
 //! remove what it created, like Ctrl-D: a REPL is a run, and a run cleans up.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use tokio::runtime::Runtime;
@@ -60,9 +61,9 @@ pub fn watch(
                     t,
                 );
                 // Bracketed paste off, as the line editor would on its way out.
-                print!("\x1b[?2004l");
+                let _ = write!(std::io::stdout(), "\x1b[?2004l");
             }
-            eprintln!();
+            crate::repl::out::err!();
             leave(&run, keep).await;
             std::process::exit(128 + sig);
         }
