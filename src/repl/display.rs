@@ -198,7 +198,7 @@ pub fn pretty(value: &Dynamic, indent: usize) -> String {
     if let Some(map) = value.read_lock::<Map>() {
         let body: Vec<String> = map
             .iter()
-            .map(|(k, v)| format!("{pad}{}: {}", key(k), pretty(v, indent + 1)))
+            .map(|(k, v)| format!("{pad}{}: {}", key(k), block(v, indent + 1)))
             .collect();
         return format!("#{{\n{}\n{close}}}", body.join(",\n"));
     }
@@ -210,6 +210,19 @@ pub fn pretty(value: &Dynamic, indent: usize) -> String {
         return format!("[\n{}\n{close}]", body.join(",\n"));
     }
     flat
+}
+
+/// Like [`pretty`], but text of several lines (an exec's `stdout`) is shown
+/// as it reads, in a backtick string, which Rhai also accepts.
+fn block(value: &Dynamic, indent: usize) -> String {
+    if let Some(s) = value.read_lock::<rhai::ImmutableString>()
+        && s.trim_end().contains('\n')
+        && !s.contains('`')
+        && !s.contains("${")
+    {
+        return format!("`{}`", s.as_str());
+    }
+    pretty(value, indent)
 }
 
 fn flat(value: &Dynamic) -> String {
@@ -360,6 +373,16 @@ mod tests {
             .unwrap();
         let text = render(&big, false, &Known).unwrap();
         assert!(text.starts_with("#{\n  IPAM: #{"), "{text}");
+        let exec: Dynamic = rhai::Engine::new()
+            .eval(r#"#{exit_code: 0, stderr: "", stdout: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"}"#)
+            .unwrap();
+        let text = render(&exec, false, &Known).unwrap();
+        assert!(
+            text.contains("  stdout: `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`"),
+            "{text}"
+        );
+        let back: Dynamic = rhai::Engine::new().eval(&text).unwrap();
+        assert_eq!(back.to_string(), exec.to_string(), "the text is Rhai again");
         let json = render(&big, true, &Known).unwrap();
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["IPAM"]["Config"][0]["Subnet"], "172.17.0.0/16");

@@ -113,7 +113,12 @@ impl Session {
     /// defined so far. Errors are shown here.
     fn run(&mut self, name: &str, source: &str) -> Result<Dynamic, Outcome> {
         let interrupt = self.rig.interrupt.clone();
-        interrupt.reset();
+        match interrupt.signal() {
+            // The last Ctrl-C was for the last input.
+            None | Some(2) => interrupt.reset(),
+            // SIGTERM / SIGHUP: the session is ending; run nothing more.
+            Some(_) => return Err(Outcome::Failed),
+        }
         let mut ast = match self.rig.engine.compile_with_scope(&self.scope, source) {
             Ok(ast) => ast,
             Err(e) => {
