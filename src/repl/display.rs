@@ -378,7 +378,9 @@ mod tests {
             .unwrap();
         let text = render(&exec, false, &Known).unwrap();
         assert!(
-            text.contains("  stdout: `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`"),
+            text.contains(
+                "  stdout: `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`"
+            ),
             "{text}"
         );
         let back: Dynamic = rhai::Engine::new().eval(&text).unwrap();

@@ -2,7 +2,21 @@
 //!
 //! Adding one is one entry in [`COMMANDS`] and one function taking the
 //! session and the rest of the line; `:help`, completion and the "did you
-//! mean" suggestion pick it up from the table.
+//! mean" suggestion pick it up from the table. A command that wraps a script
+//! function uses [`Session::call`], which is not journaled for `:save`:
+//!
+//! ```ignore
+//! MetaCommand { name: "graph", aliases: &[], args: "[FORMAT]",
+//!               about: "draw the live topology", run: graph },
+//!
+//! fn graph(session: &mut Session, arg: &str) -> Flow {
+//!     let format = if arg.is_empty() { "mermaid" } else { arg };
+//!     if let Some(text) = session.call(&format!("graph(#{{format: {format:?}}})")) {
+//!         out!("{text}");
+//!     }
+//!     Flow::Continue
+//! }
+//! ```
 
 use std::path::Path;
 

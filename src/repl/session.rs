@@ -88,6 +88,12 @@ impl Session {
         }
     }
 
+    /// Runs `source` for a meta command: in the session's scope, shown
+    /// nowhere and not journaled for `:save`. Errors are printed; `None` then.
+    pub fn call(&mut self, source: &str) -> Option<Dynamic> {
+        self.run(":command", source).ok()
+    }
+
     /// `:load FILE`: runs a script into the session (its variables and
     /// functions stay), and journals it for `:save`.
     pub fn load(&mut self, path: &Path) -> Outcome {
