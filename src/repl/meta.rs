@@ -5,7 +5,7 @@
 //! mean" suggestion pick it up from the table. A command that wraps a script
 //! function uses [`Session::call`], which is not journaled for `:save`:
 //!
-//! ```ignore
+//! ```text
 //! MetaCommand { name: "graph", aliases: &[], args: "[FORMAT]",
 //!               about: "draw the live topology", run: graph },
 //!
