@@ -246,56 +246,39 @@ impl Session {
             crate::repl::out::out!("this session has created nothing that is still there");
             return Outcome::Done;
         }
-        if !containers.is_empty() {
-            let rows: Vec<Vec<String>> = containers
-                .iter()
-                .map(|c| {
-                    vec![
-                        "container".into(),
-                        c.name.clone(),
-                        crate::docker::network::short_id(&c.id).into(),
-                        c.state.clone(),
-                        c.networks.join(", "),
-                        c.ports.join(", "),
-                    ]
-                })
-                .chain(networks.iter().map(|n| {
-                    vec![
-                        "network".into(),
-                        n.name.clone(),
-                        crate::docker::network::short_id(&n.id).into(),
-                        n.driver.clone(),
-                        n.subnets.join(", "),
-                        String::new(),
-                    ]
-                }))
-                .collect();
-            let headers = [
-                "kind",
-                "name",
-                "id",
-                "state/driver",
-                "networks/subnet",
-                "ports",
-            ]
-            .map(String::from);
-            crate::repl::out::out!("{}", crate::table::render(&headers, &rows));
-        } else {
-            let rows: Vec<Vec<String>> = networks
-                .iter()
-                .map(|n| {
-                    vec![
-                        "network".into(),
-                        n.name.clone(),
-                        crate::docker::network::short_id(&n.id).into(),
-                        n.driver.clone(),
-                        n.subnets.join(", "),
-                    ]
-                })
-                .collect();
-            let headers = ["kind", "name", "id", "driver", "subnet"].map(String::from);
-            crate::repl::out::out!("{}", crate::table::render(&headers, &rows));
-        }
+        let rows: Vec<Vec<String>> = containers
+            .iter()
+            .map(|c| {
+                vec![
+                    "container".into(),
+                    c.name.clone(),
+                    crate::docker::network::short_id(&c.id).into(),
+                    c.state.clone(),
+                    c.networks.join(", "),
+                    c.ports.join(", "),
+                ]
+            })
+            .chain(networks.iter().map(|n| {
+                vec![
+                    "network".into(),
+                    n.name.clone(),
+                    crate::docker::network::short_id(&n.id).into(),
+                    n.driver.clone(),
+                    n.subnets.join(", "),
+                    String::new(),
+                ]
+            }))
+            .collect();
+        let headers = [
+            "kind",
+            "name",
+            "id",
+            "state/driver",
+            "networks/subnet",
+            "ports",
+        ]
+        .map(String::from);
+        crate::repl::out::out!("{}", crate::table::render(&headers, &rows));
         Outcome::Done
     }
 
