@@ -126,10 +126,10 @@ pub fn render(topology: &Topology) -> String {
     canvas.finish()
 }
 
-/// layout-rs's SVG writer with three fixes for legibility: address labels
-/// are drawn last, on a white patch, so lines do not run through them; the
+/// layout-rs's SVG writer with fixes for legibility: address labels are
+/// drawn last, on a white patch, so lines do not run through them; the
 /// picture is cropped to what is drawn (the writer reserves room for text by
-/// its length in both directions); and text is sans-serif.
+/// its length in both directions) on a white page; and text is sans-serif.
 #[derive(Default)]
 struct Canvas {
     svg: SVGWriter,
@@ -168,7 +168,12 @@ impl Canvas {
             (Some(start), Some(end)) if start < end => format!(
                 "{}<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"{}",
                 &svg[..start],
-                &svg[end..]
+                // An opaque page, so the picture reads the same on a dark theme.
+                svg[end..].replacen(
+                    ">\n",
+                    ">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+                    1
+                )
             ),
             _ => svg,
         }
