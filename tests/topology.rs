@@ -352,3 +352,73 @@ fn bad_arguments_are_named() {
             .contains("nothing of run i9-no-such-run is on the daemon")
     );
 }
+
+/// The library calls the lead wires into the REPL (`:graph`) and into
+/// `netrig test --report DIR`, driven on a session of their own.
+#[test]
+fn library_hooks_for_the_repl_and_the_report() {
+    use netrig::docker::{Client, NetworkSpec, RunSession, RunSpec};
+    use netrig::graph::{Format, session_graph, write_run_svg};
+
+    daemon();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(Client::connect(None)).unwrap();
+    let session = RunSession::new(client.clone(), "i9-hooks");
+    let _guard = support::LabelGuard(format!("netrig.run={}", session.run_id()));
+    rt.block_on(async {
+        let net = NetworkSpec {
+            name: "i9-h-net".into(),
+            ..Default::default()
+        };
+        session.create_network(&net).await.unwrap();
+        let box_ = RunSpec {
+            image: "busybox".into(),
+            name: Some("i9-h-box".into()),
+            networks: vec!["i9-h-net".into()],
+            cmd: Some(vec!["sleep".into(), "3600".into()]),
+            ..Default::default()
+        };
+        session.run(&box_, &|_| {}).await.unwrap();
+    });
+    let ip = daemon()
+        .container("i9-h-box")
+        .unwrap()
+        .network_settings
+        .unwrap()
+        .networks
+        .unwrap()["i9-h-net"]
+        .ip_address
+        .clone()
+        .unwrap();
+
+    let mermaid = rt
+        .block_on(session_graph(&session, Format::Mermaid))
+        .unwrap();
+    assert!(
+        mermaid.contains(&format!("  n_i9_h_net ---|\"{ip}\"| c_i9_h_box\n")),
+        "{mermaid}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let path = rt
+        .block_on(write_run_svg(
+            &client,
+            session.run_id(),
+            &report,
+            "scenarios/i9 hooks.rhai",
+        ))
+        .unwrap();
+    assert_eq!(path, report.join("i9_hooks.svg"));
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+    let nodes: BTreeSet<&str> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("data-name"))
+        .collect();
+    assert_eq!(nodes, BTreeSet::from(["i9-h-box", "i9-h-net"]));
+
+    let report = rt.block_on(session.teardown());
+    assert!(report.is_clean(), "{report:?}");
+    support::assert_nothing_left(&format!("netrig.run={}", session.run_id()));
+}
