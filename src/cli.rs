@@ -50,6 +50,21 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Draw the live networks and containers (of one run, of everything netrig manages, or of the whole daemon) as Mermaid, DOT or SVG.
+    Graph {
+        /// Only this run (e.g. one kept with `netrig run --keep`); default: everything netrig manages.
+        #[arg(long, value_name = "RUN_ID", conflicts_with = "all")]
+        run: Option<String>,
+        /// Every network and container on the daemon, netrig's or not.
+        #[arg(long)]
+        all: bool,
+        /// Output format; default: from the -o file's extension (.svg, .dot, .mmd), else mermaid.
+        #[arg(long, value_enum)]
+        format: Option<crate::graph::Format>,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -79,9 +94,80 @@ pub fn main() -> ExitCode {
             runner::clean(&runtime, host, run.as_deref(), all, dry_run)
         }
         Some(Command::Setup) => crate::setup::run(&runtime, host),
+        Some(Command::Graph {
+            run,
+            all,
+            format,
+            output,
+        }) => graph(&runtime, host, run, all, format, output),
         None => crate::repl::run(&runtime, host, cli.keep),
     };
     // Do not wait for the signal watcher or other idle tasks.
     runtime.shutdown_background();
     ExitCode::from(exit.code())
+}
+
+/// `netrig graph`: collect the topology of the chosen scope, draw it, print or write it.
+fn graph(
+    runtime: &tokio::runtime::Runtime,
+    host: Option<&str>,
+    run: Option<String>,
+    all: bool,
+    format: Option<crate::graph::Format>,
+    output: Option<PathBuf>,
+) -> Exit {
+    use crate::docker::topology::TopologyScope;
+    use crate::graph::{Format, render};
+    let scope = match (run, all) {
+        (Some(id), _) => TopologyScope::Run(id),
+        (None, true) => TopologyScope::All,
+        (None, false) => TopologyScope::Managed,
+    };
+    let format = format
+        .or_else(|| output.as_deref().and_then(Format::from_extension))
+        .unwrap_or(Format::Mermaid);
+    let client = match runner::connect(runtime, host) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let topology = match runtime.block_on(client.topology(&scope)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return if e.kind() == "unreachable" {
+                Exit::Unreachable
+            } else {
+                Exit::Failed
+            };
+        }
+    };
+    if let (true, TopologyScope::Run(id)) = (topology.is_empty(), &scope) {
+        eprintln!(
+            "error: nothing of run {id} is on the daemon (was it run with --keep? `netrig clean --dry-run` lists the runs left)"
+        );
+        return Exit::Failed;
+    }
+    let text = render(&topology, format);
+    match output {
+        Some(path) => match std::fs::write(&path, text) {
+            Ok(()) => {
+                runner::note(format!(
+                    "wrote the {format} graph of {} ({}, {}) to {}",
+                    scope.describe(),
+                    crate::docker::session::plural(topology.networks.len(), "network"),
+                    crate::docker::session::plural(topology.containers.len(), "container"),
+                    path.display()
+                ));
+                Exit::Success
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                Exit::Usage
+            }
+        },
+        None => {
+            print!("{text}");
+            Exit::Success
+        }
+    }
 }

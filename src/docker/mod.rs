@@ -12,6 +12,7 @@ pub mod ping;
 pub mod ports;
 pub mod session;
 pub mod spec;
+pub mod topology;
 
 pub use client::Client;
 pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
