@@ -32,6 +32,7 @@ const AREAS: &[(&str, &[&str])] = &[
             "wait_until",
         ],
     ),
+    ("topology", &["graph", "expect_topology"]),
     ("output", &["table"]),
 ];
 

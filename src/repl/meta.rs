@@ -3,20 +3,8 @@
 //! Adding one is one entry in [`COMMANDS`] and one function taking the
 //! session and the rest of the line; `:help`, completion and the "did you
 //! mean" suggestion pick it up from the table. A command that wraps a script
-//! function uses [`Session::call`], which is not journaled for `:save`:
-//!
-//! ```text
-//! MetaCommand { name: "graph", aliases: &[], args: "[FORMAT]",
-//!               about: "draw the live topology", run: graph },
-//!
-//! fn graph(session: &mut Session, arg: &str) -> Flow {
-//!     let format = if arg.is_empty() { "mermaid" } else { arg };
-//!     if let Some(text) = session.call(&format!("graph(#{{format: {format:?}}})")) {
-//!         out!("{text}");
-//!     }
-//!     Flow::Continue
-//! }
-//! ```
+//! function uses [`Session::call`], which is not journaled for `:save`
+//! (`:graph` below is one).
 
 use std::path::Path;
 
@@ -75,6 +63,13 @@ pub const COMMANDS: &[MetaCommand] = &[
         args: "",
         about: "the containers and networks this session created",
         run: ls,
+    },
+    MetaCommand {
+        name: "graph",
+        aliases: &[],
+        args: "[mermaid|dot|svg]",
+        about: "draw what this session created: networks, containers and their addresses",
+        run: graph,
     },
     MetaCommand {
         name: "clean",
@@ -155,6 +150,14 @@ fn load(session: &mut Session, arg: &str) -> Flow {
         Some(Outcome::Exit) => Flow::Quit,
         _ => Flow::Continue,
     }
+}
+
+fn graph(session: &mut Session, arg: &str) -> Flow {
+    let format = if arg.is_empty() { "mermaid" } else { arg };
+    if let Some(text) = session.call(&format!("graph(#{{format: {format:?}}})")) {
+        crate::repl::out::out!("{}", text.to_string().trim_end());
+    }
+    Flow::Continue
 }
 
 fn ls(session: &mut Session, _: &str) -> Flow {
