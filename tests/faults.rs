@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -733,4 +734,17 @@ fn faults_on_a_stopped_container_are_refused_and_nothing_is_made() {
         netrig_rules("i8-stop-a").is_empty(),
         "half a partition was made"
     );
+}
+
+#[test]
+fn the_partition_example_script_passes_and_leaves_nothing() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/partition-and-heal.rhai");
+    let _cleanup = support::LabelGuard(support::script_label(&path));
+    let out = netrig().arg("run").arg(&path).output().unwrap();
+    assert_exit(&out, 0);
+    let (stdout, _) = text(&out);
+    assert_eq!(stdout.matches("cut: ").count(), 4, "{stdout}");
+    assert!(stdout.contains("healed 4 links"), "{stdout}");
+    assert_nothing_left(&support::script_label(&path));
+    assert_host_untouched();
 }

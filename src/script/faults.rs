@@ -110,14 +110,17 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         },
     );
 
-    // `clear` is also Rhai's own method on arrays, maps and strings: register
-    // the exact types scripts pass, so `clear("db")` means the container.
+    // `clear` is also Rhai's own method on arrays, maps and strings. Without
+    // an exact String overload, `clear("db")` would silently empty a
+    // temporary string; with it, a string always names a container (so
+    // `s.clear()` on a string variable fails loudly: assign "" instead).
     let (c, f) = (ctx.clone(), faults.clone());
     register(
         engine,
         "clear",
         &["ctr: String"],
-        "Remove every impairment of a container (partitions stay).\n```rhai\nclear(\"db\");\n```",
+        "Remove every impairment of a container (partitions stay). A string here always\n\
+         names a container.\n```rhai\nclear(\"db\");\n```",
         move |ctr: ImmutableString| clear(&c, &f, Dynamic::from(ctr)),
     );
     let (c, f) = (ctx.clone(), faults.clone());
