@@ -748,3 +748,44 @@ fn the_partition_example_script_passes_and_leaves_nothing() {
     assert_nothing_left(&support::script_label(&path));
     assert_host_untouched();
 }
+
+#[test]
+fn a_cut_holds_for_ipv6_addresses_too() {
+    let mut run = Stepping::start(
+        "i8-ipv6",
+        "i8-v6-a",
+        "network::create(\"i8-v6-net\", #{ipv6: true, subnet: \"fd00:8::/64\"});\n\
+         run(\"busybox\", #{name: \"i8-v6-a\", network: \"i8-v6-net\", cmd: \"sleep 600\"});\n\
+         run(\"busybox\", #{name: \"i8-v6-b\", network: \"i8-v6-net\", cmd: \"sleep 600\"});\n\
+         cut(\"i8-v6-a\", \"i8-v6-b\");\n\
+         step(\"i8-v6-a\", \"cut\");\n\
+         restore(\"i8-v6-a\", \"i8-v6-b\");\n\
+         step(\"i8-v6-a\", \"restored\");\n",
+    );
+    let b6 = |d: &support::Daemon| {
+        d.container("i8-v6-b")
+            .and_then(|c| c.network_settings)
+            .and_then(|s| s.networks)
+            .and_then(|n| n.get("i8-v6-net").cloned())
+            .and_then(|e| e.global_ipv6_address)
+            .unwrap()
+    };
+    run.reached("cut");
+    let addr = b6(daemon());
+    assert!(addr.starts_with("fd00:8::"), "{addr}");
+    assert!(!daemon().can_ping("i8-v6-a", &addr));
+    let v6_rules = in_netns("i8-v6-b", &["ip6tables-save", "-t", "filter"]);
+    assert!(
+        v6_rules.contains("-A NETRIG-INPUT -s fd00:8::"),
+        "{v6_rules}"
+    );
+    run.go("cut");
+    run.reached("restored");
+    assert!(daemon().can_ping("i8-v6-a", &addr));
+    let v6_rules = in_netns("i8-v6-b", &["ip6tables-save", "-t", "filter"]);
+    assert!(!v6_rules.contains("NETRIG"), "{v6_rules}");
+    run.go("restored");
+    let (code, _, stderr) = run.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_host_untouched();
+}
