@@ -42,6 +42,10 @@ pub enum DockerError {
     /// The run was interrupted (Ctrl-C, SIGTERM) while waiting for the daemon.
     #[error("{action}: interrupted")]
     Interrupted { action: String },
+    /// This machine lacks what the call needs: a kernel feature, a host tool
+    /// or a privilege. `message` names it and says how to get it.
+    #[error("{action}: {message}")]
+    Unsupported { action: String, message: String },
 }
 
 /// Shorthand for results of the Docker layer.
@@ -59,6 +63,7 @@ impl DockerError {
             DockerError::Daemon { .. } => "daemon",
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
+            DockerError::Unsupported { .. } => "unsupported",
         }
     }
 

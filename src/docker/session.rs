@@ -208,7 +208,13 @@ pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownRep
         .map(|c| {
             let client = client.clone();
             let id = c.id.clone();
+            let paused = c.state == "paused";
             let fut: BoxFuture<'static, _> = async move {
+                // Thaw a paused container first: some daemons refuse, or
+                // wait forever, to stop one whose processes are frozen.
+                if paused {
+                    let _ = client.unpause_container(&id).await;
+                }
                 client
                     .remove_container(&id)
                     .await

@@ -10,7 +10,7 @@ pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Error kinds a script can tell apart with `e.kind`, besides the Docker
 /// layer's own (`not_found`, `conflict`, `invalid_argument`, `unreachable`,
-/// `timeout`, `daemon`, `failed`, `interrupted`).
+/// `timeout`, `daemon`, `failed`, `interrupted`, `unsupported`).
 pub mod kind {
     /// An `assert*` function found the condition false.
     pub const ASSERTION: &str = "assertion";

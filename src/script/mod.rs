@@ -7,6 +7,7 @@ pub mod container;
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod faults;
 pub mod graph;
 pub mod handles;
 pub mod image;
@@ -44,6 +45,7 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     image::register_all(&mut engine, &ctx);
     checks::register_all(&mut engine, &ctx);
     graph::register_all(&mut engine, &ctx);
+    faults::register_all(&mut engine, &ctx);
     engine
 }
 
