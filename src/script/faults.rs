@@ -119,9 +119,25 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         engine,
         "clear",
         &["ctr: String"],
-        "Remove every impairment of a container (partitions stay). A string here always\n\
-         names a container.\n```rhai\nclear(\"db\");\n```",
-        move |ctr: ImmutableString| clear(&c, &f, Dynamic::from(ctr)),
+        "Remove every impairment of the container this string names (partitions stay).\n\
+         On a string that names no impaired container, `clear` keeps Rhai's meaning and\n\
+         empties the string.\n```rhai\nclear(\"db\");\n```",
+        move |s: &mut ImmutableString| -> ScriptResult<()> {
+            let name = c.session.docker_name(s);
+            let impaired = c
+                .runtime
+                .block_on(f.summary())
+                .impairments
+                .iter()
+                .any(|(ctr, _, _)| *ctr == name || ctr == s.as_str());
+            if impaired {
+                clear(&c, &f, Dynamic::from(s.clone()))
+            } else {
+                // Rhai's own string `clear`, which this overload shadows.
+                s.make_mut().clear();
+                Ok(())
+            }
+        },
     );
     let (c, f) = (ctx.clone(), faults.clone());
     register(
