@@ -8,6 +8,7 @@ pub mod exec;
 pub mod failure;
 pub mod faults;
 pub mod firewall;
+pub mod hosts;
 pub mod image;
 pub mod impair;
 pub mod labels;
@@ -16,8 +17,10 @@ pub mod network;
 pub mod partition;
 pub mod ping;
 pub mod ports;
+pub mod service;
 pub mod session;
 pub mod spec;
+pub mod swarm;
 pub mod topology;
 
 pub use client::Client;

@@ -385,6 +385,7 @@ mod tests {
             networks: vec!["front".into()],
             failures: vec![],
             elapsed: std::time::Duration::from_millis(410),
+            ..Default::default()
         };
         assert_eq!(
             removed_line(&report).unwrap(),

@@ -69,6 +69,18 @@ pub struct ScriptContext {
 }
 
 impl ScriptContext {
+    /// The same context bound to another daemon's session of the run
+    /// (`docker::connect`): same runtime, interrupt and base directory.
+    pub fn for_host(&self, session: Arc<RunSession>) -> ScriptContext {
+        ScriptContext {
+            session,
+            runtime: self.runtime.clone(),
+            interrupt: self.interrupt.clone(),
+            base_dir: self.base_dir.clone(),
+            show_progress: self.show_progress,
+        }
+    }
+
     /// The Docker client.
     pub fn client(&self) -> &Client {
         self.session.client()

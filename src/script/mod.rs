@@ -10,9 +10,12 @@ pub mod error;
 pub mod faults;
 pub mod graph;
 pub mod handles;
+pub mod hosts;
 pub mod image;
 pub mod network;
+pub mod service;
 pub mod stdlib;
+pub mod swarm;
 
 use std::sync::Arc;
 
@@ -46,6 +49,10 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     checks::register_all(&mut engine, &ctx);
     graph::register_all(&mut engine, &ctx);
     faults::register_all(&mut engine, &ctx);
+    // Beyond one machine: swarm, services, other daemons (docker::connect).
+    swarm::register(&mut engine, &ctx);
+    service::register(&mut engine, &ctx);
+    hosts::register_all(&mut engine, &ctx);
     engine
 }
 
