@@ -357,7 +357,7 @@ pub fn clean(
     }
     // One daemon per call: a run that also used others (docker::connect) left things there too.
     let elsewhere = format!(
-        "this looked at {} only; for another daemon a run used, add --host URL",
+        "this looked at {} only; for another daemon a run used (docker::connect), add --host URL",
         client.host()
     );
     if chosen.is_empty() {
@@ -420,6 +420,7 @@ pub fn clean(
             }
         }
     }
+    note(elsewhere);
     if clean { Exit::Success } else { Exit::Failed }
 }
 

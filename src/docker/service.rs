@@ -492,11 +492,12 @@ impl Client {
     /// Force-removes the task containers of the services `ids` that this
     /// daemon runs, then waits until none is left: a removed service's
     /// tasks otherwise linger for their stop grace period (10 s), keeping
-    /// their networks busy.
-    pub async fn remove_task_containers(&self, ids: &[String]) -> Result<()> {
+    /// their networks busy. Returns the names of the containers it found.
+    pub async fn remove_task_containers(&self, ids: &[String]) -> Result<Vec<String>> {
         if ids.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
+        // Docker ORs the values of one filter key: any of the services.
         let filter = HashMap::from([(
             "label".to_string(),
             ids.iter()
@@ -504,11 +505,16 @@ impl Client {
                 .collect(),
         )]);
         let deadline = Instant::now() + CONVERGE_TIMEOUT;
+        let mut found: Vec<String> = Vec::new();
         loop {
-            // Docker ORs values of one filter key: any of the services.
             let left = self.list_containers(true, filter.clone()).await?;
+            for c in &left {
+                if !found.contains(&c.name) {
+                    found.push(c.name.clone());
+                }
+            }
             if left.is_empty() {
-                return Ok(());
+                return Ok(found);
             }
             if Instant::now() >= deadline {
                 return Err(DockerError::Timeout {

@@ -418,8 +418,26 @@ async fn remove_services(
     }
     let ids: Vec<String> = services.into_keys().collect();
     for result in join_all(clients.iter().map(|c| c.remove_task_containers(&ids))).await {
-        if let Err(e) = result {
-            report.failures.push(e.to_string());
+        match result {
+            Ok(names) => report.containers.extend(names),
+            Err(e) => report.failures.push(e.to_string()),
+        }
+    }
+}
+
+/// A removed swarm network stays in the daemons' lists for a moment (the
+/// manager tells the nodes afterwards): wait, briefly, until it is gone.
+async fn wait_network_gone(holders: &[Client], id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let filter = HashMap::from([("id".to_string(), vec![id.to_string()])]);
+    for client in holders {
+        while Instant::now() < deadline {
+            match client.list_networks(filter.clone()).await {
+                Ok(list) if list.iter().any(|n| n.id == id) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                _ => break,
+            }
         }
     }
 }
@@ -433,7 +451,10 @@ async fn remove_swarm_network(holders: &[Client], id: &str) -> std::result::Resu
         let mut errors = Vec::new();
         for client in holders {
             match client.remove_network(id).await {
-                Ok(()) => return Ok(true),
+                Ok(()) => {
+                    wait_network_gone(holders, id).await;
+                    return Ok(true);
+                }
                 Err(DockerError::NotFound { .. }) => {}
                 Err(e) => errors.push(e),
             }

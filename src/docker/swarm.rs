@@ -327,10 +327,17 @@ impl Client {
                 action,
                 status: 503,
                 message,
-            } => DockerError::Conflict {
-                action,
-                message: format!("{message} (daemon at {})", self.host()),
-            },
+            } => {
+                let hint = if message.contains("not a swarm manager") {
+                    "; in netrig: swarm::init(), or swarm::join(…) a manager"
+                } else {
+                    ""
+                };
+                DockerError::Conflict {
+                    action,
+                    message: format!("{message} (daemon at {}){hint}", self.host()),
+                }
+            }
             other => other,
         }
     }

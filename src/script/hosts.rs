@@ -10,11 +10,11 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine, Module, NativeCallContext};
 
 use super::context::ScriptContext;
-use super::error::{ScriptResult, at_call};
+use super::error::{ScriptResult, at_call, throw};
 use super::handles::NetworkHandle;
 use super::{checks, container, json_to_dynamic, network, register, service, string_arg, swarm};
-use crate::docker::Client;
 use crate::docker::client::resolve_host;
+use crate::docker::{Client, DockerError};
 
 /// A daemon a script connected to. Shown as `host tcp://10.0.0.2:2375`.
 #[derive(Clone)]
@@ -64,7 +64,22 @@ fn connect(
     {
         Some(existing) => existing,
         None => {
-            let client = ctx.wait(function, Client::connect(Some(&wanted)))?;
+            let token = ctx.interrupt.token();
+            let connected = ctx.runtime.block_on(async {
+                tokio::select! {
+                    r = Client::connect(Some(&wanted)) => r,
+                    _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{function}()") }),
+                }
+            });
+            let client = connected.map_err(|e| match e {
+                    // Not the --host / DOCKER_HOST advice of the default daemon.
+                    DockerError::Unreachable { host, reason } => throw(
+                        "unreachable",
+                        function,
+                        format!("cannot reach the Docker daemon at {host}: {reason}; is one listening there?"),
+                    ),
+                    other => super::error::docker(function, other),
+                })?;
             ctx.session.for_host(client)
         }
     };
