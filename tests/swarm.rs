@@ -247,14 +247,14 @@ fn task_containers(d: &Daemon, service: &str, network: &str) -> Vec<(String, Str
     tasks
 }
 
-/// The body of `GET /` from `target` port 80, fetched with busybox `nc` inside `from`.
+/// The body of `GET /` from `target` port 8888, fetched with busybox `nc` inside `from`.
 fn http_body(d: &Daemon, from: &str, target: &str) -> String {
     let (_, out) = d.exec(
         from,
         &[
             "sh",
             "-c",
-            &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {target} 80"),
+            &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {target} 8888"),
         ],
     );
     out.rsplit("\r\n\r\n")
@@ -279,29 +279,33 @@ fn resolve(d: &Daemon, from: &str, name: &str) -> Vec<String> {
     addrs
 }
 
+/// A scripts/ example, with lines appended: they let the test look at the
+/// running scenario from outside before the run ends normally.
+fn example(name: &str, replace: &[(&str, String)], append: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name);
+    let mut source = std::fs::read_to_string(&path).unwrap();
+    for (line_start, with) in replace {
+        let line = source
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("{name} has no line starting {line_start:?}"))
+            .to_string();
+        source = source.replace(&line, with);
+    }
+    format!("{source}\n{append}\n")
+}
+
 #[test]
 fn single_node_swarm_overlay_and_service_leave_the_daemon_as_found() {
     let s = Scenario::new(
         "i7-single-node",
-        r#"
-assert(!swarm::active());
-swarm::init(#{advertise_addr: "127.0.0.1", listen_addr: "127.0.0.1:2377"});
-assert(swarm::active());
-let ovl = network::create("i7-s1-ovl", #{driver: "overlay", attachable: true});
-let a = run("busybox", #{name: "i7-s1-a", network: ovl, cmd: "sleep 3600"});
-let b = run("busybox", #{name: "i7-s1-b", network: ovl, cmd: "sleep 3600"});
-assert_reachable(a, "i7-s1-b");
-assert_reachable(b, "i7-s1-a");
-let web = service::create("i7-s1-web", #{image: "busybox", replicas: 2, network: ovl,
-    endpoint_mode: "dnsrr",
-    cmd: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && httpd -f -p 80 -h /www"]});
-let tasks = service::ps(web);
-assert_eq(tasks.len(), 2);
-for t in tasks { assert_eq(t.state, "running"); assert(t.ip != (), "task address"); }
-assert_reachable(a, "i7-s1-web");
-print("ready");
-wait_until(|| exec(a, "test -e /done").exit_code == 0, 120);
-"#,
+        &example(
+            "overlay-on-swarm.rhai",
+            &[],
+            "print(\"ready\");\nwait_until(|| exec(debian, \"test -e /done\").exit_code == 0, 120);",
+        ),
     );
     let d = daemon();
     let swarm = HostSwarm::take(&s.label());
@@ -312,40 +316,41 @@ wait_until(|| exec(a, "test -e /done").exit_code == 0, 120);
 
     // From outside: the swarm, the overlay, the service and its tasks.
     assert_eq!(swarm_state(d), "active");
-    let ovl = d
-        .block(d.docker().inspect_network("i7-s1-ovl", None))
+    let net = d
+        .block(d.docker().inspect_network("swarm_net", None))
         .unwrap();
-    assert_eq!(ovl.driver.as_deref(), Some("overlay"));
-    assert_eq!(ovl.scope.as_deref(), Some("swarm"));
-    assert_eq!(ovl.attachable, Some(true));
-    assert_eq!(services_with(d, &s.label()), vec!["i7-s1-web"]);
-    let tasks = task_containers(d, "i7-s1-web", "i7-s1-ovl");
+    assert_eq!(net.driver.as_deref(), Some("overlay"));
+    assert_eq!(net.scope.as_deref(), Some("swarm"));
+    assert_eq!(net.attachable, Some(true));
+    assert_eq!(services_with(d, &s.label()), vec!["ovl-web"]);
+    let tasks = task_containers(d, "ovl-web", "swarm_net");
     assert_eq!(tasks.len(), 2, "{tasks:?}");
+    let labelled = containers_labelled(d, &s.label());
     for (name, _, _) in &tasks {
-        let labels = &containers_labelled(d, &s.label())
-            .into_iter()
+        let labels = &labelled
+            .iter()
             .find(|(n, _)| n == name)
             .unwrap_or_else(|| panic!("task container {name} lacks the run's labels"))
             .1;
         assert_eq!(labels["netrig.managed"], "true");
     }
     // Two containers reach each other by name across the overlay …
-    assert!(d.can_ping("i7-s1-a", "i7-s1-b"));
-    assert!(d.can_ping("i7-s1-b", "i7-s1-a"));
+    assert!(d.can_ping("ovl-debian", "ovl-jupyter"));
+    assert!(d.can_ping("ovl-jupyter", "ovl-debian"));
     // … the service's name resolves to its two tasks, and answers.
     let task_ips: Vec<String> = tasks.iter().map(|(_, ip, _)| ip.clone()).collect();
-    assert_eq!(resolve(d, "i7-s1-a", "i7-s1-web"), task_ips);
+    assert_eq!(resolve(d, "ovl-debian", "ovl-web"), task_ips);
     let hostnames: Vec<String> = tasks.iter().map(|(_, _, h)| h.clone()).collect();
     for (_, ip, hostname) in &tasks {
-        assert_eq!(&http_body(d, "i7-s1-a", ip), hostname);
+        assert_eq!(&http_body(d, "ovl-debian", ip), hostname);
     }
-    let answer = http_body(d, "i7-s1-a", "i7-s1-web");
+    let answer = http_body(d, "ovl-debian", "ovl-web");
     assert!(
         hostnames.contains(&answer),
         "{answer:?} not in {hostnames:?}"
     );
 
-    d.exec("i7-s1-a", &["touch", "/done"]);
+    d.exec("ovl-debian", &["touch", "/done"]);
     let (code, stderr) = run.wait();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
@@ -381,6 +386,12 @@ b.assert_reachable(far2, "i7-t-far");
 assert_eq(b.ps().len(), 2);
 assert_eq(b.exec(far, "hostname").exit_code, 0);
 assert(docker::connect("{tcp}").url == b.url);
+assert(b.ip(far).starts_with("172."));
+// A handle only names a container: the default daemon's functions refuse a far one.
+try {{ far.ip(); throw #{{message: "far.ip() should have failed"}}; }}
+catch (e) {{ assert(e.message.contains("runs on {tcp}"), e.message); }}
+try {{ exec(far, "true"); throw #{{message: "exec(far) should have failed"}}; }}
+catch (e) {{ assert(e.message.contains("like h.exec("), e.message); }}
 "#
         ),
     );
@@ -437,30 +448,27 @@ assert(docker::connect("{tcp}").url == b.url);
 #[test]
 fn two_node_swarm_overlay_reaches_across_daemons() {
     let second = SecondDaemon::start();
-    let (host_addr, addr, url) = (&second.host_addr, &second.addr, &second.url);
+    // scripts/overlay-two-hosts.rhai, pointed at the host's daemon and the second one.
     let s = Scenario::new(
         "i7-two-node",
-        &format!(
-            r#"
-let a = docker::connect("{HOST_URL}");
-let b = docker::connect("{url}");
-a.swarm_init(#{{advertise_addr: "{host_addr}", listen_addr: "{host_addr}:2377"}});
-b.swarm_join(a, #{{advertise_addr: "{addr}", listen_addr: "{addr}:2377"}});
-assert(b.swarm_active());
-let nodes = a.swarm_nodes();
-assert_eq(nodes.len(), 2);
-let ovl = a.network_create("i7-s3-ovl", #{{driver: "overlay", attachable: true}});
-let near = a.run("busybox", #{{name: "i7-s3-near", network: ovl, cmd: "sleep 3600"}});
-let far = b.run("busybox", #{{name: "i7-s3-far", network: ovl, cmd: "sleep 3600"}});
-a.assert_reachable(near, "i7-s3-far");
-b.assert_reachable(far, "i7-s3-near");
-let web = a.service_create("i7-s3-web", #{{image: "busybox", replicas: 2, network: ovl,
-    endpoint_mode: "dnsrr", cmd: "httpd -f -p 80"}});
-let on = a.service_ps(web).map(|t| t.node_id);
-assert(on[0] != on[1], "one task per node");
-print("ready");
-wait_until(|| a.exec(near, "test -e /done").exit_code == 0, 120);
-"#
+        &example(
+            "overlay-two-hosts.rhai",
+            &[
+                ("const HOST_A", format!("const HOST_A = \"{HOST_URL}\";")),
+                (
+                    "const ADDR_A",
+                    format!("const ADDR_A = \"{}\";", second.host_addr),
+                ),
+                (
+                    "const HOST_B",
+                    format!("const HOST_B = \"{}\";", second.url),
+                ),
+                (
+                    "const ADDR_B",
+                    format!("const ADDR_B = \"{}\";", second.addr),
+                ),
+            ],
+            "print(\"ready\");\nwait_until(|| a.exec(left, \"test -e /done\").exit_code == 0, 120);",
         ),
     );
     let (host, far) = (daemon(), second.daemon());
@@ -474,17 +482,17 @@ wait_until(|| a.exec(near, "test -e /done").exit_code == 0, 120);
     // Two nodes in one swarm; each daemon runs its own container and one task.
     assert_eq!(swarm_state(host), "active");
     assert_eq!(swarm_state(far), "active");
-    assert!(host.container("i7-s3-near").is_some() && host.container("i7-s3-far").is_none());
-    assert!(far.container("i7-s3-far").is_some() && far.container("i7-s3-near").is_none());
-    assert_eq!(task_containers(host, "i7-s3-web", "i7-s3-ovl").len(), 1);
-    assert_eq!(task_containers(far, "i7-s3-web", "i7-s3-ovl").len(), 1);
+    assert!(host.container("span-left").is_some() && host.container("span-right").is_none());
+    assert!(far.container("span-right").is_some() && far.container("span-left").is_none());
+    assert_eq!(task_containers(host, "span-web", "span_net").len(), 1);
+    assert_eq!(task_containers(far, "span-web", "span_net").len(), 1);
     // Each reaches the other by name over the overlay, seen from outside.
-    assert!(host.can_ping("i7-s3-near", "i7-s3-far"));
-    assert!(far.can_ping("i7-s3-far", "i7-s3-near"));
-    let far_ip = ip_on(far, "i7-s3-far", "i7-s3-ovl");
-    assert_eq!(resolve(host, "i7-s3-near", "i7-s3-far"), vec![far_ip]);
+    assert!(host.can_ping("span-left", "span-right"));
+    assert!(far.can_ping("span-right", "span-left"));
+    let right_ip = ip_on(far, "span-right", "span_net");
+    assert_eq!(resolve(host, "span-left", "span-right"), vec![right_ip]);
 
-    host.exec("i7-s3-near", &["touch", "/done"]);
+    host.exec("span-left", &["touch", "/done"]);
     let (code, stderr) = run.wait();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(

@@ -268,6 +268,7 @@ fn addresses(
     function: &str,
     h: &ContainerHandle,
 ) -> ScriptResult<ContainerAddresses> {
+    ctx.on_this_daemon(function, "the container", h)?;
     let inspect = ctx.wait(function, ctx.client().inspect_container(&h.id))?;
     Ok(ContainerAddresses::from_inspect(&inspect))
 }

@@ -93,7 +93,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["svc: Service|String", "Array"],
         "The service's tasks, like `docker service ps`: maps with `id`, `name` (`web.1`),\n\
          `slot`, `node` (host name), `node_id`, `state`, `desired_state`, `error`,\n\
-         `container`, `ip` and `ips` (address per network, where this daemon knows it).\n\
+         `container` (short id), `ip` and `ips` (address per network, where this daemon knows it).\n\
          ```rhai\nfor t in service::ps(web) { print(`${t.name} on ${t.node}: ${t.ip}`); }\n```",
         move |cx: NativeCallContext, svc: Dynamic| at_call(&cx, ps(&c, "service::ps", &svc)),
     );
@@ -238,7 +238,12 @@ fn task_map(t: &TaskSummary) -> Map {
     m.insert("state".into(), t.state.clone().into());
     m.insert("desired_state".into(), t.desired_state.clone().into());
     m.insert("error".into(), t.error.clone().into());
-    m.insert("container".into(), t.container_id.clone().into());
+    m.insert(
+        "container".into(),
+        crate::docker::network::short_id(&t.container_id)
+            .to_string()
+            .into(),
+    );
     let mut ips = Map::new();
     for (net, ip) in &t.addresses {
         ips.insert(net.as_str().into(), ip.clone().into());
