@@ -685,3 +685,177 @@ fn swarm_and_host_mistakes_are_named_with_their_line() {
     }
     assert_eq!(swarm_state(daemon()), "inactive");
 }
+
+/// An sshd on 127.0.0.1 with throwaway keys, and an `ssh` wrapper that
+/// points the client at them: what `ssh://` needs, without touching the
+/// machine's own ssh setup. The remote side runs `docker system
+/// dial-stdio`, so over it the host's daemon answers.
+struct Sshd {
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name).display().to_string();
+        for key in ["host_key", "client_key"] {
+            let out = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f", &p(key)])
+                .output()
+                .expect("ssh-keygen (openssh-client) is needed");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::fs::copy(p("client_key.pub"), p("authorized_keys")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::write(
+            p("sshd_config"),
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+                 PermitRootLogin prohibit-password\nPasswordAuthentication no\nStrictModes no\n\
+                 UsePAM no\nPidFile {}\n",
+                p("host_key"),
+                p("authorized_keys"),
+                p("sshd.pid")
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            p("ssh_config"),
+            format!(
+                "Host nr7-ssh\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {}\n  \
+                 IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking accept-new\n",
+                p("client_key"),
+                p("known_hosts")
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        let wrapper = dir.path().join("bin/ssh");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec /usr/bin/ssh -F {} \"$@\"\n",
+                p("ssh_config")
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // sshd's privilege separation directory; the package's service makes it.
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f", &p("sshd_config")])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(p("sshd.log")).unwrap())
+            .spawn()
+            .expect("sshd (openssh-server) is needed: see .ci/run");
+        let up = daemon().wait_for(20, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(
+            up,
+            "sshd did not listen: {}",
+            std::fs::read_to_string(p("sshd.log")).unwrap_or_default()
+        );
+        Sshd { dir, child }
+    }
+
+    /// PATH with the wrapper first.
+    fn path(&self) -> String {
+        format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_daemon_over_ssh() {
+    let sshd = Sshd::start();
+    let s = Scenario::new(
+        "i7-ssh",
+        r#"
+let b = docker::connect("ssh://nr7-ssh");
+assert_eq(b.url, "ssh://nr7-ssh");
+let net = b.network_create("i7-ssh-net");
+let c = b.run("busybox", #{name: "i7-ssh-c", network: net, cmd: "sleep 3600"});
+assert_eq(b.exec(c, "hostname").exit_code, 0);
+assert_eq(b.ps(#{name: "i7-ssh-c"}).len(), 1);
+"#,
+    );
+    let d = daemon();
+    let run = |extra: &[&str]| {
+        netrig()
+            .env("PATH", sshd.path())
+            .arg("run")
+            .arg(&s.path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Kept: what went through ssh is on the daemon at its other end.
+    let out = run(&["--keep"]);
+    assert_exit(&out, 0);
+    assert_eq!(d.containers_with(&s.label()), vec!["i7-ssh-c"]);
+    assert_eq!(d.network_members("i7-ssh-net"), vec!["i7-ssh-c"]);
+    support::clean_runs_with(&s.label());
+    s.assert_nothing_left();
+    // Not kept: teardown goes through ssh too.
+    let out = run(&[]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).1.contains("removed 1 container, 1 network"),
+        "{}",
+        text(&out).1
+    );
+    s.assert_nothing_left();
+    // netrig's ssh forward ended with netrig: no ssh client of this test is left.
+    let config = sshd.dir.path().join("ssh_config").display().to_string();
+    let left = Command::new("pgrep")
+        .args(["-f", &config])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "ssh processes left: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
+
+#[test]
+fn an_ssh_daemon_that_cannot_be_reached_says_what_ssh_said() {
+    let sshd = Sshd::start();
+    let s = Scenario::new(
+        "i7-ssh-bad",
+        "let x = 1;\nlet b = docker::connect(\"ssh://nobody-here@nr7-ssh\");\n",
+    );
+    let out = netrig()
+        .env("PATH", sshd.path())
+        .arg("run")
+        .arg(&s.path)
+        .output()
+        .unwrap();
+    assert_exit(&out, 3);
+    let stderr = text(&out).1;
+    assert!(stderr.contains("docker::connect()"), "{stderr}");
+    assert!(stderr.contains("ssh: "), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert!(stderr.contains(":2:"), "{stderr}");
+}

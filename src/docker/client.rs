@@ -21,6 +21,8 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub struct Client {
     pub(crate) docker: Docker,
     host: String,
+    /// For `ssh://`: the forward the client talks through, ended with the last clone.
+    _tunnel: Option<std::sync::Arc<super::ssh::SshTunnel>>,
 }
 
 impl Client {
@@ -32,7 +34,16 @@ impl Client {
             host: host.clone(),
             reason,
         };
-        let docker = Docker::connect_with_host(&host)
+        let tunnel = if host.starts_with("ssh://") {
+            let t = super::ssh::SshTunnel::open(&host, CONNECT_TIMEOUT).await?;
+            Some(std::sync::Arc::new(t))
+        } else {
+            None
+        };
+        let address = tunnel
+            .as_ref()
+            .map_or(host.as_str(), |t| t.local_url.as_str());
+        let docker = Docker::connect_with_host(address)
             .map_err(|e| unreachable(e.to_string()))?
             .with_timeout(Duration::from_secs(REQUEST_TIMEOUT_SECS));
         let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
@@ -45,7 +56,11 @@ impl Client {
                 )));
             }
         };
-        Ok(Client { docker, host })
+        Ok(Client {
+            docker,
+            host,
+            _tunnel: tunnel,
+        })
     }
 
     /// The daemon address this client talks to.

@@ -20,6 +20,7 @@ pub mod ports;
 pub mod service;
 pub mod session;
 pub mod spec;
+pub mod ssh;
 pub mod swarm;
 pub mod topology;
 

@@ -272,19 +272,25 @@ pub async fn remove_labelled_on(clients: &[Client], label_filter: &str) -> Teard
     let mut network_jobs = Vec::new();
     // Swarm-scoped networks by id: name, and the daemons that list them.
     let mut swarm_networks: BTreeMap<String, (String, Vec<Client>)> = BTreeMap::new();
+    // Ids are random: one seen through two addresses is one daemon's (a
+    // unix socket and ssh://localhost, say), and is removed once.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (client, (containers, networks)) in clients.iter().zip(listed) {
-        let containers = containers.unwrap_or_else(|e| {
+        let mut containers = containers.unwrap_or_else(|e| {
             report
                 .failures
                 .push(format!("could not list containers: {e}"));
             Vec::new()
         });
-        let networks = networks.unwrap_or_else(|e| {
+        let mut networks = networks.unwrap_or_else(|e| {
             report
                 .failures
                 .push(format!("could not list networks: {e}"));
             Vec::new()
         });
+        let local = |scope: &str| scope != "swarm";
+        containers.retain(|c| seen.insert(c.id.clone()));
+        networks.retain(|n| !local(&n.scope) || seen.insert(n.id.clone()));
 
         let removals: BTreeMap<String, Removal> = containers
             .iter()

@@ -72,14 +72,21 @@ fn connect(
                 }
             });
             let client = connected.map_err(|e| match e {
-                    // Not the --host / DOCKER_HOST advice of the default daemon.
-                    DockerError::Unreachable { host, reason } => throw(
+                // Not the --host / DOCKER_HOST advice of the default daemon.
+                DockerError::Unreachable { host, reason } => {
+                    let hint = if reason.starts_with("ssh") {
+                        ""
+                    } else {
+                        "; is one listening there?"
+                    };
+                    throw(
                         "unreachable",
                         function,
-                        format!("cannot reach the Docker daemon at {host}: {reason}; is one listening there?"),
-                    ),
-                    other => super::error::docker(function, other),
-                })?;
+                        format!("cannot reach the Docker daemon at {host}: {reason}{hint}"),
+                    )
+                }
+                other => super::error::docker(function, other),
+            })?;
             ctx.session.for_host(client)
         }
     };
