@@ -38,7 +38,7 @@ pub enum Command {
     },
     /// Check the daemon answers and make sure busybox:latest exists (built from the host's static busybox when no registry is reachable).
     Setup,
-    /// Remove what finished or killed runs left on the daemon (only resources labelled netrig.managed).
+    /// Remove what finished or killed runs left on the daemon (only resources labelled netrig.managed, and a swarm a run started); one daemon per call: --host URL for the others a run used.
     Clean {
         /// Only this run.
         #[arg(long, value_name = "RUN_ID")]

@@ -138,7 +138,7 @@ impl Rig {
 }
 
 /// With `--keep`, what stays on the other daemons and in swarms, and how to remove it.
-fn keep_notes_for_other_hosts(session: &RunSession) {
+pub fn keep_notes_for_other_hosts(session: &RunSession) {
     let run_id = session.run_id();
     for host in session.other_hosts() {
         let created = host.created();

@@ -586,6 +586,27 @@ assert_eq(service::ls().len(), 1);
     d.block(d.docker().remove_network("docker_gwbridge"))
         .unwrap();
 
+    // --keep keeps the swarm too, says how to leave it, and `netrig clean` can.
+    let s = Scenario::new(
+        "i7-kept-swarm",
+        &format!("swarm::init(#{{advertise_addr: \"{addr}\"}});\n"),
+    );
+    let out = s.run(&["--host", &url, "--keep"]);
+    assert_exit(&out, 0);
+    let stderr = text(&out).1;
+    assert!(
+        stderr.contains(&format!(
+            "kept the swarm this run started or joined on {url}; leave it with: docker -H {url} swarm leave --force"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(swarm_state(d), "active");
+    let out = netrig().args(["clean", "--host", &url]).output().unwrap();
+    assert_exit(&out, 0);
+    assert!(text(&out).1.contains("left the swarm"), "{}", text(&out).1);
+    assert_eq!(swarm_state(d), "inactive");
+    assert!(swarm_networks(d).is_empty(), "{:?}", swarm_networks(d));
+
     // A run killed with SIGKILL cannot leave its swarm: `netrig clean` does.
     let s = Scenario::new(
         "i7-killed-swarm",

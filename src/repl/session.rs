@@ -330,6 +330,7 @@ pub async fn leave(run: &RunSession, keep: bool) -> bool {
                 names.join(", ")
             ));
         }
+        crate::runner::keep_notes_for_other_hosts(run);
         return true;
     }
     let report = run.teardown().await;
