@@ -562,13 +562,31 @@ catch (e) { assert_eq(e.kind, "conflict"); assert(e.message.contains("already in
 let ovl = network::create("i7-p-ovl", #{driver: "overlay", attachable: true});
 let c = run("busybox", #{name: "i7-p-c", network: ovl, cmd: "sleep 3600"});
 let web = service::create("i7-p-web", #{image: "busybox", network: ovl, cmd: "sleep 3600"});
-assert_eq(service::ls().len(), 1);
+let db = service::create("i7-p-db", #{image: "busybox", replicas: 2, network: ovl, cmd: "sleep 3600"});
+service::scale(web, 3);
+assert_eq(service::ps(web).filter(|t| t.desired_state == "running" && t.state == "running").len(), 3);
+assert_eq(service::ls().map(|s| s.running), [2, 3]);
+let gone = service::create("i7-p-gone", #{image: "busybox", cmd: "sleep 3600"});
+service::rm(gone);
+assert_eq(ps(#{label: "com.docker.swarm.service.name=i7-p-gone", all: true}).len(), 0);
+try {
+    service::create("i7-p-bad", #{image: "i7-no-such-image:never"});
+    throw #{message: "a service without its image should fail"};
+} catch (e) {
+    assert_eq(e.kind, "failed", e.message);
+    assert(e.message.contains("task i7-p-bad.1"), e.message);
+}
 "#,
     );
     let out = s.run(&["--host", &url]);
     assert_exit(&out, 0);
     let stderr = text(&out).1;
     assert!(!stderr.contains("left the swarm"), "{stderr}");
+    // Three services at once, and their task containers with them.
+    assert!(
+        stderr.contains("removed 3 services, 6 containers, 1 network"),
+        "{stderr}"
+    );
     assert_eq!(swarm_state(d), "active");
     assert_eq!(swarm_node_id(d), node);
     assert_nothing_left_on(d, &s.label());

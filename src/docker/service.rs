@@ -437,18 +437,33 @@ impl Client {
         }
     }
 
+    /// The ids of a service's tasks now (to tell later tasks from them).
+    pub async fn task_ids(&self, service: &str) -> Result<Vec<String>> {
+        Ok(self
+            .service_tasks(service)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect())
+    }
+
     /// Waits until the service has `replicas` running tasks, failing early
-    /// with Docker's own words when a task fails or is rejected.
-    pub async fn wait_running(&self, service: &str, replicas: u64) -> Result<()> {
+    /// with Docker's own words when a task fails or is rejected — a task
+    /// other than those in `earlier` (failures from before this change).
+    pub async fn wait_running(
+        &self,
+        service: &str,
+        replicas: u64,
+        earlier: &[String],
+    ) -> Result<()> {
         let action = format!("wait for service {service:?} to run {replicas} tasks");
         let deadline = Instant::now() + CONVERGE_TIMEOUT;
         loop {
             let tasks = self.service_tasks(service).await?;
             let current: Vec<&TaskSummary> = tasks.iter().filter(|t| t.is_current()).collect();
-            if let Some(bad) = tasks
-                .iter()
-                .find(|t| matches!(t.state.as_str(), "failed" | "rejected") && t.slot > 0)
-            {
+            if let Some(bad) = tasks.iter().find(|t| {
+                matches!(t.state.as_str(), "failed" | "rejected") && !earlier.contains(&t.id)
+            }) {
                 return Err(DockerError::Failed {
                     action,
                     message: format!(
@@ -497,17 +512,18 @@ impl Client {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Docker ORs the values of one filter key: any of the services.
-        let filter = HashMap::from([(
-            "label".to_string(),
-            ids.iter()
-                .map(|id| format!("{SERVICE_ID_LABEL}={id}"))
-                .collect(),
-        )]);
+        // Label filters are ANDed by the daemon: ask for every task
+        // container and pick the services' here.
+        let filter = HashMap::from([("label".to_string(), vec![SERVICE_ID_LABEL.to_string()])]);
         let deadline = Instant::now() + CONVERGE_TIMEOUT;
         let mut found: Vec<String> = Vec::new();
         loop {
-            let left = self.list_containers(true, filter.clone()).await?;
+            let mut left = self.list_containers(true, filter.clone()).await?;
+            left.retain(|c| {
+                c.labels
+                    .get(SERVICE_ID_LABEL)
+                    .is_some_and(|id| ids.contains(id))
+            });
             for c in &left {
                 if !found.contains(&c.name) {
                     found.push(c.name.clone());
@@ -539,7 +555,7 @@ impl RunSession {
         let service = self.client().create_service(spec, labels).await?;
         self.record(ResourceKind::Service, &service.id, &service.name);
         self.client()
-            .wait_running(&service.id, spec.replicas)
+            .wait_running(&service.id, spec.replicas, &[])
             .await?;
         Ok(service)
     }

@@ -172,8 +172,9 @@ pub fn scale(
     };
     let client = ctx.client();
     ctx.wait(function, async {
+        let earlier = client.task_ids(&svc).await?;
         client.scale_service(&svc, replicas).await?;
-        client.wait_running(&svc, replicas).await
+        client.wait_running(&svc, replicas, &earlier).await
     })
 }
 
