@@ -211,16 +211,6 @@ impl TeardownReport {
             format!("{}, {resources}", plural(self.services.len(), "service"))
         }
     }
-
-    /// Adds another daemon's report to this one.
-    pub fn merge(&mut self, other: TeardownReport) {
-        self.services.extend(other.services);
-        self.containers.extend(other.containers);
-        self.networks.extend(other.networks);
-        self.failures.extend(other.failures);
-        self.swarms_left.extend(other.swarms_left);
-        self.other_hosts.extend(other.other_hosts);
-    }
 }
 
 /// `1 network`, `2 networks`.

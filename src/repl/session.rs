@@ -353,6 +353,7 @@ pub async fn leave(run: &RunSession, keep: bool) -> bool {
 pub fn removed_line(report: &TeardownReport) -> Option<String> {
     let mut parts = Vec::new();
     for (names, word) in [
+        (&report.services, "service"),
         (&report.containers, "container"),
         (&report.networks, "network"),
     ] {

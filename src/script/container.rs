@@ -326,11 +326,7 @@ pub(crate) fn ip(
     }
 }
 
-pub(crate) fn published_port(
-    ctx: &ScriptContext,
-    h: &ContainerHandle,
-    port: &Dynamic,
-) -> ScriptResult<i64> {
+fn published_port(ctx: &ScriptContext, h: &ContainerHandle, port: &Dynamic) -> ScriptResult<i64> {
     let key = if let Ok(n) = port.as_int() {
         format!("{n}/tcp")
     } else if port.is_string() {
