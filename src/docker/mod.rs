@@ -1,6 +1,7 @@
 //! The Docker layer: netrig's own specs and operations over bollard, the
 //! run labels and the run session with its teardown. No Rhai types here.
 
+pub mod batch;
 pub mod client;
 pub mod container;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod ports;
 pub mod session;
 pub mod spec;
 
+pub use batch::BatchError;
 pub use client::Client;
 pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
 pub use error::DockerError;

@@ -76,7 +76,8 @@ impl RunSession {
         self.created.lock().expect("created list poisoned").clone()
     }
 
-    fn record(&self, kind: ResourceKind, id: &str, name: &str) {
+    /// Notes a resource this session created, for `--keep` and reports.
+    pub(crate) fn record(&self, kind: ResourceKind, id: &str, name: &str) {
         self.created
             .lock()
             .expect("created list poisoned")
@@ -118,7 +119,16 @@ impl RunSession {
         Ok(container)
     }
 
-    fn generated_name(&self, image: &str) -> String {
+    /// Forgets resources that were removed again before the run ended.
+    pub(crate) fn forget(&self, ids: &[String]) {
+        self.created
+            .lock()
+            .expect("created list poisoned")
+            .retain(|c| !ids.contains(&c.id));
+    }
+
+    /// `<image>-<run id>-<n>`: the name of a container the script did not name.
+    pub(crate) fn generated_name(&self, image: &str) -> String {
         let base = image
             .rsplit('/')
             .next()

@@ -2,6 +2,7 @@
 //! module per domain, conversions from Rhai values to specs, and the
 //! embedded standard library. No bollard types here.
 
+pub mod batch;
 pub mod checks;
 pub mod container;
 pub mod context;
@@ -42,6 +43,7 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     container::register_all(&mut engine, &ctx);
     image::register_all(&mut engine, &ctx);
     checks::register_all(&mut engine, &ctx);
+    batch::register_all(&mut engine, &ctx);
     engine
 }
 

@@ -120,6 +120,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         move |net: Dynamic, ctr: Dynamic| disconnect(&c, "network::disconnect", &net, &ctr),
     );
 
+    super::batch::register_network(&mut m, ctx);
     engine.register_static_module("network", m.into());
 
     // Methods on the handle: `net.connect(c)`, `net.disconnect(c)`.
