@@ -68,6 +68,12 @@ impl BatchError {
         }
     }
 
+    /// A batch error whose failures are listed in the order of the items.
+    fn sorted(total: usize, mut failures: Vec<ItemError>) -> Self {
+        failures.sort_by_key(|f| f.index);
+        BatchError::new(total, failures)
+    }
+
     fn whole(total: usize, error: DockerError) -> Self {
         BatchError::new(total, vec![ItemError { index: None, error }])
     }
@@ -170,10 +176,7 @@ impl RunSession {
                     .unwrap_or_else(|| self.generated_name(&s.image))
             })
             .collect();
-        let clashes = duplicates(&names, "container");
-        if !clashes.is_empty() {
-            return Err(BatchError::new(specs.len(), clashes));
-        }
+        let mut failures = duplicates(&names, "container");
 
         let mut images: Vec<&str> = specs.iter().map(|s| s.image.as_str()).collect();
         images.sort_unstable();
@@ -190,18 +193,14 @@ impl RunSession {
             .zip(looked_up)
             .filter_map(|(image, r)| r.err().map(|e| (*image, e)))
             .collect();
-        if !missing.is_empty() {
-            let failures = specs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    missing.get(s.image.as_str()).map(|e| ItemError {
-                        index: Some(i),
-                        error: e.clone(),
-                    })
-                })
-                .collect();
-            return Err(BatchError::new(specs.len(), failures));
+        failures.extend(specs.iter().enumerate().filter_map(|(i, s)| {
+            missing.get(s.image.as_str()).map(|e| ItemError {
+                index: Some(i),
+                error: e.clone(),
+            })
+        }));
+        if !failures.is_empty() {
+            return Err(BatchError::sorted(specs.len(), failures));
         }
 
         let results = in_order(
@@ -237,10 +236,7 @@ impl RunSession {
         specs: &[NetworkSpec],
     ) -> std::result::Result<Vec<NetworkRef>, BatchError> {
         let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-        let clashes = duplicates(&names, "network");
-        if !clashes.is_empty() {
-            return Err(BatchError::new(specs.len(), clashes));
-        }
+        let mut failures = duplicates(&names, "network");
         if specs.is_empty() {
             return Ok(Vec::new());
         }
@@ -250,21 +246,17 @@ impl RunSession {
             .list_networks(HashMap::from([("name".to_string(), names.clone())]))
             .await
             .map_err(|e| BatchError::whole(specs.len(), e))?;
-        let taken: Vec<ItemError> = names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, name)| {
-                existing
-                    .iter()
-                    .find(|n| &n.name == name)
-                    .map(|n| ItemError {
-                        index: Some(i),
-                        error: name_taken(name, &n.id),
-                    })
-            })
-            .collect();
-        if !taken.is_empty() {
-            return Err(BatchError::new(specs.len(), taken));
+        failures.extend(names.iter().enumerate().filter_map(|(i, name)| {
+            existing
+                .iter()
+                .find(|n| &n.name == name)
+                .map(|n| ItemError {
+                    index: Some(i),
+                    error: name_taken(name, &n.id),
+                })
+        }));
+        if !failures.is_empty() {
+            return Err(BatchError::sorted(specs.len(), failures));
         }
 
         let results = in_order(
