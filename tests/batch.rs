@@ -327,3 +327,44 @@ fn build_image_without_shell(tag: &str) {
         }
     });
 }
+
+/// `reach::matrix` now pings every pair in one batch: same answers as
+/// asking the daemon pair by pair from outside.
+#[test]
+fn the_reach_matrix_agrees_with_the_daemon() {
+    let s = Scenario::new(
+        "i5-reach",
+        r#"
+        import "std/reach" as reach;
+        network::create_all(["i5-rm-front", "i5-rm-back"]);
+        let c = run_all([
+            #{image: "busybox", name: "i5-rm-web", network: "i5-rm-front", cmd: "sleep 600"},
+            #{image: "busybox", name: "i5-rm-api", network: ["i5-rm-front", "i5-rm-back"], cmd: "sleep 600"},
+            #{image: "busybox", name: "i5-rm-db", network: "i5-rm-back", cmd: "sleep 600"},
+        ]);
+        let m = reach::matrix(c);
+        for from in ["i5-rm-web", "i5-rm-api", "i5-rm-db"] {
+            for to in m[from].keys() { print(`REACH ${from} ${to} ${m[from][to]}`); }
+        }
+        "#,
+    );
+    let out = s.run(&["--keep"]);
+    let _guard = LabelGuard(s.label());
+    assert_exit(&out, 0);
+    let (stdout, _) = text(&out);
+    let d = daemon();
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("REACH ")).collect();
+    assert_eq!(lines.len(), 6, "{stdout}");
+    for line in lines {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let outside = d.can_ping(parts[1], parts[2]);
+        assert_eq!(parts[3], outside.to_string(), "{line}");
+    }
+    assert!(
+        stdout.contains("REACH i5-rm-web i5-rm-db false"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("REACH i5-rm-api i5-rm-db true"), "{stdout}");
+    clean_runs_with(&s.label());
+    s.assert_nothing_left();
+}

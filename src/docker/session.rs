@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -43,6 +43,9 @@ pub struct RunSession {
     labels: RunLabels,
     next_name: AtomicUsize,
     created: Mutex<Vec<Created>>,
+    /// Set once anyone asked for the run's labels: until then nothing can
+    /// carry them, and teardown has nothing to look for.
+    labels_used: AtomicBool,
 }
 
 impl RunSession {
@@ -53,6 +56,7 @@ impl RunSession {
             labels: RunLabels::for_this_process(&labels::new_run_id(), script),
             next_name: AtomicUsize::new(1),
             created: Mutex::new(Vec::new()),
+            labels_used: AtomicBool::new(false),
         }
     }
 
@@ -66,8 +70,10 @@ impl RunSession {
         &self.labels.run_id
     }
 
-    /// The labels of this run.
+    /// The labels of this run. Whatever is labelled with them is removed at
+    /// teardown; a run that never asked for them skips the teardown's queries.
     pub fn labels(&self) -> &RunLabels {
+        self.labels_used.store(true, Ordering::SeqCst);
         &self.labels
     }
 
@@ -98,7 +104,7 @@ impl RunSession {
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
         let net = self
             .client
-            .create_network(spec, self.labels.merged_with(&spec.labels))
+            .create_network(spec, self.labels().merged_with(&spec.labels))
             .await?;
         self.record(ResourceKind::Network, &net.id, &net.name);
         Ok(net)
@@ -113,7 +119,12 @@ impl RunSession {
         };
         let container = self
             .client
-            .run(spec, &name, self.labels.merged_with(&spec.labels), observer)
+            .run(
+                spec,
+                &name,
+                self.labels().merged_with(&spec.labels),
+                observer,
+            )
             .await?;
         self.record(ResourceKind::Container, &container.id, &container.name);
         Ok(container)
@@ -143,6 +154,11 @@ impl RunSession {
     /// Removes everything carrying this run's label: containers first, each
     /// network as soon as its containers are gone, all concurrently.
     pub async fn teardown(&self) -> TeardownReport {
+        if !self.labels_used.load(Ordering::SeqCst) {
+            // Nothing was ever labelled for this run: spare the start-up of a
+            // one-line script two round trips.
+            return TeardownReport::default();
+        }
         let report = remove_labelled(&self.client, &self.labels.run_filter()).await;
         self.created.lock().expect("created list poisoned").clear();
         report
