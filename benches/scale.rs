@@ -747,6 +747,13 @@ impl Bench {
     }
 }
 
+impl Drop for Bench {
+    /// A panic (a failed run, a failed assertion) still removes what the benchmark made.
+    fn drop(&mut self) {
+        self.clean();
+    }
+}
+
 fn target(name: &str, ratio: f64, limit: f64) -> (String, String, bool) {
     (
         name.to_string(),
