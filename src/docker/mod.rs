@@ -7,6 +7,7 @@ pub mod error;
 pub mod exec;
 pub mod image;
 pub mod labels;
+pub mod names;
 pub mod network;
 pub mod ping;
 pub mod ports;
