@@ -7,6 +7,7 @@ pub mod container;
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod expect;
 pub mod handles;
 pub mod image;
 pub mod network;
@@ -42,6 +43,7 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     container::register_all(&mut engine, &ctx);
     image::register_all(&mut engine, &ctx);
     checks::register_all(&mut engine, &ctx);
+    expect::register_all(&mut engine);
     engine
 }
 
