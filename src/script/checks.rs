@@ -142,13 +142,23 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         },
     );
 
+    // Typed, not Dynamic: Rhai's own `sleep(int)` / `sleep(float)` match
+    // exactly and would win, and they cannot be interrupted.
     let c = ctx.clone();
     register(
         engine,
         "sleep",
-        &["secs: float|int"],
+        &["secs: int"],
+        "Pause the script; Ctrl-C interrupts it.\n```rhai\nsleep(2);\n```",
+        move |secs: i64| c.sleep("sleep", seconds("sleep", "secs", &secs.into())?),
+    );
+    let c = ctx.clone();
+    register(
+        engine,
+        "sleep",
+        &["secs: float"],
         "Pause the script; Ctrl-C interrupts it.\n```rhai\nsleep(0.5);\n```",
-        move |secs: Dynamic| c.sleep("sleep", seconds("sleep", "secs", &secs)?),
+        move |secs: f64| c.sleep("sleep", seconds("sleep", "secs", &secs.into())?),
     );
 
     let c = ctx.clone();
