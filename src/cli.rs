@@ -54,6 +54,9 @@ pub enum Command {
         /// Time limit per scenario in seconds, unless its header sets `//! timeout:` (default 300).
         #[arg(long, value_name = "SECS", value_parser = parse_secs)]
         timeout: Option<std::time::Duration>,
+        /// Also print what passing scenarios printed (failed ones always show it).
+        #[arg(long)]
+        show_output: bool,
     },
     /// Check the daemon answers and make sure busybox:latest exists (built from the host's static busybox when no registry is reachable).
     Setup,
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
             filter,
             keep_failed,
             timeout,
+            show_output,
         }) => crate::harness::run_tests(
             &runtime,
             &crate::harness::TestArgs {
@@ -113,6 +117,7 @@ pub fn main() -> ExitCode {
                 filter,
                 keep_failed,
                 timeout,
+                show_output,
                 host: cli.host.clone(),
             },
         ),

@@ -55,6 +55,8 @@ pub struct TestArgs {
     pub keep_failed: bool,
     /// Time limit per scenario when its header gives none.
     pub timeout: Option<Duration>,
+    /// Print what passing scenarios printed too (failures always show it).
+    pub show_output: bool,
     /// Daemon address (else `DOCKER_HOST`, else the local socket).
     pub host: Option<String>,
 }
@@ -209,10 +211,13 @@ impl Suite<'_> {
                         } else {
                             self.run_one(i, scenario)
                         };
-                        println!(
-                            "{}",
-                            report::result_line(scenario, &result, self.name_width)
-                        );
+                        let mut text = report::result_line(scenario, &result, self.name_width);
+                        if self.args.show_output && result.status == Status::Passed {
+                            for line in result.output.lines() {
+                                text.push_str(&format!("\n  {line}"));
+                            }
+                        }
+                        println!("{text}");
                         results.lock().expect("results poisoned").push(result);
                     }
                 };
