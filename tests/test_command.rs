@@ -471,3 +471,51 @@ fn ctrl_c_stops_the_scenarios_and_removes_what_they_made() {
     assert!(stdout.contains("interrupted by Ctrl-C"), "{stdout}");
     suite.assert_nothing_left();
 }
+
+#[test]
+fn the_finished_hook_sees_each_scenario_live_before_teardown() {
+    let suite = Suite::new(&[
+        (
+            "hooked.rhai",
+            "run(\"busybox\", #{name: \"i4-hook-a\", cmd: \"sleep 3600\"});\n",
+        ),
+        ("hooked-fails.rhai", "assert(false, \"no\");\n"),
+    ]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let exit = netrig::harness::run_tests_with(
+        &runtime,
+        &netrig::harness::TestArgs {
+            paths: vec![suite.dir.path().to_path_buf()],
+            jobs: Some(2),
+            ..Default::default()
+        },
+        &|f| {
+            let live = daemon().containers_with(&format!("netrig.run={}", f.run_id));
+            let shown = f
+                .rig
+                .session
+                .script_name(live.first().map_or("", String::as_str));
+            seen.lock()
+                .unwrap()
+                .push((f.scenario.name(), f.status, live.len(), shown.to_string()));
+        },
+    );
+    assert_eq!(exit, netrig::runner::Exit::Failed);
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    use netrig::harness::outcome::Status;
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "hooked".to_string(),
+                Status::Passed,
+                1,
+                "i4-hook-a".to_string()
+            ),
+            ("hooked-fails".to_string(), Status::Failed, 0, String::new()),
+        ]
+    );
+    suite.assert_nothing_left();
+}

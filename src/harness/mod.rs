@@ -78,7 +78,7 @@ pub struct Finished<'a> {
 }
 
 /// A hook called for every finished scenario, from the scenario's thread.
-pub type OnFinished = dyn Fn(&Finished<'_>) + Sync;
+pub type OnFinished<'h> = dyn Fn(&Finished<'_>) + Sync + 'h;
 
 /// `netrig test`.
 pub fn run_tests(runtime: &Runtime, args: &TestArgs) -> Exit {
@@ -86,7 +86,7 @@ pub fn run_tests(runtime: &Runtime, args: &TestArgs) -> Exit {
 }
 
 /// `netrig test` with a hook called as each scenario finishes.
-pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinished) -> Exit {
+pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinished<'_>) -> Exit {
     let found = match discover::search_paths(&args.paths).and_then(|p| discover::discover(&p)) {
         Ok(found) => found,
         Err(e) => {
@@ -189,7 +189,7 @@ struct Suite<'a> {
     /// Ctrl-C / SIGTERM for the whole run: stops running scenarios, starts no more.
     interrupt: Arc<Interrupt>,
     args: &'a TestArgs,
-    on_finished: &'a OnFinished,
+    on_finished: &'a OnFinished<'a>,
     name_width: usize,
 }
 
