@@ -2,6 +2,7 @@
 //! through here, so it is labelled, named and removed when the run ends.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -45,7 +46,12 @@ pub struct RunSession {
     names: Names,
     next_name: AtomicUsize,
     created: Mutex<Vec<Created>>,
+    /// Creations still running; teardown waits for them (see `settled`).
+    in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
+
+/// How long teardown waits for creations still in flight.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(60);
 
 impl RunSession {
     /// A new session with a fresh run id for `script` (a path, or `<repl>`).
@@ -56,6 +62,7 @@ impl RunSession {
             names: Names::unchanged(),
             next_name: AtomicUsize::new(1),
             created: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(Vec::new()),
         }
     }
 
@@ -121,9 +128,9 @@ impl RunSession {
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
         let mut spec = spec.clone();
         spec.name = self.docker_name(ResourceKind::Network, &spec.name);
+        let (client, labels) = (self.client.clone(), self.labels.merged_with(&spec.labels));
         let net = self
-            .client
-            .create_network(&spec, self.labels.merged_with(&spec.labels))
+            .settled(async move { client.create_network(&spec, labels).await })
             .await?;
         self.record(ResourceKind::Network, &net.id, &net.name);
         Ok(net)
@@ -149,14 +156,11 @@ impl RunSession {
             // Other containers find it by the script's name through DNS.
             spec.aliases.push(script_name);
         }
+        // The pull may be abandoned (nothing exists yet); the rest runs to its end.
+        self.client.ensure_image(&spec.image, observer).await?;
+        let (client, labels) = (self.client.clone(), self.labels.merged_with(&spec.labels));
         let container = self
-            .client
-            .run(
-                &spec,
-                &name,
-                self.labels.merged_with(&spec.labels),
-                observer,
-            )
+            .settled(async move { client.run(&spec, &name, labels, &no_progress).await })
             .await?;
         self.record(ResourceKind::Container, &container.id, &container.name);
         Ok(container)
@@ -197,14 +201,44 @@ impl RunSession {
         }
     }
 
+    /// Runs a creation to its end even when the script stops waiting for it
+    /// (Ctrl-C, a scenario's timeout): a create request the daemon already
+    /// has would otherwise finish after teardown looked, and leak.
+    async fn settled<T: Send + 'static>(
+        &self,
+        creation: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = tx.send(creation.await);
+        });
+        {
+            let mut in_flight = self.in_flight.lock().expect("in-flight list poisoned");
+            in_flight.retain(|t| !t.is_finished());
+            in_flight.push(task);
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(super::error::DockerError::Failed {
+                action: "create a resource".into(),
+                message: "the creation task ended without an answer".into(),
+            })
+        })
+    }
+
     /// Removes everything carrying this run's label: containers first, each
-    /// network as soon as its containers are gone, all concurrently.
+    /// network as soon as its containers are gone, all concurrently. Waits
+    /// first for creations still in flight, so it sees what they made.
     pub async fn teardown(&self) -> TeardownReport {
+        let pending = std::mem::take(&mut *self.in_flight.lock().expect("in-flight list poisoned"));
+        let _ = tokio::time::timeout(IN_FLIGHT_WAIT, join_all(pending)).await;
         let report = remove_labelled(&self.client, &self.labels.run_filter()).await;
         self.created.lock().expect("created list poisoned").clear();
         report
     }
 }
+
+/// A pull observer for creations that run detached (the image is already here).
+fn no_progress(_: &super::image::PullProgress) {}
 
 /// What a teardown removed and what it could not.
 #[derive(Debug, Clone, Default, PartialEq)]
