@@ -519,3 +519,28 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
     );
     suite.assert_nothing_left();
 }
+
+#[test]
+fn exit_codes_of_scripts_survive_netrig_run() {
+    // Rhai ends a run that calls exit() as a success; netrig keeps the code.
+    let suite = Suite::new(&[
+        (
+            "exit4.rhai",
+            "print(\"before\");\nexit(4);\nprint(\"after\");\n",
+        ),
+        ("exit0.rhai", "exit();\nassert(false);\n"),
+    ]);
+    let out = netrig()
+        .arg("run")
+        .arg(suite.path("exit4.rhai"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 4);
+    assert_eq!(text(&out).0, "before\n");
+    let out = netrig()
+        .arg("run")
+        .arg(suite.path("exit0.rhai"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+}
