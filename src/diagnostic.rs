@@ -61,14 +61,19 @@ pub fn main_position(err: &EvalAltResult, main_source: &str) -> Position {
 }
 
 /// The functions the error passed through, innermost first, for a hint.
-fn call_chain(err: &EvalAltResult) -> Vec<String> {
+/// Frames inside a library module (`std/assert`) are summed up as one: their
+/// line numbers are the module's, not the script's.
+fn call_chain(err: &EvalAltResult, main_source: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut cur = err;
     loop {
         match cur {
-            EvalAltResult::ErrorInFunctionCall(name, _, inner, pos) => {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
+                let foreign = !(src.is_empty() || src == main_source);
                 let name = if name.starts_with("anon$") {
                     "a closure".to_string()
+                } else if foreign {
+                    format!("{name}() of {src}")
                 } else {
                     format!("{name}()")
                 };
@@ -76,6 +81,9 @@ fn call_chain(err: &EvalAltResult) -> Vec<String> {
                     Some(l) => format!("{name} called at line {l}"),
                     None => name,
                 });
+                if foreign {
+                    break;
+                }
                 cur = inner;
             }
             EvalAltResult::ErrorInModule(name, inner, _) => {
@@ -120,7 +128,7 @@ fn token_len(source: &str, offset: usize) -> usize {
 
 /// Renders a script error: `MESSAGE (FILE:LINE:COL)` and the source snippet.
 pub fn render(err: &EvalAltResult, file_name: &str, source: &str) -> String {
-    let chain = call_chain(err);
+    let chain = call_chain(err, file_name);
     let help = (!chain.is_empty()).then(|| format!("while running {}", chain.join(" → ")));
     located(
         message_of(err),

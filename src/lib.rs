@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod docker;
 pub mod graph;
+pub mod harness;
 pub mod progress;
 pub mod repl;
 pub mod runner;

@@ -11,6 +11,7 @@ pub mod firewall;
 pub mod image;
 pub mod impair;
 pub mod labels;
+pub mod names;
 pub mod netns;
 pub mod network;
 pub mod partition;

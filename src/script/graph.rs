@@ -10,6 +10,7 @@ use super::context::ScriptContext;
 use super::convert::{Options, describe};
 use super::error::{ScriptResult, invalid, kind, throw};
 use super::register;
+use crate::docker::session::ResourceKind;
 use crate::docker::topology::TopologyScope;
 use crate::graph::drift::{self, Intended};
 use crate::graph::{self as pictures, Format};
@@ -143,9 +144,10 @@ fn intended_topology(ctx: &ScriptContext, value: Dynamic) -> ScriptResult<Intend
             .iter()
             .map(|m| ctx.container(F, &param, m))
             .collect::<ScriptResult<_>>()?;
-        intended
-            .networks
-            .insert(ctx.session.docker_name(&network), names);
+        intended.networks.insert(
+            ctx.session.docker_name(ResourceKind::Network, &network),
+            names,
+        );
     }
     Ok(intended)
 }

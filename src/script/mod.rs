@@ -7,6 +7,7 @@ pub mod container;
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod expect;
 pub mod faults;
 pub mod graph;
 pub mod handles;
@@ -46,6 +47,7 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     checks::register_all(&mut engine, &ctx);
     graph::register_all(&mut engine, &ctx);
     faults::register_all(&mut engine, &ctx);
+    expect::register_all(&mut engine);
     engine
 }
 
