@@ -58,6 +58,9 @@ pub enum Command {
         /// Also print what passing scenarios printed (failed ones always show it).
         #[arg(long)]
         show_output: bool,
+        /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
     },
     /// Check the daemon answers and make sure busybox:latest exists (built from the host's static busybox when no registry is reachable).
     Setup,
@@ -124,9 +127,9 @@ pub fn main() -> ExitCode {
             keep_failed,
             timeout,
             show_output,
-        }) => crate::harness::run_tests(
-            &runtime,
-            &crate::harness::TestArgs {
+            report,
+        }) => {
+            let args = crate::harness::TestArgs {
                 paths,
                 jobs: jobs.map(usize::from),
                 junit,
@@ -135,8 +138,14 @@ pub fn main() -> ExitCode {
                 timeout,
                 show_output,
                 host: cli.host.clone(),
-            },
-        ),
+            };
+            match report {
+                Some(dir) => {
+                    crate::harness::run_tests_with(&runtime, &args, &|f| write_report_svg(f, &dir))
+                }
+                None => crate::harness::run_tests(&runtime, &args),
+            }
+        }
         Some(Command::Setup) => crate::setup::run(&runtime, host),
         Some(Command::Graph {
             run,
@@ -213,6 +222,21 @@ fn graph(
             print!("{text}");
             Exit::Success
         }
+    }
+}
+
+/// `netrig test --report DIR`: one scenario's topology as it ended, before teardown.
+fn write_report_svg(f: &crate::harness::Finished<'_>, dir: &std::path::Path) {
+    let written = f.runtime.block_on(crate::graph::write_session_svg(
+        &f.rig.session,
+        dir,
+        &f.scenario.file,
+    ));
+    if let Err(e) = written {
+        runner::note(format!(
+            "could not draw the topology of {}: {e}",
+            f.scenario.file
+        ));
     }
 }
 

@@ -544,3 +544,40 @@ fn exit_codes_of_scripts_survive_netrig_run() {
         .unwrap();
     assert_exit(&out, 0);
 }
+
+#[test]
+fn report_draws_each_scenario_as_it_ended_in_its_own_names() {
+    let suite = Suite::new(&[
+        (
+            "drawn.rhai",
+            r#"let net = network::create("lead-rep-net");
+run("busybox", #{name: "lead-rep-a", network: net, cmd: "sleep 3600"});
+"#,
+        ),
+        (
+            "broken.rhai",
+            r#"let net = network::create("lead-rep-net");
+run("busybox", #{name: "lead-rep-b", network: net, cmd: "sleep 3600"});
+assert(false, "drawn at the failure");
+"#,
+        ),
+    ]);
+    let report = tempfile::tempdir().unwrap();
+    let out = suite.test(&["--report", report.path().to_str().unwrap(), "-j", "2"]);
+    assert_exit(&out, 1);
+    for (file, container) in [("drawn.svg", "lead-rep-a"), ("broken.svg", "lead-rep-b")] {
+        let svg = std::fs::read_to_string(report.path().join(file))
+            .unwrap_or_else(|e| panic!("no {file}: {e}"));
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let names: Vec<&str> = doc
+            .descendants()
+            .filter_map(|n| n.attribute("data-name"))
+            .collect();
+        // The script's names, not the run-prefixed Docker names.
+        assert!(
+            names.contains(&container) && names.contains(&"lead-rep-net"),
+            "{file}: {names:?}"
+        );
+    }
+    suite.assert_nothing_left();
+}

@@ -10,7 +10,6 @@ use super::context::ScriptContext;
 use super::convert::{Options, describe};
 use super::error::{ScriptResult, invalid, kind, throw};
 use super::register;
-use crate::docker::session::ResourceKind;
 use crate::docker::topology::TopologyScope;
 use crate::graph::drift::{self, Intended};
 use crate::graph::{self as pictures, Format};
@@ -92,6 +91,7 @@ fn graph(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<String> {
     let file = o.string("file").map_err(|e| invalid(F, e))?;
     let scope = scope(ctx, &mut o).map_err(|e| invalid(F, e))?;
     let topology = ctx.wait(F, ctx.client().topology(&scope))?;
+    let topology = topology.renamed(|n| ctx.session.script_name(n).to_string());
     let text = pictures::render(&topology, format);
     if let Some(file) = file {
         let path = ctx.path(&file);
@@ -106,7 +106,9 @@ fn expect_topology(ctx: &ScriptContext, intended: Dynamic, opts: Dynamic) -> Scr
     let intended = intended_topology(ctx, intended)?;
     let mut o = Options::new(opts, TOPOLOGY_OPTIONS).map_err(|e| invalid(F, e))?;
     let scope = scope(ctx, &mut o).map_err(|e| invalid(F, e))?;
+    // Both sides in the script's own names, so the diff reads like the script.
     let live = ctx.wait(F, ctx.client().topology(&scope))?;
+    let live = live.renamed(|n| ctx.session.script_name(n).to_string());
     let differences = drift::compare(&intended, &live);
     if differences.is_empty() {
         Ok(())
@@ -142,12 +144,12 @@ fn intended_topology(ctx: &ScriptContext, value: Dynamic) -> ScriptResult<Intend
         let param = format!("each container of network \"{network}\"");
         let names = members
             .iter()
-            .map(|m| ctx.container(F, &param, m))
+            .map(|m| {
+                let docker = ctx.container(F, &param, m)?;
+                Ok(ctx.session.script_name(&docker).to_string())
+            })
             .collect::<ScriptResult<_>>()?;
-        intended.networks.insert(
-            ctx.session.docker_name(ResourceKind::Network, &network),
-            names,
-        );
+        intended.networks.insert(network.to_string(), names);
     }
     Ok(intended)
 }
