@@ -101,7 +101,7 @@ struct Bench {
 /// The ways the scale case is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
-    /// netrig with `network::create_all`, `run_all`, `ping_all`.
+    /// netrig with `create_networks`, `run_all`, `ping_all`.
     Batch,
     /// netrig, one `network::create` / `run` / `ping` call at a time.
     Naive,
@@ -220,7 +220,7 @@ impl Case {
             )
             .unwrap();
         }
-        s.push_str("network::create_all(nets);\nlet specs = [];\n");
+        s.push_str("create_networks(nets);\nlet specs = [];\n");
         for i in 0..self.networks {
             for j in 0..PER_NETWORK {
                 writeln!(

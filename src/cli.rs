@@ -20,6 +20,7 @@ pub struct Cli {
     #[arg(long)]
     pub keep: bool,
 
+    /// What to do; none opens the REPL.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -35,6 +36,32 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
+    /// Run scenario scripts as a test suite: isolated from each other, in parallel, with a report and an exit code for CI.
+    Test {
+        /// Scenario files and directories (default: tests/scenarios/, else scenarios/).
+        paths: Vec<PathBuf>,
+        /// Scenarios run at once (default: the number of CPUs).
+        #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// Write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Run only scenarios whose name or path contains TEXT, or that carry the tag TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Leave a failed scenario's containers and networks in place and print how to inspect and remove them.
+        #[arg(long)]
+        keep_failed: bool,
+        /// Time limit per scenario in seconds, unless its header sets `//! timeout:` (default 300).
+        #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+        timeout: Option<std::time::Duration>,
+        /// Also print what passing scenarios printed (failed ones always show it).
+        #[arg(long)]
+        show_output: bool,
+        /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+    },
     /// Check the daemon answers and make sure busybox:latest exists (built from the host's static busybox when no registry is reachable).
     Setup,
     /// Remove what finished or killed runs left on the daemon (only resources labelled netrig.managed).
@@ -48,6 +75,21 @@ pub enum Command {
         /// List what would be removed, remove nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Draw the live networks and containers (of one run, of everything netrig manages, or of the whole daemon) as Mermaid, DOT or SVG.
+    Graph {
+        /// Only this run (e.g. one kept with `netrig run --keep`); default: everything netrig manages.
+        #[arg(long, value_name = "RUN_ID", conflicts_with = "all")]
+        run: Option<String>,
+        /// Every network and container on the daemon, netrig's or not.
+        #[arg(long)]
+        all: bool,
+        /// Output format; default: from the -o file's extension (.svg, .dot, .mmd), else mermaid.
+        #[arg(long, value_enum)]
+        format: Option<crate::graph::Format>,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -77,10 +119,132 @@ pub fn main() -> ExitCode {
         Some(Command::Clean { run, all, dry_run }) => {
             runner::clean(&runtime, host, run.as_deref(), all, dry_run)
         }
+        Some(Command::Test {
+            paths,
+            jobs,
+            junit,
+            filter,
+            keep_failed,
+            timeout,
+            show_output,
+            report,
+        }) => {
+            let args = crate::harness::TestArgs {
+                paths,
+                jobs: jobs.map(usize::from),
+                junit,
+                filter,
+                keep_failed,
+                timeout,
+                show_output,
+                host: cli.host.clone(),
+            };
+            match report {
+                Some(dir) => {
+                    crate::harness::run_tests_with(&runtime, &args, &|f| write_report_svg(f, &dir))
+                }
+                None => crate::harness::run_tests(&runtime, &args),
+            }
+        }
         Some(Command::Setup) => crate::setup::run(&runtime, host),
+        Some(Command::Graph {
+            run,
+            all,
+            format,
+            output,
+        }) => graph(&runtime, host, run, all, format, output),
         None => crate::repl::run(&runtime, host, cli.keep),
     };
     // Do not wait for the signal watcher or other idle tasks.
     runtime.shutdown_background();
     ExitCode::from(exit.code())
+}
+
+/// `netrig graph`: collect the topology of the chosen scope, draw it, print or write it.
+fn graph(
+    runtime: &tokio::runtime::Runtime,
+    host: Option<&str>,
+    run: Option<String>,
+    all: bool,
+    format: Option<crate::graph::Format>,
+    output: Option<PathBuf>,
+) -> Exit {
+    use crate::docker::topology::TopologyScope;
+    use crate::graph::{Format, render};
+    let scope = match (run, all) {
+        (Some(id), _) => TopologyScope::Run(id),
+        (None, true) => TopologyScope::All,
+        (None, false) => TopologyScope::Managed,
+    };
+    let format = format
+        .or_else(|| output.as_deref().and_then(Format::from_extension))
+        .unwrap_or(Format::Mermaid);
+    let client = match runner::connect(runtime, host) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let topology = match runtime.block_on(client.topology(&scope)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return if e.kind() == "unreachable" {
+                Exit::Unreachable
+            } else {
+                Exit::Failed
+            };
+        }
+    };
+    if let (true, TopologyScope::Run(id)) = (topology.is_empty(), &scope) {
+        eprintln!(
+            "error: nothing of run {id} is on the daemon (was it run with --keep? `netrig clean --dry-run` lists the runs left)"
+        );
+        return Exit::Failed;
+    }
+    let text = render(&topology, format);
+    match output {
+        Some(path) => match std::fs::write(&path, text) {
+            Ok(()) => {
+                runner::note(format!(
+                    "wrote the {format} graph of {} ({}, {}) to {}",
+                    scope.describe(),
+                    crate::docker::session::plural(topology.networks.len(), "network"),
+                    crate::docker::session::plural(topology.containers.len(), "container"),
+                    path.display()
+                ));
+                Exit::Success
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                Exit::Usage
+            }
+        },
+        None => {
+            print!("{text}");
+            Exit::Success
+        }
+    }
+}
+
+/// `netrig test --report DIR`: one scenario's topology as it ended, before teardown.
+fn write_report_svg(f: &crate::harness::Finished<'_>, dir: &std::path::Path) {
+    let written = f.runtime.block_on(crate::graph::write_session_svg(
+        &f.rig.session,
+        dir,
+        &f.scenario.file,
+    ));
+    if let Err(e) = written {
+        runner::note(format!(
+            "could not draw the topology of {}: {e}",
+            f.scenario.file
+        ));
+    }
+}
+
+/// `--timeout 30`, `--timeout 2.5`: positive seconds, at most a day.
+fn parse_secs(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("expected seconds between 0 and 86400, got {text:?}"))
 }

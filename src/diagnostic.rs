@@ -61,14 +61,19 @@ pub fn main_position(err: &EvalAltResult, main_source: &str) -> Position {
 }
 
 /// The functions the error passed through, innermost first, for a hint.
-fn call_chain(err: &EvalAltResult) -> Vec<String> {
+/// Frames inside a library module (`std/assert`) are summed up as one: their
+/// line numbers are the module's, not the script's.
+fn call_chain(err: &EvalAltResult, main_source: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut cur = err;
     loop {
         match cur {
-            EvalAltResult::ErrorInFunctionCall(name, _, inner, pos) => {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
+                let foreign = !(src.is_empty() || src == main_source);
                 let name = if name.starts_with("anon$") {
                     "a closure".to_string()
+                } else if foreign {
+                    format!("{name}() of {src}")
                 } else {
                     format!("{name}()")
                 };
@@ -76,6 +81,9 @@ fn call_chain(err: &EvalAltResult) -> Vec<String> {
                     Some(l) => format!("{name} called at line {l}"),
                     None => name,
                 });
+                if foreign {
+                    break;
+                }
                 cur = inner;
             }
             EvalAltResult::ErrorInModule(name, inner, _) => {
@@ -118,41 +126,45 @@ fn token_len(source: &str, offset: usize) -> usize {
     ident.max(rest.chars().next().map(char::len_utf8).unwrap_or(0))
 }
 
-/// Renders a script error: `error: MESSAGE (FILE:LINE:COL)` and the source snippet.
+/// Renders a script error: `MESSAGE (FILE:LINE:COL)` and the source snippet.
 pub fn render(err: &EvalAltResult, file_name: &str, source: &str) -> String {
-    let message = message_of(err);
-    let pos = main_position(err, file_name);
-    let (line, column) = (pos.line().unwrap_or(0), pos.position().unwrap_or(1));
-    let located = offset_of(source, line, column).filter(|_| line > 0);
-    let chain = call_chain(err);
-    let diag = ScriptDiagnostic {
-        message: match located {
-            Some(_) => format!("{message} ({file_name}:{line}:{column})"),
-            None => message,
-        },
-        source_code: located.map(|_| NamedSource::new(file_name, source.to_string())),
-        span: located.map(|o| SourceSpan::new(o.into(), token_len(source, o))),
-        label: "here".into(),
-        help: (!chain.is_empty()).then(|| format!("while running {}", chain.join(" → "))),
-    };
-    render_diagnostic(&diag)
+    let chain = call_chain(err, file_name);
+    let help = (!chain.is_empty()).then(|| format!("while running {}", chain.join(" → ")));
+    located(
+        message_of(err),
+        main_position(err, file_name),
+        help,
+        file_name,
+        source,
+    )
 }
 
 /// Renders a parse error (its position is the syntax error's).
 pub fn render_parse(err: &rhai::ParseError, file_name: &str, source: &str) -> String {
-    let pos = err.position();
     let message = format!("syntax error: {}", err.err_type());
+    located(message, err.position(), None, file_name, source)
+}
+
+/// A message at a position in `source`, or the bare message when the
+/// position is unknown.
+fn located(
+    message: String,
+    pos: Position,
+    help: Option<String>,
+    file_name: &str,
+    source: &str,
+) -> String {
     let (line, column) = (pos.line().unwrap_or(0), pos.position().unwrap_or(1));
-    let located = offset_of(source, line, column).filter(|_| line > 0);
+    let offset = offset_of(source, line, column).filter(|_| line > 0);
     let diag = ScriptDiagnostic {
-        message: match located {
+        message: match offset {
             Some(_) => format!("{message} ({file_name}:{line}:{column})"),
             None => message,
         },
-        source_code: located.map(|_| NamedSource::new(file_name, source.to_string())),
-        span: located.map(|o| SourceSpan::new(o.into(), token_len(source, o).max(1))),
+        source_code: offset.map(|_| NamedSource::new(file_name, source.to_string())),
+        span: offset.map(|o| SourceSpan::new(o.into(), token_len(source, o).max(1))),
         label: "here".into(),
-        help: None,
+        help,
     };
     render_diagnostic(&diag)
 }

@@ -4,9 +4,13 @@
 //! `docker` (bollard). Dependencies point down only; `diagnostic`,
 //! `progress` and `table` are how results and errors are shown to people.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod diagnostic;
 pub mod docker;
+pub mod graph;
+pub mod harness;
 pub mod progress;
 pub mod repl;
 pub mod runner;

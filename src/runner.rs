@@ -4,7 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rhai::{Dynamic, Engine, EvalAltResult};
@@ -93,24 +93,61 @@ pub struct Rig {
     pub engine: Engine,
     /// Ctrl-C / SIGTERM.
     pub interrupt: Arc<Interrupt>,
+    /// The value the script passed to `exit()`, if it called it: Rhai ends
+    /// the run as a success then, so the code would otherwise be lost.
+    pub exit_value: Arc<Mutex<Option<Dynamic>>>,
 }
 
 impl Rig {
     /// A rig for a script labelled `script_label`, resolving relative paths from `base_dir`.
     pub fn new(runtime: &Runtime, client: Client, script_label: &str, base_dir: PathBuf) -> Rig {
-        let session = Arc::new(RunSession::new(client, script_label));
+        let session = RunSession::new(client, script_label);
+        Rig::with_session(
+            runtime.handle(),
+            session,
+            base_dir,
+            crate::progress::stderr_is_terminal(),
+        )
+    }
+
+    /// A rig around a given session (`netrig test` passes an isolated one and
+    /// no progress bars, since several scenarios share the terminal).
+    pub fn with_session(
+        runtime: &tokio::runtime::Handle,
+        session: RunSession,
+        base_dir: PathBuf,
+        show_progress: bool,
+    ) -> Rig {
+        let session = Arc::new(session);
         let interrupt = Interrupt::new();
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
-            runtime: runtime.handle().clone(),
+            runtime: runtime.clone(),
             interrupt: interrupt.clone(),
             base_dir,
-            show_progress: crate::progress::stderr_is_terminal(),
+            show_progress,
         });
+        let mut engine = build_engine(ctx);
+        let exit_value = Arc::new(Mutex::new(None));
+        record_exit(&mut engine, &exit_value);
         Rig {
             session,
-            engine: build_engine(ctx),
+            engine,
             interrupt,
+            exit_value,
+        }
+    }
+
+    /// How the script ended when it ran to completion or called `exit()`.
+    pub fn completed(&self) -> Exit {
+        match self
+            .exit_value
+            .lock()
+            .expect("exit value poisoned")
+            .as_ref()
+        {
+            Some(value) => exit_value(value),
+            None => Exit::Success,
         }
     }
 
@@ -134,6 +171,35 @@ impl Rig {
         report_teardown(&report, &run_id);
         report.is_clean()
     }
+}
+
+/// Replaces Rhai's `exit` with one that also records its value for the rig.
+fn record_exit(engine: &mut Engine, cell: &Arc<Mutex<Option<Dynamic>>>) {
+    let stop = |value: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        Err(EvalAltResult::Exit(value, rhai::Position::NONE).into())
+    };
+    let c = cell.clone();
+    crate::script::register(
+        engine,
+        "exit",
+        &[],
+        "End the script here; the run passes.\n```rhai\nexit();\n```",
+        move || {
+            *c.lock().expect("exit value poisoned") = Some(Dynamic::from_int(0));
+            stop(Dynamic::from_int(0))
+        },
+    );
+    let c = cell.clone();
+    crate::script::register(
+        engine,
+        "exit",
+        &["code: int"],
+        "End the script here with an exit code (0 passes, anything else fails).\n```rhai\nexit(1);\n```",
+        move |value: Dynamic| {
+            *c.lock().expect("exit value poisoned") = Some(value.clone());
+            stop(value)
+        },
+    );
 }
 
 /// Prints what a teardown did.
@@ -224,7 +290,7 @@ pub fn run_source(
     }));
     let elapsed = started.elapsed();
     let exit = match &outcome {
-        Ok(Ok(())) => Exit::Success,
+        Ok(Ok(())) => rig.completed(),
         Ok(Err(Err(parse))) => {
             eprint!("{}", diagnostic::render_parse(parse, name, source));
             Exit::Failed

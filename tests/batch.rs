@@ -12,7 +12,7 @@ fn run_all_and_ping_all_keep_the_order_asked() {
     let s = Scenario::new(
         "i5-order",
         r#"
-        let nets = network::create_all(["i5-or-a", #{name: "i5-or-b", internal: true}]);
+        let nets = create_networks(["i5-or-a", #{name: "i5-or-b", internal: true}]);
         assert_eq(nets[0].name, "i5-or-a");
         assert_eq(nets[1].name, "i5-or-b");
         // Interleaved on purpose: the order of the answer must be the order asked.
@@ -153,23 +153,23 @@ fn a_failure_half_way_through_run_all_lists_every_error_and_leaves_nothing() {
 }
 
 #[test]
-fn create_all_checks_every_name_before_making_anything() {
+fn create_networks_checks_every_name_before_making_anything() {
     let s = Scenario::new(
         "i5-netfail",
         r#"
         network::create("i5-nf-taken");
         try {
-            network::create_all(["i5-nf-new", "i5-nf-taken", "i5-nf-dup", "i5-nf-dup"]);
+            create_networks(["i5-nf-new", "i5-nf-taken", "i5-nf-dup", "i5-nf-dup"]);
         } catch (e) {
             print(`KIND ${e.kind}`);
             print(`MESSAGE ${e.message}`);
         }
         try {
-            network::create_all(["i5-nf-fine", #{name: "i5-nf-bad", subnet: "10.1.0.0/24", gateway: "10.2.0.1"}]);
+            create_networks(["i5-nf-fine", #{name: "i5-nf-bad", subnet: "10.1.0.0/24", gateway: "10.2.0.1"}]);
         } catch (e) {
             print(`SECOND ${e.message}`);
         }
-        try { network::create_all([42]); } catch (e) { print(`THIRD ${e.message}`); }
+        try { create_networks([42]); } catch (e) { print(`THIRD ${e.message}`); }
         "#,
     );
     let out = s.run(&["--keep"]);
@@ -196,7 +196,7 @@ fn create_all_checks_every_name_before_making_anything() {
     assert!(second.contains("removed again the 1 network"), "{second}");
     let third = stdout.lines().find(|l| l.starts_with("THIRD ")).unwrap();
     assert!(
-        third.contains("network::create_all(): item 0: must be a network name"),
+        third.contains("create_networks(): item 0: must be a network name"),
         "{third}"
     );
 
@@ -336,7 +336,7 @@ fn the_reach_matrix_agrees_with_the_daemon() {
         "i5-reach",
         r#"
         import "std/reach" as reach;
-        network::create_all(["i5-rm-front", "i5-rm-back"]);
+        create_networks(["i5-rm-front", "i5-rm-back"]);
         let c = run_all([
             #{image: "busybox", name: "i5-rm-web", network: "i5-rm-front", cmd: "sleep 600"},
             #{image: "busybox", name: "i5-rm-api", network: ["i5-rm-front", "i5-rm-back"], cmd: "sleep 600"},

@@ -168,17 +168,12 @@ impl RunSession {
         specs: &[RunSpec],
         observer: &PullObserver,
     ) -> std::result::Result<Vec<ContainerRef>, BatchError> {
-        let names: Vec<String> = specs
-            .iter()
-            .map(|s| {
-                s.name
-                    .clone()
-                    .unwrap_or_else(|| self.generated_name(&s.image))
-            })
-            .collect();
+        let prepared: Vec<(String, RunSpec)> =
+            specs.iter().map(|s| self.docker_run_spec(s)).collect();
+        let names: Vec<String> = prepared.iter().map(|(name, _)| name.clone()).collect();
         let mut failures = duplicates(&names, "container");
 
-        let mut images: Vec<&str> = specs.iter().map(|s| s.image.as_str()).collect();
+        let mut images: Vec<&str> = prepared.iter().map(|(_, s)| s.image.as_str()).collect();
         images.sort_unstable();
         images.dedup();
         let looked_up = in_order(
@@ -204,12 +199,9 @@ impl RunSession {
         }
 
         let results = in_order(
-            specs.iter().zip(&names).map(|(spec, name)| async move {
-                let labels = self.labels().merged_with(&spec.labels);
-                let c = self.client().create_and_start(spec, name, labels).await?;
-                self.record(ResourceKind::Container, &c.id, &c.name);
-                Ok(c)
-            }),
+            prepared
+                .into_iter()
+                .map(|(name, spec)| self.run_present(name, spec)),
             PARALLELISM,
         )
         .await;
@@ -235,6 +227,13 @@ impl RunSession {
         &self,
         specs: &[NetworkSpec],
     ) -> std::result::Result<Vec<NetworkRef>, BatchError> {
+        let specs: Vec<NetworkSpec> = specs
+            .iter()
+            .map(|s| NetworkSpec {
+                name: self.docker_name(ResourceKind::Network, &s.name),
+                ..s.clone()
+            })
+            .collect();
         let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
         let mut failures = duplicates(&names, "network");
         if specs.is_empty() {
@@ -260,11 +259,19 @@ impl RunSession {
         }
 
         let results = in_order(
-            specs.iter().map(|spec| async move {
+            specs.iter().map(|spec| {
+                let (client, spec) = (self.client().clone(), spec.clone());
                 let labels = self.labels().merged_with(&spec.labels);
-                let net = self.client().create_network_unchecked(spec, labels).await?;
-                self.record(ResourceKind::Network, &net.id, &net.name);
-                Ok(net)
+                async move {
+                    // Like a single create: it runs to its end even when the script stops waiting.
+                    let net = self
+                        .settled(
+                            async move { client.create_network_unchecked(&spec, labels).await },
+                        )
+                        .await?;
+                    self.record(ResourceKind::Network, &net.id, &net.name);
+                    Ok(net)
+                }
             }),
             PARALLELISM,
         )

@@ -6,6 +6,8 @@ use std::time::Duration;
 /// Everything that can go wrong when netrig asks the Docker daemon for
 /// something. `action` says what was asked (`create network "my_net"`),
 /// `message` what the daemon or the transport answered.
+// Every variant's `action` and `message` mean the same, as said above.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum DockerError {
@@ -40,6 +42,10 @@ pub enum DockerError {
     /// The run was interrupted (Ctrl-C, SIGTERM) while waiting for the daemon.
     #[error("{action}: interrupted")]
     Interrupted { action: String },
+    /// This machine lacks what the call needs: a kernel feature, a host tool
+    /// or a privilege. `message` names it and says how to get it.
+    #[error("{action}: {message}")]
+    Unsupported { action: String, message: String },
 }
 
 /// Shorthand for results of the Docker layer.
@@ -57,6 +63,7 @@ impl DockerError {
             DockerError::Daemon { .. } => "daemon",
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
+            DockerError::Unsupported { .. } => "unsupported",
         }
     }
 

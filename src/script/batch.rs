@@ -1,10 +1,9 @@
-//! Batch functions: `run_all`, `network::create_all`, `ping_all`,
-//! `exec_all`. Each does many independent calls at once and returns the
+//! Batch functions: `run_all`, `create_networks`, `ping_all`, `exec_all`. Each does many independent calls at once and returns the
 //! results in the order given; creation is all or nothing.
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module};
+use rhai::{Array, Dynamic, Engine, Map};
 
 use super::checks::report_map;
 use super::container::exec_map;
@@ -12,10 +11,11 @@ use super::context::ScriptContext;
 use super::convert::{self, describe};
 use super::error::{ScriptResult, invalid, throw};
 use super::handles::{ContainerHandle, NetworkHandle};
-use super::{doc_lines, register};
+use super::register;
 use crate::docker::BatchError;
+use crate::docker::session::ResourceKind;
 
-/// Registers `run_all`, `ping_all` and `exec_all`.
+/// Registers `run_all`, `create_networks`, `ping_all` and `exec_all`.
 pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
     let c = ctx.clone();
     register(
@@ -27,6 +27,18 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
          again and the error lists every failure.\n\
          ```rhai\nlet boxes = run_all([#{image: \"busybox\", name: \"a\", network: \"n\", cmd: \"sleep 600\"},\n                     #{image: \"busybox\", name: \"b\", network: \"n\", cmd: \"sleep 600\"}]);\n```",
         move |specs: Array| run_all(&c, specs),
+    );
+
+    let c = ctx.clone();
+    register(
+        engine,
+        "create_networks",
+        &["specs: Array", "Array"],
+        "Create many networks at once: each item is a name, or a map with `name` and any\n\
+         `network::create` option. Returns the handles in order; if one fails, the others\n\
+         are removed again and the error lists every failure.\n\
+         ```rhai\nlet nets = create_networks([\"front\", #{name: \"back\", internal: true}]);\n```",
+        move |specs: Array| create_networks(&c, specs),
     );
 
     let c = ctx.clone();
@@ -69,20 +81,6 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
     );
 }
 
-/// Adds `create_all` to the `network` module.
-pub fn register_network(module: &mut Module, ctx: &Arc<ScriptContext>) {
-    let c = ctx.clone();
-    FuncRegistration::new("create_all")
-        .with_params_info(["specs: Array", "Array"])
-        .with_comments(doc_lines(
-            "Create many networks at once: each item is a name, or a map with `name` and any\n\
-             `network::create` option. Returns the handles in order; if one fails, the others\n\
-             are removed again and the error lists every failure.\n\
-             ```rhai\nlet nets = network::create_all([\"front\", #{name: \"back\", internal: true}]);\n```",
-        ))
-        .set_into_module(module, move |specs: Array| create_all(&c, specs));
-}
-
 /// Waits for a batch, turning its failure into a script error of the
 /// first failure's kind.
 fn wait_batch<T>(
@@ -90,8 +88,11 @@ fn wait_batch<T>(
     function: &str,
     fut: impl Future<Output = Result<T, BatchError>>,
 ) -> ScriptResult<T> {
-    ctx.wait(function, async { Ok(fut.await) })?
-        .map_err(|e| throw(e.kind(), function, e.to_string()))
+    ctx.wait(function, async { Ok(fut.await) })?.map_err(|e| {
+        // The script hears about its own names, not the run's Docker names.
+        let message = ctx.session.names().script_text(&e.to_string());
+        throw(e.kind(), function, message)
+    })
 }
 
 /// Checks every item with `convert`, failing on the first bad one and
@@ -130,15 +131,15 @@ fn run_all(ctx: &ScriptContext, specs: Array) -> ScriptResult<Array> {
         .into_iter()
         .map(|c| {
             Dynamic::from(ContainerHandle {
+                name: ctx.script_name(&c.name),
                 id: c.id,
-                name: c.name,
             })
         })
         .collect())
 }
 
-fn create_all(ctx: &ScriptContext, specs: Array) -> ScriptResult<Array> {
-    const F: &str = "network::create_all";
+fn create_networks(ctx: &ScriptContext, specs: Array) -> ScriptResult<Array> {
+    const F: &str = "create_networks";
     let specs = items(F, specs, |item| {
         if item.is_string() {
             return convert::network_spec(&item.to_string(), Dynamic::UNIT);
@@ -161,8 +162,8 @@ fn create_all(ctx: &ScriptContext, specs: Array) -> ScriptResult<Array> {
         .into_iter()
         .map(|n| {
             Dynamic::from(NetworkHandle {
+                name: ctx.script_name(&n.name),
                 id: n.id,
-                name: n.name,
             })
         })
         .collect())
@@ -182,7 +183,10 @@ fn ping_all(ctx: &ScriptContext, pairs: Array, count: u32) -> ScriptResult<Array
         let (from, target) = pair(&item, "[from, target]")?;
         let from = convert::container_ref("from", &from)?;
         let target = convert::target_ref("target", &target)?;
-        Ok((ctx.session.docker_name(&from), target))
+        Ok((
+            ctx.session.docker_name(ResourceKind::Container, &from),
+            target,
+        ))
     })?;
     let reports = wait_batch(ctx, F, ctx.client().ping_all(&pairs, count))?;
     Ok(pairs
@@ -190,7 +194,7 @@ fn ping_all(ctx: &ScriptContext, pairs: Array, count: u32) -> ScriptResult<Array
         .zip(reports)
         .map(|((from, target), r)| {
             let mut m = report_map(r);
-            m.insert("from".into(), from.into());
+            m.insert("from".into(), ctx.script_name(&from).into());
             m.insert("target".into(), target.into());
             Dynamic::from_map(m)
         })
@@ -203,7 +207,10 @@ fn exec_all(ctx: &ScriptContext, list: Array) -> ScriptResult<Array> {
         let (ctr, cmd) = pair(&item, "[container, command]")?;
         let ctr = convert::container_ref("the container", &ctr)?;
         let words = convert::command_words("the command", &cmd)?;
-        Ok((ctx.session.docker_name(&ctr), words))
+        Ok((
+            ctx.session.docker_name(ResourceKind::Container, &ctr),
+            words,
+        ))
     })?;
     let outputs = wait_batch(ctx, F, ctx.client().exec_all(&list))?;
     Ok(outputs

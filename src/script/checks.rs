@@ -142,13 +142,31 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         },
     );
 
+    // Typed overloads on purpose: Rhai's own `sleep(int)` / `sleep(float)`
+    // block the thread and ignore Ctrl-C; these replace them.
     let c = ctx.clone();
     register(
         engine,
         "sleep",
-        &["secs: float|int"],
-        "Pause the script; Ctrl-C interrupts it.\n```rhai\nsleep(0.5);\n```",
-        move |secs: Dynamic| c.sleep("sleep", seconds("sleep", "secs", &secs)?),
+        &["secs: int"],
+        "Pause the script; Ctrl-C interrupts it.\n```rhai\nsleep(2);\n```",
+        move |secs: i64| c.sleep("sleep", seconds("sleep", "secs", &Dynamic::from(secs))?),
+    );
+    let c = ctx.clone();
+    register(
+        engine,
+        "sleep",
+        &["secs: float"],
+        "Pause the script for a fraction of a second or more; Ctrl-C interrupts it.\n```rhai\nsleep(0.5);\n```",
+        move |secs: f64| c.sleep("sleep", seconds("sleep", "secs", &Dynamic::from(secs))?),
+    );
+
+    register(
+        engine,
+        "sleep",
+        &["secs: Dynamic"],
+        "Anything but a number of seconds is an error.\n```rhai\nsleep(1);\n```",
+        |secs: Dynamic| -> ScriptResult<()> { seconds("sleep", "secs", &secs).map(|_| ()) },
     );
 
     let c = ctx.clone();
@@ -174,7 +192,15 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["rows: Array", "String"],
         "Format an array of maps (like `ps()` or `network::ls()`) as an aligned table.\n\
          ```rhai\nprint(table(network::ls()));\n```",
-        |rows: Array| crate::table::from_rows(&rows).map_err(|e| invalid("table", e)),
+        |rows: Dynamic| -> ScriptResult<String> {
+            let rows = rows.clone().try_cast::<Array>().ok_or_else(|| {
+                invalid(
+                    "table",
+                    format!("rows must be an array of maps, got {}", describe(&rows)),
+                )
+            })?;
+            crate::table::from_rows(&rows).map_err(|e| invalid("table", e))
+        },
     );
 }
 

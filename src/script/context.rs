@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 use rhai::Dynamic;
 
 use super::convert;
-use super::error::{ScriptResult, docker, invalid};
+use super::error::{ScriptResult, invalid, throw};
+use crate::docker::session::ResourceKind;
 use crate::docker::{Client, DockerError, RunSession};
 
 /// Ctrl-C / SIGTERM as the script sees it: a cancelled token that makes the
@@ -78,13 +79,18 @@ impl ScriptContext {
     /// handle or a name); errors name `function` and `param`.
     pub fn container(&self, function: &str, param: &str, value: &Dynamic) -> ScriptResult<String> {
         let name = convert::container_ref(param, value).map_err(|e| invalid(function, e))?;
-        Ok(self.session.docker_name(&name))
+        Ok(self.session.docker_name(ResourceKind::Container, &name))
     }
 
     /// The Docker name of the network a script value stands for.
     pub fn network(&self, function: &str, param: &str, value: &Dynamic) -> ScriptResult<String> {
         let name = convert::network_ref(param, value).map_err(|e| invalid(function, e))?;
-        Ok(self.session.docker_name(&name))
+        Ok(self.session.docker_name(ResourceKind::Network, &name))
+    }
+
+    /// The name a script knows a Docker name by (a `ps` row, a handle).
+    pub fn script_name(&self, docker_name: &str) -> String {
+        self.session.script_name(docker_name).to_string()
     }
 
     /// A ping target as the pinging container should see it: a name its DNS
@@ -118,7 +124,8 @@ impl ScriptContext {
                     _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{function}()") }),
                 }
             })
-            .map_err(|e| docker(function, e))
+            // The script hears about its own names, not the run's Docker names.
+            .map_err(|e| throw(e.kind(), function, self.session.names().script_text(&e.to_string())))
     }
 
     /// Sleeps, waking early when interrupted.

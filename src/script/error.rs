@@ -10,7 +10,7 @@ pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Error kinds a script can tell apart with `e.kind`, besides the Docker
 /// layer's own (`not_found`, `conflict`, `invalid_argument`, `unreachable`,
-/// `timeout`, `daemon`, `failed`, `interrupted`).
+/// `timeout`, `daemon`, `failed`, `interrupted`, `unsupported`).
 pub mod kind {
     /// An `assert*` function found the condition false.
     pub const ASSERTION: &str = "assertion";
@@ -40,6 +40,18 @@ pub fn invalid(function: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
 /// A failure reported by the Docker layer, keeping its kind.
 pub fn docker(function: &str, err: DockerError) -> Box<EvalAltResult> {
     throw(err.kind(), function, err.to_string())
+}
+
+/// Rhai fills in the call position for errors of global functions but not
+/// of module-qualified ones (`network::create`): module functions wrap their
+/// result in this, so every error names its script line.
+pub fn at_call<T>(cx: &rhai::NativeCallContext, result: ScriptResult<T>) -> ScriptResult<T> {
+    result.map_err(|mut e| {
+        if e.position().is_none() {
+            e.set_position(cx.call_position());
+        }
+        e
+    })
 }
 
 /// The `kind` and `message` of a netrig error, if `err` (or the error it

@@ -8,6 +8,9 @@ pub mod container;
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod expect;
+pub mod faults;
+pub mod graph;
 pub mod handles;
 pub mod image;
 pub mod network;
@@ -43,6 +46,9 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     container::register_all(&mut engine, &ctx);
     image::register_all(&mut engine, &ctx);
     checks::register_all(&mut engine, &ctx);
+    graph::register_all(&mut engine, &ctx);
+    faults::register_all(&mut engine, &ctx);
+    expect::register_all(&mut engine);
     batch::register_all(&mut engine, &ctx);
     engine
 }
@@ -59,10 +65,29 @@ pub fn register<A: 'static, const N: usize, const X: bool, R, const F: bool, FUN
     R: std::any::Any + Clone + Send + Sync,
     FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
 {
+    registration(name, params, doc).register_into_engine(engine, f);
+}
+
+/// Like [`register`], into a module (`network::…`). Module functions should
+/// wrap their result in [`error::at_call`] so errors carry the script position.
+pub fn register_in<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
+    module: &mut rhai::Module,
+    name: &str,
+    params: &[&str],
+    doc: &str,
+    f: FUNC,
+) where
+    R: std::any::Any + Clone + Send + Sync,
+    FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+{
+    registration(name, params, doc).set_into_module(module, f);
+}
+
+/// A function's name, parameter names and doc, as the REPL's help shows them.
+fn registration(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
     FuncRegistration::new(name)
         .with_params_info(params)
         .with_comments(doc_lines(doc))
-        .register_into_engine(engine, f);
 }
 
 /// Doc text → Rhai doc-comment lines (`/// …`).

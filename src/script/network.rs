@@ -3,30 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module};
+use rhai::{Array, Dynamic, Engine, Map, Module, NativeCallContext};
 
 use super::context::ScriptContext;
 use super::convert;
-use super::error::{ScriptResult, invalid};
+use super::error::{ScriptResult, at_call, invalid};
 use super::handles::NetworkHandle;
-use super::{doc_lines, json_to_dynamic, string_arg};
+use super::{json_to_dynamic, register_in as in_module, string_arg};
 use crate::docker::NetworkSummary;
-
-fn in_module<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
-    module: &mut Module,
-    name: &str,
-    params: &[&str],
-    doc: &str,
-    f: FUNC,
-) where
-    R: std::any::Any + Clone + Send + Sync,
-    FUNC: rhai::RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
-{
-    FuncRegistration::new(name)
-        .with_params_info(params)
-        .with_comments(doc_lines(doc))
-        .set_into_module(module, f);
-}
 
 /// Registers the `network` module and the network handle type.
 pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
@@ -47,7 +31,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "List the daemon's networks, like `docker network ls`: an array of maps with\n\
          `name`, `id`, `driver`, `scope`, `subnet` and `internal`.\n\
          ```rhai\nfor n in network::ls() { print(n.name); }\n```",
-        move || ls(&c),
+        move |cx: NativeCallContext| at_call(&cx, ls(&c)),
     );
 
     let c = ctx.clone();
@@ -57,7 +41,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["name: String", "Network"],
         "Create a network (a bridge unless told otherwise) and return its handle.\n\
          ```rhai\nlet net = network::create(\"my_net\");\n```",
-        move |name: Dynamic| create(&c, name, Dynamic::UNIT),
+        move |cx: NativeCallContext, name: Dynamic| at_call(&cx, create(&c, name, Dynamic::UNIT)),
     );
     let c = ctx.clone();
     in_module(
@@ -67,7 +51,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "Create a network with options: `driver`, `subnet`, `gateway`, `ip_range`,\n\
          `internal`, `attachable`, `ipv6`, `labels`, `options`.\n\
          ```rhai\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
-        move |name: Dynamic, opts: Dynamic| create(&c, name, opts),
+        move |cx: NativeCallContext, name: Dynamic, opts: Dynamic| {
+            at_call(&cx, create(&c, name, opts))
+        },
     );
 
     let c = ctx.clone();
@@ -77,7 +63,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["net: Network|String", "Map"],
         "The daemon's inspect answer for a network, keys as Docker spells them.\n\
          ```rhai\nlet info = network::inspect(\"bridge\");\nprint(info.IPAM.Config[0].Subnet);\n```",
-        move |net: Dynamic| inspect(&c, "network::inspect", &net),
+        move |cx: NativeCallContext, net: Dynamic| {
+            at_call(&cx, inspect(&c, "network::inspect", &net))
+        },
     );
 
     let c = ctx.clone();
@@ -86,7 +74,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "rm",
         &["net: Network|String"],
         "Remove a network.\n```rhai\nnetwork::rm(\"my_net\");\n```",
-        move |net: Dynamic| rm(&c, "network::rm", &net),
+        move |cx: NativeCallContext, net: Dynamic| at_call(&cx, rm(&c, "network::rm", &net)),
     );
 
     let c = ctx.clone();
@@ -95,8 +83,11 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "connect",
         &["net: Network|String", "ctr: Container|String"],
         "Connect a container to a network, live.\n```rhai\nnetwork::connect(\"back\", web);\n```",
-        move |net: Dynamic, ctr: Dynamic| {
-            connect(&c, "network::connect", &net, &ctr, Dynamic::UNIT)
+        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic| {
+            at_call(
+                &cx,
+                connect(&c, "network::connect", &net, &ctr, Dynamic::UNIT),
+            )
         },
     );
     let c = ctx.clone();
@@ -106,8 +97,8 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["net: Network|String", "ctr: Container|String", "opts: Map"],
         "Connect a container to a network with options: `aliases` (more DNS names), `ip` (a fixed address).\n\
          ```rhai\nnetwork::connect(\"back\", web, #{aliases: [\"api\"], ip: \"10.20.0.10\"});\n```",
-        move |net: Dynamic, ctr: Dynamic, opts: Dynamic| {
-            connect(&c, "network::connect", &net, &ctr, opts)
+        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic, opts: Dynamic| {
+            at_call(&cx, connect(&c, "network::connect", &net, &ctr, opts))
         },
     );
 
@@ -117,10 +108,11 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "disconnect",
         &["net: Network|String", "ctr: Container|String"],
         "Disconnect a container from a network, live.\n```rhai\nnetwork::disconnect(\"back\", web);\n```",
-        move |net: Dynamic, ctr: Dynamic| disconnect(&c, "network::disconnect", &net, &ctr),
+        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic| {
+            at_call(&cx, disconnect(&c, "network::disconnect", &net, &ctr))
+        },
     );
 
-    super::batch::register_network(&mut m, ctx);
     engine.register_static_module("network", m.into());
 
     // Methods on the handle: `net.connect(c)`, `net.disconnect(c)`.
@@ -163,10 +155,10 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
     );
 }
 
-/// One `network::ls` row as a script map.
-pub fn summary_map(n: &NetworkSummary) -> Map {
+/// One `network::ls` row as a script map, named as the script knows it (`shown`).
+pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     let mut m = Map::new();
-    m.insert("name".into(), n.name.clone().into());
+    m.insert("name".into(), shown(&n.name).into());
     m.insert(
         "id".into(),
         crate::docker::network::short_id(&n.id).to_string().into(),
@@ -182,7 +174,7 @@ fn ls(ctx: &ScriptContext) -> ScriptResult<Array> {
     let nets = ctx.wait("network::ls", ctx.client().list_networks(HashMap::new()))?;
     Ok(nets
         .iter()
-        .map(|n| Dynamic::from_map(summary_map(n)))
+        .map(|n| Dynamic::from_map(summary_map(n, |name| ctx.script_name(name))))
         .collect())
 }
 
@@ -192,8 +184,8 @@ fn create(ctx: &ScriptContext, name: Dynamic, opts: Dynamic) -> ScriptResult<Net
     let spec = convert::network_spec(&name, opts).map_err(|e| invalid(F, e))?;
     let net = ctx.wait(F, ctx.session.create_network(&spec))?;
     Ok(NetworkHandle {
+        name: ctx.script_name(&net.name),
         id: net.id,
-        name: net.name,
     })
 }
 
@@ -201,7 +193,7 @@ fn create(ctx: &ScriptContext, name: Dynamic, opts: Dynamic) -> ScriptResult<Net
 pub fn inspect(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<Dynamic> {
     let net = ctx.network(function, "the network", net)?;
     let json = ctx.wait(function, ctx.client().inspect_network(&net))?;
-    json_to_dynamic(function, json)
+    json_to_dynamic(function, ctx.session.names().script_json(json))
 }
 
 /// `network::rm` and `rm(net_handle)`.
@@ -226,7 +218,7 @@ fn connect(
     let net = ctx.network(function, "the network", net)?;
     let ctr = ctx.container(function, "the container", ctr)?;
     let spec = convert::connect_spec(opts).map_err(|e| invalid(function, e))?;
-    ctx.wait(function, ctx.client().connect_network(&net, &ctr, &spec))
+    ctx.wait(function, ctx.session.connect_network(&net, &ctr, &spec))
 }
 
 fn disconnect(

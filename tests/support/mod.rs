@@ -95,19 +95,28 @@ impl Daemon {
         });
     }
 
+    /// Containers (any state) carrying `label` (`key=value`).
+    fn list_containers_with(&self, label: &str) -> Vec<bollard::models::ContainerSummary> {
+        self.block(self.docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(label_filter(label)),
+            ..Default::default()
+        })))
+        .unwrap()
+    }
+
+    /// Networks carrying `label`.
+    fn list_networks_with(&self, label: &str) -> Vec<bollard::models::Network> {
+        self.block(self.docker.list_networks(Some(ListNetworksOptions {
+            filters: Some(label_filter(label)),
+        })))
+        .unwrap()
+    }
+
     /// Names of containers (any state) carrying `label` (`key=value`).
     pub fn containers_with(&self, label: &str) -> Vec<String> {
-        let list = self
-            .block(self.docker.list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(HashMap::from([(
-                    "label".to_string(),
-                    vec![label.to_string()],
-                )])),
-                ..Default::default()
-            })))
-            .unwrap();
-        let mut names: Vec<String> = list
+        let mut names: Vec<String> = self
+            .list_containers_with(label)
             .into_iter()
             .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
             .map(|n| n.trim_start_matches('/').to_string())
@@ -118,15 +127,11 @@ impl Daemon {
 
     /// Names of networks carrying `label`.
     pub fn networks_with(&self, label: &str) -> Vec<String> {
-        let list = self
-            .block(self.docker.list_networks(Some(ListNetworksOptions {
-                filters: Some(HashMap::from([(
-                    "label".to_string(),
-                    vec![label.to_string()],
-                )])),
-            })))
-            .unwrap();
-        let mut names: Vec<String> = list.into_iter().filter_map(|n| n.name).collect();
+        let mut names: Vec<String> = self
+            .list_networks_with(label)
+            .into_iter()
+            .filter_map(|n| n.name)
+            .collect();
         names.sort();
         names
     }
@@ -249,6 +254,11 @@ impl Daemon {
     }
 }
 
+/// A `label=key=value` filter for list calls.
+fn label_filter(label: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), vec![label.to_string()])])
+}
+
 /// The netrig binary, with colours off so output is plain text.
 pub fn netrig() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("netrig").unwrap();
@@ -343,32 +353,18 @@ pub fn assert_exit(out: &Output, code: i32) {
 impl Daemon {
     /// Run ids found on resources carrying `label`.
     pub fn run_ids_with(&self, label: &str) -> Vec<String> {
-        let list = self
-            .block(self.docker.list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(HashMap::from([(
-                    "label".to_string(),
-                    vec![label.to_string()],
-                )])),
-                ..Default::default()
-            })))
-            .unwrap();
-        let mut ids: Vec<String> = list
+        let run_of =
+            |l: Option<HashMap<String, String>>| l.and_then(|l| l.get("netrig.run").cloned());
+        let mut ids: Vec<String> = self
+            .list_containers_with(label)
             .into_iter()
-            .filter_map(|c| c.labels.and_then(|l| l.get("netrig.run").cloned()))
+            .filter_map(|c| run_of(c.labels))
+            .chain(
+                self.list_networks_with(label)
+                    .into_iter()
+                    .filter_map(|n| run_of(n.labels)),
+            )
             .collect();
-        let nets = self
-            .block(self.docker.list_networks(Some(ListNetworksOptions {
-                filters: Some(HashMap::from([(
-                    "label".to_string(),
-                    vec![label.to_string()],
-                )])),
-            })))
-            .unwrap();
-        ids.extend(
-            nets.into_iter()
-                .filter_map(|n| n.labels.and_then(|l| l.get("netrig.run").cloned())),
-        );
         ids.sort();
         ids.dedup();
         ids

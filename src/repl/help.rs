@@ -1,0 +1,314 @@
+//! `:help` and `:help NAME`, generated from the registered metadata.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::catalog::{Catalog, FnDoc, folded_call};
+use super::highlight::Style;
+use super::meta::MetaCommand;
+
+/// How `:help` groups global functions. Each static module is an area of its
+/// own, handle methods are found by their first parameter, and anything
+/// registered but not listed here still shows, under "more".
+const AREAS: &[(&str, &[&str])] = &[
+    (
+        "containers",
+        &[
+            "run", "run_all", "ps", "inspect", "exec", "logs", "stop", "start", "rm",
+        ],
+    ),
+    ("images", &["pull", "build", "images"]),
+    (
+        "checks",
+        &[
+            "ping",
+            "ping_all",
+            "reachable",
+            "assert_reachable",
+            "assert_unreachable",
+            "assert",
+            "assert_eq",
+            "sleep",
+            "wait_until",
+        ],
+    ),
+    ("topology", &["graph", "expect_topology"]),
+    ("output", &["table"]),
+];
+
+/// The overview: every netrig function by area, then the meta commands.
+/// `width` is the terminal's: summaries are cut to fit.
+pub fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: usize) -> String {
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let own: Vec<&FnDoc> = catalog
+        .functions
+        .iter()
+        .filter(|f| f.netrig && (f.is_callable() || f.property().is_some()))
+        .collect();
+    let by_name = |module: Option<&str>, name: &str| -> Vec<&FnDoc> {
+        own.iter()
+            .copied()
+            .filter(|f| f.module.as_deref() == module && f.name == name)
+            .collect()
+    };
+    let mut shown: Vec<String> = Vec::new();
+
+    for module in catalog.modules() {
+        let mut names: Vec<&str> = own
+            .iter()
+            .filter(|f| f.module.as_deref() == Some(module))
+            .map(|f| f.name.as_str())
+            .collect();
+        names.dedup();
+        let rows = names
+            .iter()
+            .map(|n| row(&format!("{module}::{n}"), &by_name(Some(module), n), false))
+            .collect();
+        sections.push((format!("{module}::"), rows));
+    }
+
+    for (area, names) in AREAS {
+        let rows: Vec<(String, String)> = names
+            .iter()
+            .filter(|n| !by_name(None, n).is_empty())
+            .map(|n| {
+                shown.push(n.to_string());
+                row(n, &by_name(None, n), false)
+            })
+            .collect();
+        if !rows.is_empty() {
+            sections.push((area.to_string(), rows));
+        }
+    }
+
+    // Handle methods: functions whose first parameter is the handle itself.
+    for (ty, title) in [
+        ("Container", "container handles"),
+        ("Network", "network handles"),
+    ] {
+        let mut rows = Vec::new();
+        let props: Vec<&str> = own
+            .iter()
+            .filter(|f| f.params.first().is_some_and(|p| p.ty.ends_with(ty)))
+            .filter_map(|f| f.property())
+            .collect();
+        if !props.is_empty() {
+            let text = props
+                .iter()
+                .map(|p| format!(".{p}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            rows.push((text, "properties".to_string()));
+        }
+        let mut methods: Vec<&str> = own
+            .iter()
+            .filter(|f| f.property().is_none())
+            .filter(|f| f.params.first().is_some_and(|p| p.ty == ty))
+            .map(|f| f.name.as_str())
+            .collect();
+        methods.dedup();
+        for m in methods {
+            shown.push(m.to_string());
+            let overloads: Vec<&FnDoc> = by_name(None, m)
+                .into_iter()
+                .filter(|f| f.params.first().is_some_and(|p| p.ty == ty))
+                .collect();
+            rows.push(row(&format!(".{m}"), &overloads, true));
+        }
+        if !rows.is_empty() {
+            let example = if ty == "Container" {
+                "web.exec(\"hostname\")"
+            } else {
+                "net.rm()"
+            };
+            rows.push((
+                String::new(),
+                format!(
+                    "(and every function taking a {} as a method: {example})",
+                    ty.to_lowercase()
+                ),
+            ));
+            sections.push((title.to_string(), rows));
+        }
+    }
+
+    // Registered, but in no area above: still listed.
+    let mut more: BTreeMap<&str, Vec<&FnDoc>> = BTreeMap::new();
+    for f in &own {
+        if f.module.is_none()
+            && f.property().is_none()
+            && !shown.iter().any(|s| s == &f.name)
+            && !matches!(f.name.as_str(), "to_string" | "to_debug")
+        {
+            more.entry(f.name.as_str()).or_default().push(f);
+        }
+    }
+    if !more.is_empty() {
+        let rows = more.iter().map(|(n, fs)| row(n, fs, false)).collect();
+        sections.push(("more".to_string(), rows));
+    }
+
+    let meta_rows: Vec<(String, String)> = meta
+        .iter()
+        .map(|m| {
+            (
+                format!(":{} {}", m.name, m.args).trim_end().to_string(),
+                m.about.to_string(),
+            )
+        })
+        .collect();
+    sections.push(("meta commands".to_string(), meta_rows));
+
+    let left_width = sections
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|(l, _)| l.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .min(34);
+    let room = width.saturating_sub(left_width + 4).max(20);
+    let mut out = String::new();
+    for (title, rows) in &sections {
+        let _ = writeln!(out, "{}", style.heading(title));
+        for (left, right) in rows {
+            let pad = left_width.saturating_sub(left.chars().count());
+            let right = fit(right, room);
+            let _ = writeln!(out, "  {}{}  {right}", style.name(left), " ".repeat(pad));
+        }
+    }
+    let _ = write!(
+        out,
+        "{} shows a signature, doc and example. Tab completes, Ctrl-R searches history,\n\
+         Ctrl-C cancels, Ctrl-D leaves and removes what the session created.",
+        style.name(":help NAME")
+    );
+    out
+}
+
+/// `text` cut to `room` characters at a word boundary, with `…`.
+fn fit(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(room.saturating_sub(1)).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > room / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', ' ']))
+}
+
+fn row(name: &str, overloads: &[&FnDoc], method: bool) -> (String, String) {
+    let summary = overloads.first().map(|f| f.summary()).unwrap_or_default();
+    (folded_call(name, overloads, method), summary)
+}
+
+/// Up to three of `candidates` close to `name`: a small edit away, or
+/// starting with it.
+pub fn suggest(name: &str, candidates: &[String]) -> Vec<String> {
+    let allowed = (name.chars().count() / 3).max(1);
+    let mut near: Vec<(usize, &String)> = candidates
+        .iter()
+        .filter_map(|c| {
+            let d = strsim::damerau_levenshtein(name, c);
+            if d <= allowed {
+                Some((d, c))
+            } else if name.len() >= 3 && c.starts_with(name) {
+                Some((allowed + 1, c))
+            } else {
+                None
+            }
+        })
+        .collect();
+    near.sort();
+    near.into_iter().take(3).map(|(_, c)| c.clone()).collect()
+}
+
+/// `:help NAME`: every overload's signature, description and example; or a
+/// suggestion when nothing has that name.
+pub fn topic(catalog: &Catalog, meta: &[MetaCommand], name: &str, style: &Style) -> String {
+    let name = name.trim();
+    if let Some(cmd) = name
+        .strip_prefix(':')
+        .and_then(|n| super::meta::find(meta, n))
+    {
+        return format!(
+            "{}\n  {}",
+            style.name(format!(":{} {}", cmd.name, cmd.args).trim_end()),
+            cmd.about
+        );
+    }
+    let found = catalog.named(name);
+    if found.is_empty() {
+        let mut candidates: Vec<String> = catalog.names().into_iter().collect();
+        candidates.extend(meta.iter().map(|m| format!(":{}", m.name)));
+        let near = suggest(name, &candidates);
+        return if near.is_empty() {
+            format!("no function or command named {name:?}; :help lists them all")
+        } else {
+            format!(
+                "no function or command named {name:?}; did you mean {}?",
+                near.join(", ")
+            )
+        };
+    }
+    let mut out = String::new();
+    for (i, f) in found.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{}", style.name(f.signature()));
+        let description = f.description();
+        if !description.is_empty() {
+            for line in description.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        if let Some(example) = f.example() {
+            let _ = writeln!(out, "  {}", style.heading("example:"));
+            for line in example.lines() {
+                let _ = writeln!(out, "    {}", style.code(line));
+            }
+        }
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repl::catalog::tests::sample_engine;
+
+    #[test]
+    fn overview_groups_by_area_and_lists_meta_commands() {
+        let catalog = Catalog::from_engine(&sample_engine());
+        let text = overview(&catalog, super::super::meta::COMMANDS, &Style::plain(), 100);
+        let network = text.find("network::").unwrap();
+        let containers = text.find("containers").unwrap();
+        assert!(network < containers, "{text}");
+        assert!(text.contains("network::create(name)"), "{text}");
+        assert!(text.contains("run(image[, opts])"), "{text}");
+        assert!(text.contains(".ip(net)"), "{text}");
+        assert!(text.contains(":save FILE"), "{text}");
+        // Rhai's own library is not in the overview.
+        assert!(!text.contains("keys("), "{text}");
+    }
+
+    #[test]
+    fn topic_shows_signature_doc_and_example() {
+        let catalog = Catalog::from_engine(&sample_engine());
+        let meta = super::super::meta::COMMANDS;
+        let text = topic(&catalog, meta, "network::create", &Style::plain());
+        assert!(
+            text.starts_with("network::create(name: String) -> Network"),
+            "{text}"
+        );
+        assert!(text.contains("Create a network."), "{text}");
+        assert!(
+            text.contains("example:\n    network::create(\"n\");"),
+            "{text}"
+        );
+        let t = topic(&catalog, meta, "rnu", &Style::plain());
+        assert!(t.contains("did you mean run"), "{t}");
+        assert!(topic(&catalog, meta, ":save", &Style::plain()).contains(":save FILE"));
+    }
+}

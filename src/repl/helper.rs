@@ -1,0 +1,182 @@
+//! The line editor's helper: completion, hints, highlighting and multi-line
+//! input for rustyline, each delegating to the pure modules beside it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rhai::Dynamic;
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
+use rustyline::highlight::{CmdKind, Highlighter};
+use rustyline::hint::{Hinter, HistoryHinter};
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Context, Helper};
+
+use super::catalog::folded_call;
+use super::complete::{self, Request, Vocabulary};
+use super::highlight::{Style, highlight};
+use super::input;
+use super::live::Daemon;
+use super::session::Session;
+
+/// Everything the editor asks about while a line is typed.
+pub struct ReplHelper {
+    vocab: Vocabulary,
+    variables: Vec<(String, Dynamic)>,
+    /// Signature hints per callee, folded (`run(image[, opts])`).
+    signatures: std::collections::HashMap<String, String>,
+    daemon: Arc<Daemon>,
+    style: Style,
+    history: HistoryHinter,
+    files: FilenameCompleter,
+}
+
+impl ReplHelper {
+    /// A helper for `session`, asking `daemon` for live names.
+    pub fn new(session: &Session, daemon: Arc<Daemon>) -> Self {
+        let mut helper = ReplHelper {
+            vocab: Vocabulary::default(),
+            variables: Vec::new(),
+            signatures: Default::default(),
+            daemon,
+            style: session.style,
+            history: HistoryHinter::new(),
+            files: FilenameCompleter::new(),
+        };
+        helper.refresh(session);
+        helper
+    }
+
+    /// Takes in what the last line changed: variables, functions, modules.
+    pub fn refresh(&mut self, session: &Session) {
+        let meta: Vec<&str> = super::meta::COMMANDS.iter().map(|m| m.name).collect();
+        self.vocab = Vocabulary::new(&session.catalog, &meta);
+        self.vocab.set_user_functions(session.user_functions());
+        self.variables = session.variables();
+        self.signatures.clear();
+        let mut by_name: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+        for f in session.catalog.functions.iter().filter(|f| f.is_callable()) {
+            by_name.entry(f.qualified_name()).or_default().push(f);
+        }
+        for (name, overloads) in by_name {
+            self.signatures
+                .insert(name.clone(), folded_call(&name, &overloads, false));
+        }
+        self.daemon.forget_names();
+    }
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        if line.starts_with(":load ") || line.starts_with(":save ") {
+            return self.files.complete(line, pos, ctx);
+        }
+        let names = || self.daemon.names();
+        let (start, found) = complete::complete(
+            &self.vocab,
+            &Request {
+                line,
+                pos,
+                variables: &self.variables,
+                live: &names,
+            },
+        );
+        Ok((
+            start,
+            found
+                .into_iter()
+                .map(|c| Pair {
+                    display: c.display,
+                    replacement: c.replacement,
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// A hint after the cursor: a call's signature (shown only) or the rest of
+/// a history entry (Right arrow takes it).
+pub struct ReplHint {
+    display: String,
+    completion: Option<String>,
+}
+
+impl rustyline::hint::Hint for ReplHint {
+    fn display(&self) -> &str {
+        &self.display
+    }
+
+    fn completion(&self) -> Option<&str> {
+        self.completion.as_deref()
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = ReplHint;
+
+    fn hint(&self, line: &str, pos: usize, ctx: &Context<'_>) -> Option<ReplHint> {
+        if pos < line.len() || line.starts_with(':') {
+            return None;
+        }
+        if let Some(callee) = complete::call_site(line).callee {
+            let signature = self.signatures.get(callee.trim_start_matches('.'))?;
+            return Some(ReplHint {
+                display: format!("  ‹{signature}›"),
+                completion: None,
+            });
+        }
+        self.history.hint(line, pos, ctx).map(|rest| ReplHint {
+            display: rest.clone(),
+            completion: Some(rest),
+        })
+    }
+}
+
+impl Highlighter for ReplHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        if !self.style.enabled() {
+            return Cow::Borrowed(line);
+        }
+        Cow::Owned(highlight(line, &|name| self.vocab.is_function(name)))
+    }
+
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
+        if self.style.enabled() {
+            Cow::Owned(format!("\x1b[1;32m{prompt}\x1b[0m"))
+        } else {
+            Cow::Borrowed(prompt)
+        }
+    }
+
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        Cow::Owned(self.style.dim(hint))
+    }
+
+    fn highlight_char(&self, _line: &str, _pos: usize, kind: CmdKind) -> bool {
+        // Colours depend on the whole line: repaint it on every edit.
+        self.style.enabled() && kind != CmdKind::MoveCursor
+    }
+}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        let text = ctx.input();
+        if text.trim_start().starts_with(':') || !input::is_incomplete(text) {
+            Ok(ValidationResult::Valid(None))
+        } else {
+            Ok(ValidationResult::Incomplete)
+        }
+    }
+}
+
+impl Helper for ReplHelper {}

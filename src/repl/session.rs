@@ -1,0 +1,395 @@
+//! One REPL session: the engine and its run, one `Scope` for every line,
+//! the functions defined so far, and the journal of successful inputs that
+//! `:save` writes out as a script.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::Arc;
+
+use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
+use tokio::runtime::Handle;
+
+use super::catalog::Catalog;
+use super::display;
+use super::highlight::Style;
+use super::input;
+use super::lexer;
+use super::live::Daemon;
+use super::out::say;
+use crate::diagnostic;
+use crate::docker::session::plural;
+use crate::docker::{ContainerSummary, NetworkSummary, RunSession, TeardownReport};
+use crate::runner::Rig;
+
+/// How an input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran; its result was shown.
+    Done,
+    /// It failed; the error was shown.
+    Failed,
+    /// The script called `exit()`: the session should end.
+    Exit,
+}
+
+/// The state of one interactive session.
+pub struct Session {
+    runtime: Handle,
+    /// The engine, the run's resources and the interrupt.
+    pub rig: Rig,
+    scope: Scope<'static>,
+    /// Functions defined by earlier inputs (statements cleared).
+    functions: AST,
+    /// Successful inputs, in order, for `:save`.
+    journal: Vec<String>,
+    inputs: usize,
+    /// Every function the engine knows, for help and completion.
+    pub catalog: Catalog,
+    /// Colour or not.
+    pub style: Style,
+    /// Results as raw JSON (`:json`).
+    pub json: bool,
+    /// The daemon, for summaries and live names.
+    pub daemon: Arc<Daemon>,
+}
+
+impl Session {
+    /// A session over `rig`, blocking on `runtime`.
+    pub fn new(runtime: Handle, rig: Rig, style: Style) -> Self {
+        let catalog = Catalog::from_engine(&rig.engine);
+        let daemon = Arc::new(Daemon::new(runtime.clone(), rig.session.client().clone()));
+        Session {
+            runtime,
+            rig,
+            scope: Scope::new(),
+            functions: AST::empty(),
+            journal: Vec::new(),
+            inputs: 0,
+            catalog,
+            style,
+            json: false,
+            daemon,
+        }
+    }
+
+    /// Runs one typed input and shows its result or its error.
+    pub fn eval(&mut self, source: &str) -> Outcome {
+        self.inputs += 1;
+        let name = format!("in[{}]", self.inputs);
+        match self.run(&name, source) {
+            Ok(value) => {
+                self.journal.push(source.trim().to_string());
+                if let Some(text) = display::render(&value, self.json, &*self.daemon) {
+                    crate::repl::out::out!("{text}");
+                }
+                Outcome::Done
+            }
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Runs `source` for a meta command: in the session's scope, shown
+    /// nowhere and not journaled for `:save`. Errors are printed; `None` then.
+    pub fn call(&mut self, source: &str) -> Option<Dynamic> {
+        self.run(":command", source).ok()
+    }
+
+    /// `:load FILE`: runs a script into the session (its variables and
+    /// functions stay), and journals it for `:save`.
+    pub fn load(&mut self, path: &Path) -> Outcome {
+        let source = match std::fs::read_to_string(path) {
+            Ok(s) => s,
+            Err(e) => {
+                crate::repl::out::err!("error: cannot read {}: {e}", path.display());
+                return Outcome::Failed;
+            }
+        };
+        match self.run(&path.display().to_string(), &source) {
+            Ok(_) => {
+                self.journal
+                    .push(format!("// :load {}\n{}", path.display(), source.trim()));
+                say(format!("loaded {}", path.display()));
+                Outcome::Done
+            }
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Compiles and runs `source` in the session's scope, with the functions
+    /// defined so far. Errors are shown here.
+    fn run(&mut self, name: &str, source: &str) -> Result<Dynamic, Outcome> {
+        let interrupt = self.rig.interrupt.clone();
+        match interrupt.signal() {
+            // The last Ctrl-C was for the last input.
+            None | Some(2) => interrupt.reset(),
+            // SIGTERM / SIGHUP: the session is ending; run nothing more.
+            Some(_) => return Err(Outcome::Failed),
+        }
+        let mut ast = match self.rig.engine.compile_with_scope(&self.scope, source) {
+            Ok(ast) => ast,
+            Err(e) => {
+                crate::repl::out::err_raw!("{}", diagnostic::render_parse(&e, name, source));
+                return Err(Outcome::Failed);
+            }
+        };
+        ast.set_source(name);
+        let merged = self.functions.merge(&ast);
+        let engine = &self.rig.engine;
+        let scope = &mut self.scope;
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            engine.eval_ast_with_scope::<Dynamic>(scope, &merged)
+        }));
+        match result {
+            Ok(Ok(value)) => {
+                self.functions = merged;
+                self.functions.clear_statements();
+                self.keep_imports(source);
+                Ok(value)
+            }
+            Ok(Err(e)) => Err(self.report(&e, name, source)),
+            Err(_) => {
+                say("netrig itself failed on that line (a bug); the session goes on");
+                Err(Outcome::Failed)
+            }
+        }
+    }
+
+    fn report(&self, err: &EvalAltResult, name: &str, source: &str) -> Outcome {
+        if let EvalAltResult::Exit(..) = err.unwrap_inner() {
+            return Outcome::Exit;
+        }
+        if self.rig.interrupt.signal().is_some() {
+            say("interrupted");
+        } else {
+            crate::repl::out::err_raw!("{}", diagnostic::render(err, name, source));
+        }
+        Outcome::Failed
+    }
+
+    /// An `import … as x` lives only as long as one evaluation in Rhai; the
+    /// REPL keeps it by registering the module under its alias.
+    fn keep_imports(&mut self, source: &str) {
+        let mut changed = false;
+        for (path, alias) in lexer::imports(source) {
+            let engine = &self.rig.engine;
+            if let Ok(module) =
+                engine
+                    .module_resolver()
+                    .resolve(engine, None, &path, Position::NONE)
+            {
+                self.rig.engine.register_static_module(alias, module);
+                changed = true;
+            }
+        }
+        if changed {
+            self.catalog = Catalog::from_engine(&self.rig.engine);
+        }
+    }
+
+    /// The session's variables and their current values.
+    pub fn variables(&self) -> Vec<(String, Dynamic)> {
+        self.scope
+            .iter()
+            .map(|(name, _, value)| (name.to_string(), value))
+            .collect()
+    }
+
+    /// Names of the functions defined with `fn` so far.
+    pub fn user_functions(&self) -> Vec<String> {
+        self.functions
+            .iter_functions()
+            .map(|f| f.name.to_string())
+            .collect()
+    }
+
+    /// The successful inputs as a script `netrig run` replays: in order,
+    /// each ended the way Rhai needs.
+    pub fn saved_script(&self) -> String {
+        let mut text =
+            String::from("// Saved from a netrig REPL session: its successful inputs, in order.\n");
+        for entry in &self.journal {
+            text.push_str(&input::as_statement(entry));
+            text.push('\n');
+        }
+        text
+    }
+
+    /// `:save FILE`.
+    pub fn save(&self, path: &Path) -> Outcome {
+        let text = self.saved_script();
+        match std::fs::write(path, &text) {
+            Ok(()) => {
+                say(format!(
+                    "saved {} to {}; replay it with: netrig run {}",
+                    plural(self.journal.len(), "input"),
+                    path.display(),
+                    path.display()
+                ));
+                Outcome::Done
+            }
+            Err(e) => {
+                crate::repl::out::err!("error: cannot write {}: {e}", path.display());
+                Outcome::Failed
+            }
+        }
+    }
+
+    /// What this session's run has on the daemon now (by its run label).
+    pub fn owned(&self) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
+        self.runtime.block_on(owned(&self.rig.session))
+    }
+
+    /// `:ls`: the containers and networks this session created that still exist.
+    pub fn ls(&self) -> Outcome {
+        let (containers, networks) = self.owned();
+        if containers.is_empty() && networks.is_empty() {
+            crate::repl::out::out!("this session has created nothing that is still there");
+            return Outcome::Done;
+        }
+        let rows: Vec<Vec<String>> = containers
+            .iter()
+            .map(|c| {
+                vec![
+                    "container".into(),
+                    c.name.clone(),
+                    crate::docker::network::short_id(&c.id).into(),
+                    c.state.clone(),
+                    c.networks.join(", "),
+                    c.ports.join(", "),
+                ]
+            })
+            .chain(networks.iter().map(|n| {
+                vec![
+                    "network".into(),
+                    n.name.clone(),
+                    crate::docker::network::short_id(&n.id).into(),
+                    n.driver.clone(),
+                    n.subnets.join(", "),
+                    String::new(),
+                ]
+            }))
+            .collect();
+        let headers = [
+            "kind",
+            "name",
+            "id",
+            "state/driver",
+            "networks/subnet",
+            "ports",
+        ]
+        .map(String::from);
+        crate::repl::out::out!("{}", crate::table::render(&headers, &rows));
+        Outcome::Done
+    }
+
+    /// `:clean`: removes what the session created so far; the session goes on.
+    pub fn clean(&self) -> Outcome {
+        let report = self.runtime.block_on(self.rig.session.teardown());
+        match removed_line(&report) {
+            Some(line) => say(line),
+            None => say("nothing to remove"),
+        }
+        for failure in &report.failures {
+            say(format!("could not remove: {failure}"));
+        }
+        if report.is_clean() {
+            Outcome::Done
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+/// The run's containers and networks on the daemon, found by its label.
+pub async fn owned(run: &RunSession) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
+    let filter =
+        std::collections::HashMap::from([("label".to_string(), vec![run.labels().run_filter()])]);
+    let (containers, networks) = futures_util::join!(
+        run.client().list_containers(true, filter.clone()),
+        run.client().list_networks(filter)
+    );
+    (containers.unwrap_or_default(), networks.unwrap_or_default())
+}
+
+/// Ends a session's run: removes what it created and says what (or, with
+/// `keep`, says what stays and how to remove it later). False when
+/// something could not be removed.
+pub async fn leave(run: &RunSession, keep: bool) -> bool {
+    let run_id = run.run_id().to_string();
+    if keep {
+        let (containers, networks) = owned(run).await;
+        let names: Vec<String> = containers
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(networks.iter().map(|n| n.name.clone()))
+            .collect();
+        if !names.is_empty() {
+            say(format!(
+                "kept {} ({}); remove them with: netrig clean --run {run_id}",
+                plural(names.len(), "resource"),
+                names.join(", ")
+            ));
+        }
+        return true;
+    }
+    let report = run.teardown().await;
+    if let Some(line) = removed_line(&report) {
+        say(line);
+    }
+    for failure in &report.failures {
+        say(format!("could not remove: {failure}"));
+    }
+    if !report.is_clean() {
+        say(format!(
+            "remove what is left with: netrig clean --run {run_id}"
+        ));
+    }
+    report.is_clean()
+}
+
+/// `removed 2 containers (web, db) and 1 network (front) in 0.41 s`, or
+/// `None` when nothing was removed.
+pub fn removed_line(report: &TeardownReport) -> Option<String> {
+    let mut parts = Vec::new();
+    for (names, word) in [
+        (&report.containers, "container"),
+        (&report.networks, "network"),
+    ] {
+        if !names.is_empty() {
+            let mut sorted = names.clone();
+            sorted.sort();
+            parts.push(format!(
+                "{} ({})",
+                plural(names.len(), word),
+                sorted.join(", ")
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "removed {} in {:.2} s",
+            parts.join(" and "),
+            report.elapsed.as_secs_f64()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removed_line_names_what_went() {
+        let report = TeardownReport {
+            containers: vec!["web".into(), "db".into()],
+            networks: vec!["front".into()],
+            failures: vec![],
+            elapsed: std::time::Duration::from_millis(410),
+        };
+        assert_eq!(
+            removed_line(&report).unwrap(),
+            "removed 2 containers (db, web) and 1 network (front) in 0.41 s"
+        );
+        assert_eq!(removed_line(&TeardownReport::default()), None);
+    }
+}
