@@ -450,25 +450,37 @@ impl Bench {
     fn run_case(&self, case: &Case, form: Form) -> Sample {
         let ext = if form.is_netrig() { "rhai" } else { "sh" };
         let path = self.write(&format!("{}.{ext}", case.prefix), &case.script(form));
-        let cmd = if form.is_netrig() {
-            let mut c = Command::new(NETRIG);
-            c.arg("run").arg(&path);
-            c
-        } else {
-            let mut c = Command::new("bash");
+        let command = || {
+            let mut c = Command::new(if form.is_netrig() { NETRIG } else { "bash" });
+            if form.is_netrig() {
+                c.arg("run");
+            }
             c.arg(&path);
             c
         };
-        let f = run_measured(cmd);
+        let mut f = run_measured(command());
         self.after_run(form.label());
         if f.exit_code != 0 {
-            panic!(
-                "{} failed (exit {}):\n{}\n{}",
+            // The daemon is shared and sometimes stumbles (a name its DNS does
+            // not know yet): say so, and try the same run once more.
+            eprintln!(
+                "bench: {} failed (exit {}), retrying once:\n{}{}",
                 form.label(),
                 f.exit_code,
-                f.stdout,
-                f.stderr
+                tail(&f.stdout),
+                tail(&f.stderr)
             );
+            f = run_measured(command());
+            self.after_run(form.label());
+            if f.exit_code != 0 {
+                panic!(
+                    "{} failed twice (exit {}):\n{}\n{}",
+                    form.label(),
+                    f.exit_code,
+                    f.stdout,
+                    f.stderr
+                );
+            }
         }
         let mut s = Sample {
             total: f.wall,
@@ -752,6 +764,16 @@ impl Drop for Bench {
     fn drop(&mut self) {
         self.clean();
     }
+}
+
+/// The last lines of a command's output, for a one-glance failure note.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines[lines.len().saturating_sub(5)..].join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 fn target(name: &str, ratio: f64, limit: f64) -> (String, String, bool) {
