@@ -766,10 +766,18 @@ impl Drop for Bench {
     }
 }
 
-/// The last lines of a command's output, for a one-glance failure note.
+/// The error headline (netrig's `×` line) and the last lines of a
+/// command's output, for a one-glance failure note.
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let mut out = lines[lines.len().saturating_sub(5)..].join("\n");
+    let mut shown: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains('×'))
+        .take(2)
+        .collect();
+    shown.extend(&lines[lines.len().saturating_sub(5)..]);
+    let mut out = shown.join("\n");
     if !out.is_empty() {
         out.push('\n');
     }
