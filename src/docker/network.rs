@@ -50,9 +50,10 @@ impl Client {
             return Err(DockerError::Conflict {
                 action,
                 message: format!(
-                    "a network named {:?} already exists (id {})",
+                    "the name {:?} is in use: a network with that name already exists (id {}, made by {})",
                     spec.name,
-                    short_id(&existing.id)
+                    short_id(&existing.id),
+                    super::labels::owner(&existing.labels)
                 ),
             });
         }
