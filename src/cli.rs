@@ -35,6 +35,12 @@ pub enum Command {
         /// Leave the containers and networks in place (remove them later with `netrig clean`).
         #[arg(long)]
         keep: bool,
+        /// Stop the script after SECS seconds of wall-clock time (teardown still runs).
+        #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
+        timeout: std::time::Duration,
+        /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, files outside the script's directory.
+        #[arg(long)]
+        allow_host_access: bool,
     },
     /// Run scenario scripts as a test suite: isolated from each other, in parallel, with a report and an exit code for CI.
     Test {
@@ -58,6 +64,9 @@ pub enum Command {
         /// Also print what passing scenarios printed (failed ones always show it).
         #[arg(long)]
         show_output: bool,
+        /// Allow scenarios host access (see `netrig run --help`).
+        #[arg(long)]
+        allow_host_access: bool,
         /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
@@ -75,6 +84,13 @@ pub enum Command {
         /// List what would be removed, remove nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// The companion process that cleans up after a netrig that died (started by netrig itself).
+    #[command(hide = true)]
+    Reap {
+        /// The netrig process to watch.
+        #[arg(long)]
+        pid: u32,
     },
     /// Draw the live networks and containers (of one run, of everything netrig manages, or of the whole daemon) as Mermaid, DOT or SVG.
     Graph {
@@ -107,13 +123,27 @@ pub fn main() -> ExitCode {
         }
     };
     let host = cli.host.as_deref();
+    // Whatever creates resources gets a reaper, in case this process is killed.
+    if matches!(
+        &cli.command,
+        Some(Command::Run { .. } | Command::Test { .. }) | None
+    ) {
+        crate::reaper::start(host);
+    }
     let exit = match cli.command {
-        Some(Command::Run { file, keep }) => runner::run_file(
+        Some(Command::Run {
+            file,
+            keep,
+            timeout,
+            allow_host_access,
+        }) => runner::run_file(
             &runtime,
             &RunArgs {
                 script: file,
                 keep,
                 host: cli.host.clone(),
+                allow_host_access,
+                timeout,
             },
         ),
         Some(Command::Clean { run, all, dry_run }) => {
@@ -128,8 +158,10 @@ pub fn main() -> ExitCode {
             timeout,
             show_output,
             report,
+            allow_host_access,
         }) => {
             let args = crate::harness::TestArgs {
+                allow_host_access,
                 paths,
                 jobs: jobs.map(usize::from),
                 junit,
@@ -153,8 +185,10 @@ pub fn main() -> ExitCode {
             format,
             output,
         }) => graph(&runtime, host, run, all, format, output),
+        Some(Command::Reap { pid }) => crate::reaper::run(&runtime, host, pid),
         None => crate::repl::run(&runtime, host, cli.keep),
     };
+    crate::reaper::release();
     // Do not wait for the signal watcher or other idle tasks.
     runtime.shutdown_background();
     ExitCode::from(exit.code())

@@ -30,6 +30,14 @@ pub fn message_of(err: &EvalAltResult) -> String {
     let text = match inner {
         EvalAltResult::ErrorRuntime(value, _) => format!("error thrown: {value}"),
         EvalAltResult::ErrorTerminated(..) => "the script was stopped".to_string(),
+        EvalAltResult::ErrorTooManyOperations(..) => format!(
+            "the script ran more than {} operations and was stopped (a loop that never ends?)",
+            crate::script::MAX_OPERATIONS
+        ),
+        EvalAltResult::ErrorStackOverflow(..) => format!(
+            "functions called each other more than {} levels deep and the script was stopped (a recursion that never ends?)",
+            crate::script::MAX_CALL_LEVELS
+        ),
         other => other.to_string(),
     };
     strip_position(&text)
@@ -176,7 +184,11 @@ fn render_diagnostic(diag: &dyn miette::Diagnostic) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    // No wrapping: a message is one line that grep, CI logs and the terminal
+    // itself handle better than miette's 80-column folds.
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(1)
+        .with_wrap_lines(false);
     if handler.render_report(&mut out, diag).is_err() {
         out = diag.to_string();
     }

@@ -12,6 +12,7 @@ pub mod docker;
 pub mod graph;
 pub mod harness;
 pub mod progress;
+pub mod reaper;
 pub mod repl;
 pub mod runner;
 pub mod script;

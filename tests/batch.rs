@@ -179,7 +179,8 @@ fn create_networks_checks_every_name_before_making_anything() {
     let message = stdout.lines().find(|l| l.starts_with("MESSAGE ")).unwrap();
     assert!(message.contains("2 of 4 items failed"), "{message}");
     assert!(
-        message.contains("item 1: create network \"i5-nf-taken\": a network named"),
+        message
+            .contains("item 1: create network \"i5-nf-taken\": the name \"i5-nf-taken\" is in use"),
         "{message}"
     );
     assert!(

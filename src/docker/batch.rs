@@ -251,7 +251,7 @@ impl RunSession {
                 .find(|n| &n.name == name)
                 .map(|n| ItemError {
                     index: Some(i),
-                    error: name_taken(name, &n.id),
+                    error: name_taken(name, n),
                 })
         }));
         if !failures.is_empty() {

@@ -17,6 +17,7 @@ pub mod netns;
 pub mod network;
 pub mod partition;
 pub mod ping;
+pub mod policy;
 pub mod ports;
 pub mod session;
 pub mod spec;

@@ -46,7 +46,7 @@ impl Client {
         labels: HashMap<String, String>,
     ) -> Result<NetworkRef> {
         if let Some(existing) = self.find_network(&spec.name).await? {
-            return Err(name_taken(&spec.name, &existing.id));
+            return Err(name_taken(&spec.name, &existing));
         }
         self.create_network_unchecked(spec, labels).await
     }
@@ -177,13 +177,14 @@ impl Client {
     }
 }
 
-/// The error for creating a network whose name an existing network (`existing_id`) has.
-pub fn name_taken(name: &str, existing_id: &str) -> DockerError {
+/// The error for creating a network whose name `existing` already has.
+pub fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
     DockerError::Conflict {
         action: format!("create network {name:?}"),
         message: format!(
-            "a network named {name:?} already exists (id {})",
-            short_id(existing_id)
+            "the name {name:?} is in use: a network with that name already exists (id {}, made by {})",
+            short_id(&existing.id),
+            super::labels::owner(&existing.labels)
         ),
     }
 }

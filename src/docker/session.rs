@@ -317,9 +317,14 @@ type Removal = Shared<BoxFuture<'static, std::result::Result<(), String>>>;
 /// `key=value`. Networks wait only for their own containers, because the
 /// daemon serialises removals: overlapping them is where the time goes.
 pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownReport {
+    remove_matching(client, &[label_filter.to_string()]).await
+}
+
+/// Like [`remove_labelled`], for resources carrying every one of `label_filters`.
+pub async fn remove_matching(client: &Client, label_filters: &[String]) -> TeardownReport {
     let started = Instant::now();
     let mut report = TeardownReport::default();
-    let filter = HashMap::from([("label".to_string(), vec![label_filter.to_string()])]);
+    let filter = HashMap::from([("label".to_string(), label_filters.to_vec())]);
     let (containers, networks) = futures_util::join!(
         client.list_containers(true, filter.clone()),
         client.list_networks(filter)

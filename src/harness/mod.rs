@@ -25,17 +25,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::docker::session::plural;
 use crate::docker::{Client, RunSession, labels};
-use crate::runner::{self, Exit, Rig, note};
+use crate::runner::{self, Exit, Rig, TIMEOUT_SIGNAL, note};
 use crate::script::Interrupt;
+use crate::script::sandbox::HostAccess;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
 use report::Tally;
 
 /// How long a scenario may run when neither its header nor `--timeout` says.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// The "signal" a scenario's interrupt records when its timeout stops it (SIGALRM).
-const TIMEOUT_SIGNAL: i32 = 14;
 
 /// Stack for scenario threads: Rhai recurses, and debug builds use a lot.
 const SCENARIO_STACK_BYTES: usize = 16 << 20;
@@ -59,6 +57,8 @@ pub struct TestArgs {
     pub show_output: bool,
     /// Daemon address (else `DOCKER_HOST`, else the local socket).
     pub host: Option<String>,
+    /// Let scenarios ask for host access (see `runner::RunArgs`).
+    pub allow_host_access: bool,
 }
 
 /// What a finished-scenario hook sees: called once per scenario that ran,
@@ -119,7 +119,7 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         Err(exit) => return exit,
     };
     let interrupt = Interrupt::new();
-    runner::watch_signals(runtime, interrupt.clone());
+    runner::watch_signals(runtime, interrupt.clone(), client.clone());
 
     let jobs = args
         .jobs
@@ -261,6 +261,9 @@ impl Suite<'_> {
         let session = RunSession::isolated(self.client.clone(), file);
         result.run_id = session.run_id().to_string();
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
+        if self.args.allow_host_access {
+            rig.sandbox.set_host_access(HostAccess::Allow);
+        }
         let output = Arc::new(Mutex::new(String::new()));
         capture_output(&mut rig.engine, &output);
 

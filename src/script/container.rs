@@ -178,6 +178,8 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
 fn run(ctx: &ScriptContext, image: Dynamic, opts: Dynamic) -> ScriptResult<ContainerHandle> {
     let image = string_arg("run", "the image", &image)?;
     let spec = convert::run_spec(&image, opts).map_err(|e| invalid("run", e))?;
+    ctx.sandbox
+        .check("run", &crate::docker::policy::run_needs_host_access(&spec))?;
     let observer = crate::progress::pull_observer(ctx.show_progress);
     let ctr = ctx.wait("run", ctx.session.run(&spec, &*observer))?;
     Ok(ContainerHandle {

@@ -2,7 +2,7 @@
 //! blocks on, and the interrupt that cancels a waiting call.
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +12,7 @@ use rhai::Dynamic;
 
 use super::convert;
 use super::error::{ScriptResult, invalid, throw};
+use super::sandbox::Sandbox;
 use crate::docker::session::ResourceKind;
 use crate::docker::{Client, DockerError, RunSession};
 
@@ -67,6 +68,8 @@ pub struct ScriptContext {
     pub base_dir: PathBuf,
     /// Draw progress bars (stderr is a terminal).
     pub show_progress: bool,
+    /// What the script may reach outside its containers.
+    pub sandbox: Arc<Sandbox>,
 }
 
 impl ScriptContext {
@@ -99,14 +102,10 @@ impl ScriptContext {
         convert::target_ref(param, value).map_err(|e| invalid(function, e))
     }
 
-    /// Resolves a path a script gave against the script's directory.
-    pub fn path(&self, path: &str) -> PathBuf {
-        let p = Path::new(path);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir.join(p)
-        }
+    /// A path a script gave, resolved against the script's directory and
+    /// kept below it unless host access is allowed.
+    pub fn path(&self, function: &str, param: &str, path: &str) -> ScriptResult<PathBuf> {
+        self.sandbox.path(function, param, &self.base_dir, path)
     }
 
     /// Waits for a Docker operation on behalf of script function `function`,

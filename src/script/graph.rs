@@ -94,7 +94,7 @@ fn graph(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<String> {
     let topology = topology.renamed(|n| ctx.session.script_name(n).to_string());
     let text = pictures::render(&topology, format);
     if let Some(file) = file {
-        let path = ctx.path(&file);
+        let path = ctx.path(F, "option \"file\"", &file)?;
         std::fs::write(&path, &text)
             .map_err(|e| throw("failed", F, format!("cannot write {}: {e}", path.display())))?;
     }

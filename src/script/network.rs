@@ -182,6 +182,8 @@ fn create(ctx: &ScriptContext, name: Dynamic, opts: Dynamic) -> ScriptResult<Net
     const F: &str = "network::create";
     let name = string_arg(F, "the network name", &name)?;
     let spec = convert::network_spec(&name, opts).map_err(|e| invalid(F, e))?;
+    ctx.sandbox
+        .check(F, &crate::docker::policy::network_needs_host_access(&spec))?;
     let net = ctx.wait(F, ctx.session.create_network(&spec))?;
     Ok(NetworkHandle {
         name: ctx.script_name(&net.name),

@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+
+use super::sandbox::Sandbox;
 
 /// The embedded modules: name and source.
 pub const MODULES: &[(&str, &str)] = &[
@@ -19,6 +21,8 @@ pub const MODULES: &[(&str, &str)] = &[
 /// relative to the importing script.
 pub struct Resolver {
     files: FileModuleResolver,
+    base_dir: PathBuf,
+    sandbox: Option<Arc<Sandbox>>,
     compiled: Mutex<HashMap<String, Shared<Module>>>,
 }
 
@@ -26,9 +30,17 @@ impl Resolver {
     /// A resolver whose file imports start at `base_dir`.
     pub fn new(base_dir: PathBuf) -> Self {
         Resolver {
-            files: FileModuleResolver::new_with_path(base_dir),
+            files: FileModuleResolver::new_with_path(base_dir.clone()),
+            base_dir,
+            sandbox: None,
             compiled: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps file imports below `base_dir` unless `sandbox` allows host access.
+    pub fn with_sandbox(mut self, sandbox: Arc<Sandbox>) -> Self {
+        self.sandbox = Some(sandbox);
+        self
     }
 }
 
@@ -41,6 +53,13 @@ impl ModuleResolver for Resolver {
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let Some(name) = path.strip_prefix("std/") else {
+            if let Some(sandbox) = &self.sandbox {
+                let file = self.files.get_file_path(path, None);
+                let file = file.to_string_lossy();
+                sandbox
+                    .path("import", "the module", &self.base_dir, &file)
+                    .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.into(), e, pos)))?;
+            }
             return self.files.resolve(engine, source, path, pos);
         };
         if let Some(m) = self
