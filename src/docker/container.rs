@@ -109,6 +109,17 @@ impl Client {
         observer: &PullObserver,
     ) -> Result<ContainerRef> {
         self.ensure_image(&spec.image, observer).await?;
+        self.create_and_start(spec, name, labels).await
+    }
+
+    /// [`Client::run`] for an image known to be here: create, join the
+    /// networks, start; a container that cannot start is removed again.
+    pub async fn create_and_start(
+        &self,
+        spec: &RunSpec,
+        name: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<ContainerRef> {
         let action = format!("create container {name:?} from image {:?}", spec.image);
         let created = self
             .docker

@@ -1,6 +1,7 @@
 //! The Docker layer: netrig's own specs and operations over bollard, the
 //! run labels and the run session with its teardown. No Rhai types here.
 
+pub mod batch;
 pub mod client;
 pub mod container;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod session;
 pub mod spec;
 pub mod topology;
 
+pub use batch::BatchError;
 pub use client::Client;
 pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
 pub use error::DockerError;

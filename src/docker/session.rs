@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -48,6 +48,9 @@ pub struct RunSession {
     created: Mutex<Vec<Created>>,
     /// Creations still running; teardown waits for them (see `settled`).
     in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Set once anyone asked for the run's labels: until then nothing can
+    /// carry them, and teardown has nothing to look for.
+    labels_used: AtomicBool,
 }
 
 /// How long teardown waits for creations still in flight.
@@ -63,6 +66,7 @@ impl RunSession {
             next_name: AtomicUsize::new(1),
             created: Mutex::new(Vec::new()),
             in_flight: Mutex::new(Vec::new()),
+            labels_used: AtomicBool::new(false),
         }
     }
 
@@ -90,8 +94,10 @@ impl RunSession {
         &self.labels.run_id
     }
 
-    /// The labels of this run.
+    /// The labels of this run. Whatever is labelled with them is removed at
+    /// teardown; a run that never asked for them skips the teardown's queries.
     pub fn labels(&self) -> &RunLabels {
+        self.labels_used.store(true, Ordering::SeqCst);
         &self.labels
     }
 
@@ -100,7 +106,8 @@ impl RunSession {
         self.created.lock().expect("created list poisoned").clone()
     }
 
-    fn record(&self, kind: ResourceKind, id: &str, name: &str) {
+    /// Notes a resource this session created, for `--keep` and reports.
+    pub(crate) fn record(&self, kind: ResourceKind, id: &str, name: &str) {
         self.created
             .lock()
             .expect("created list poisoned")
@@ -128,7 +135,7 @@ impl RunSession {
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
         let mut spec = spec.clone();
         spec.name = self.docker_name(ResourceKind::Network, &spec.name);
-        let (client, labels) = (self.client.clone(), self.labels.merged_with(&spec.labels));
+        let (client, labels) = (self.client.clone(), self.labels().merged_with(&spec.labels));
         let net = self
             .settled(async move { client.create_network(&spec, labels).await })
             .await?;
@@ -141,6 +148,16 @@ impl RunSession {
     /// name), so it is recognisable and needs no inspect. The returned ref
     /// carries the Docker name.
     pub async fn run(&self, spec: &RunSpec, observer: &PullObserver) -> Result<ContainerRef> {
+        let (name, spec) = self.docker_run_spec(spec);
+        // The pull may be abandoned (nothing exists yet); the rest runs to its end.
+        self.client.ensure_image(&spec.image, observer).await?;
+        self.run_present(name, spec).await
+    }
+
+    /// The Docker name and spec for what a script asked to run: names
+    /// mapped, a name picked when none was given, and (isolated) the
+    /// script's name as an alias.
+    pub(crate) fn docker_run_spec(&self, spec: &RunSpec) -> (String, RunSpec) {
         let script_name = match &spec.name {
             Some(name) => name.clone(),
             None => self.generated_name(&spec.image),
@@ -156,14 +173,27 @@ impl RunSession {
             // Other containers find it by the script's name through DNS.
             spec.aliases.push(script_name);
         }
-        // The pull may be abandoned (nothing exists yet); the rest runs to its end.
-        self.client.ensure_image(&spec.image, observer).await?;
-        let (client, labels) = (self.client.clone(), self.labels.merged_with(&spec.labels));
+        (name, spec)
+    }
+
+    /// Creates and starts a container from [`RunSession::docker_run_spec`]
+    /// whose image is known to be here; runs to its end even when the
+    /// script stops waiting.
+    pub(crate) async fn run_present(&self, name: String, spec: RunSpec) -> Result<ContainerRef> {
+        let (client, labels) = (self.client.clone(), self.labels().merged_with(&spec.labels));
         let container = self
-            .settled(async move { client.run(&spec, &name, labels, &no_progress).await })
+            .settled(async move { client.create_and_start(&spec, &name, labels).await })
             .await?;
         self.record(ResourceKind::Container, &container.id, &container.name);
         Ok(container)
+    }
+
+    /// Forgets resources that were removed again before the run ended.
+    pub(crate) fn forget(&self, ids: &[String]) {
+        self.created
+            .lock()
+            .expect("created list poisoned")
+            .retain(|c| !ids.contains(&c.id));
     }
 
     /// Connects a container to a network, live (both by Docker name). In an
@@ -185,7 +215,8 @@ impl RunSession {
         self.client.connect_network(network, container, &spec).await
     }
 
-    fn generated_name(&self, image: &str) -> String {
+    /// The name of a container the script did not name.
+    pub(crate) fn generated_name(&self, image: &str) -> String {
         let base = image
             .rsplit('/')
             .next()
@@ -204,7 +235,7 @@ impl RunSession {
     /// Runs a creation to its end even when the script stops waiting for it
     /// (Ctrl-C, a scenario's timeout): a create request the daemon already
     /// has would otherwise finish after teardown looked, and leak.
-    async fn settled<T: Send + 'static>(
+    pub(crate) async fn settled<T: Send + 'static>(
         &self,
         creation: impl Future<Output = Result<T>> + Send + 'static,
     ) -> Result<T> {
@@ -229,6 +260,11 @@ impl RunSession {
     /// network as soon as its containers are gone, all concurrently. Waits
     /// first for creations still in flight, so it sees what they made.
     pub async fn teardown(&self) -> TeardownReport {
+        if !self.labels_used.load(Ordering::SeqCst) {
+            // Nothing was ever labelled for this run, nor is being: spare
+            // the start-up of a one-line script two round trips.
+            return TeardownReport::default();
+        }
         let pending = std::mem::take(&mut *self.in_flight.lock().expect("in-flight list poisoned"));
         let _ = tokio::time::timeout(IN_FLIGHT_WAIT, join_all(pending)).await;
         let report = remove_labelled(&self.client, &self.labels.run_filter()).await;
@@ -236,9 +272,6 @@ impl RunSession {
         report
     }
 }
-
-/// A pull observer for creations that run detached (the image is already here).
-fn no_progress(_: &super::image::PullProgress) {}
 
 /// What a teardown removed and what it could not.
 #[derive(Debug, Clone, Default, PartialEq)]

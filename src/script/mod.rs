@@ -2,6 +2,7 @@
 //! module per domain, conversions from Rhai values to specs, and the
 //! embedded standard library. No bollard types here.
 
+pub mod batch;
 pub mod checks;
 pub mod container;
 pub mod context;
@@ -60,6 +61,7 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     graph::register_all(&mut engine, &ctx);
     faults::register_all(&mut engine, &ctx);
     expect::register_all(&mut engine);
+    batch::register_all(&mut engine, &ctx);
     engine
 }
 
