@@ -14,7 +14,7 @@ const AREAS: &[(&str, &[&str])] = &[
     (
         "containers",
         &[
-            "run", "run_all", "ps", "inspect", "exec", "logs", "stop", "start", "rm",
+            "run", "run_all", "ps", "inspect", "exec", "exec_all", "logs", "stop", "start", "rm",
         ],
     ),
     ("images", &["pull", "build", "images"]),
