@@ -35,6 +35,41 @@ pub enum Command {
         /// Leave the containers and networks in place (remove them later with `netrig clean`).
         #[arg(long)]
         keep: bool,
+        /// Stop the script after SECS seconds of wall-clock time (teardown still runs).
+        #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
+        timeout: std::time::Duration,
+        /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, starting or joining a swarm, other Docker daemons (docker::connect), files outside the script's directory.
+        #[arg(long)]
+        allow_host_access: bool,
+    },
+    /// Run scenario scripts as a test suite: isolated from each other, in parallel, with a report and an exit code for CI.
+    Test {
+        /// Scenario files and directories (default: tests/scenarios/, else scenarios/).
+        paths: Vec<PathBuf>,
+        /// Scenarios run at once (default: the number of CPUs).
+        #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// Write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Run only scenarios whose name or path contains TEXT, or that carry the tag TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Leave a failed scenario's containers and networks in place and print how to inspect and remove them.
+        #[arg(long)]
+        keep_failed: bool,
+        /// Time limit per scenario in seconds, unless its header sets `//! timeout:` (default 300).
+        #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+        timeout: Option<std::time::Duration>,
+        /// Also print what passing scenarios printed (failed ones always show it).
+        #[arg(long)]
+        show_output: bool,
+        /// Allow scenarios host access (see `netrig run --help`).
+        #[arg(long)]
+        allow_host_access: bool,
+        /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
     },
     /// Check the daemon answers and make sure busybox:latest exists (built from the host's static busybox when no registry is reachable).
     Setup,
@@ -49,6 +84,13 @@ pub enum Command {
         /// List what would be removed, remove nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// The companion process that cleans up after a netrig that died (started by netrig itself).
+    #[command(hide = true)]
+    Reap {
+        /// The netrig process to watch.
+        #[arg(long)]
+        pid: u32,
     },
     /// Draw the live networks and containers (of one run, of everything netrig manages, or of the whole daemon) as Mermaid, DOT or SVG.
     Graph {
@@ -81,17 +123,60 @@ pub fn main() -> ExitCode {
         }
     };
     let host = cli.host.as_deref();
+    // Whatever creates resources gets a reaper, in case this process is killed.
+    if matches!(
+        &cli.command,
+        Some(Command::Run { .. } | Command::Test { .. }) | None
+    ) {
+        crate::reaper::start(host);
+    }
     let exit = match cli.command {
-        Some(Command::Run { file, keep }) => runner::run_file(
+        Some(Command::Run {
+            file,
+            keep,
+            timeout,
+            allow_host_access,
+        }) => runner::run_file(
             &runtime,
             &RunArgs {
                 script: file,
                 keep,
                 host: cli.host.clone(),
+                allow_host_access,
+                timeout,
             },
         ),
         Some(Command::Clean { run, all, dry_run }) => {
             runner::clean(&runtime, host, run.as_deref(), all, dry_run)
+        }
+        Some(Command::Test {
+            paths,
+            jobs,
+            junit,
+            filter,
+            keep_failed,
+            timeout,
+            show_output,
+            report,
+            allow_host_access,
+        }) => {
+            let args = crate::harness::TestArgs {
+                allow_host_access,
+                paths,
+                jobs: jobs.map(usize::from),
+                junit,
+                filter,
+                keep_failed,
+                timeout,
+                show_output,
+                host: cli.host.clone(),
+            };
+            match report {
+                Some(dir) => {
+                    crate::harness::run_tests_with(&runtime, &args, &|f| write_report_svg(f, &dir))
+                }
+                None => crate::harness::run_tests(&runtime, &args),
+            }
         }
         Some(Command::Setup) => crate::setup::run(&runtime, host),
         Some(Command::Graph {
@@ -100,8 +185,10 @@ pub fn main() -> ExitCode {
             format,
             output,
         }) => graph(&runtime, host, run, all, format, output),
+        Some(Command::Reap { pid }) => crate::reaper::run(&runtime, host, pid),
         None => crate::repl::run(&runtime, host, cli.keep),
     };
+    crate::reaper::release();
     // Do not wait for the signal watcher or other idle tasks.
     runtime.shutdown_background();
     ExitCode::from(exit.code())
@@ -170,4 +257,28 @@ fn graph(
             Exit::Success
         }
     }
+}
+
+/// `netrig test --report DIR`: one scenario's topology as it ended, before teardown.
+fn write_report_svg(f: &crate::harness::Finished<'_>, dir: &std::path::Path) {
+    let written = f.runtime.block_on(crate::graph::write_session_svg(
+        &f.rig.session,
+        dir,
+        &f.scenario.file,
+    ));
+    if let Err(e) = written {
+        runner::note(format!(
+            "could not draw the topology of {}: {e}",
+            f.scenario.file
+        ));
+    }
+}
+
+/// `--timeout 30`, `--timeout 2.5`: positive seconds, at most a day.
+fn parse_secs(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("expected seconds between 0 and 86400, got {text:?}"))
 }

@@ -30,6 +30,14 @@ pub fn message_of(err: &EvalAltResult) -> String {
     let text = match inner {
         EvalAltResult::ErrorRuntime(value, _) => format!("error thrown: {value}"),
         EvalAltResult::ErrorTerminated(..) => "the script was stopped".to_string(),
+        EvalAltResult::ErrorTooManyOperations(..) => format!(
+            "the script ran more than {} operations and was stopped (a loop that never ends?)",
+            crate::script::MAX_OPERATIONS
+        ),
+        EvalAltResult::ErrorStackOverflow(..) => format!(
+            "functions called each other more than {} levels deep and the script was stopped (a recursion that never ends?)",
+            crate::script::MAX_CALL_LEVELS
+        ),
         other => other.to_string(),
     };
     strip_position(&text)
@@ -61,14 +69,19 @@ pub fn main_position(err: &EvalAltResult, main_source: &str) -> Position {
 }
 
 /// The functions the error passed through, innermost first, for a hint.
-fn call_chain(err: &EvalAltResult) -> Vec<String> {
+/// Frames inside a library module (`std/assert`) are summed up as one: their
+/// line numbers are the module's, not the script's.
+fn call_chain(err: &EvalAltResult, main_source: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut cur = err;
     loop {
         match cur {
-            EvalAltResult::ErrorInFunctionCall(name, _, inner, pos) => {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
+                let foreign = !(src.is_empty() || src == main_source);
                 let name = if name.starts_with("anon$") {
                     "a closure".to_string()
+                } else if foreign {
+                    format!("{name}() of {src}")
                 } else {
                     format!("{name}()")
                 };
@@ -76,6 +89,9 @@ fn call_chain(err: &EvalAltResult) -> Vec<String> {
                     Some(l) => format!("{name} called at line {l}"),
                     None => name,
                 });
+                if foreign {
+                    break;
+                }
                 cur = inner;
             }
             EvalAltResult::ErrorInModule(name, inner, _) => {
@@ -120,7 +136,7 @@ fn token_len(source: &str, offset: usize) -> usize {
 
 /// Renders a script error: `MESSAGE (FILE:LINE:COL)` and the source snippet.
 pub fn render(err: &EvalAltResult, file_name: &str, source: &str) -> String {
-    let chain = call_chain(err);
+    let chain = call_chain(err, file_name);
     let help = (!chain.is_empty()).then(|| format!("while running {}", chain.join(" → ")));
     located(
         message_of(err),
@@ -168,7 +184,11 @@ fn render_diagnostic(diag: &dyn miette::Diagnostic) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    // No wrapping: a message is one line that grep, CI logs and the terminal
+    // itself handle better than miette's 80-column folds.
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(1)
+        .with_wrap_lines(false);
     if handler.render_report(&mut out, diag).is_err() {
         out = diag.to_string();
     }

@@ -4,8 +4,8 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, Engine, EvalAltResult};
 use tokio::runtime::Runtime;
@@ -14,6 +14,7 @@ use crate::diagnostic;
 use crate::docker::session::plural;
 use crate::docker::{Client, DockerError, RunSession, TeardownReport};
 use crate::script::error::netrig_error;
+use crate::script::sandbox::{HostAccess, Sandbox};
 use crate::script::{Interrupt, ScriptContext, build_engine};
 
 /// How netrig ends, and the exit code each way maps to.
@@ -60,9 +61,11 @@ pub fn connect(runtime: &Runtime, host: Option<&str>) -> Result<Client, Exit> {
     })
 }
 
-/// Turns SIGINT / SIGTERM into an interrupt of the running script. A second
-/// signal while netrig is cleaning up is answered, not obeyed: cleanup goes on.
-pub fn watch_signals(runtime: &Runtime, interrupt: Arc<Interrupt>) {
+/// Turns SIGINT / SIGTERM into an interrupt of the running script. A
+/// second signal while netrig cleans up does not stop the cleanup: it says
+/// what is still being removed; a third leaves the rest, says what it left
+/// and how to remove it, and exits.
+pub fn watch_signals(runtime: &Runtime, interrupt: Arc<Interrupt>, client: Client) {
     use tokio::signal::unix::{SignalKind, signal};
     runtime.spawn(async move {
         let (Ok(mut int), Ok(mut term)) = (
@@ -71,17 +74,67 @@ pub fn watch_signals(runtime: &Runtime, interrupt: Arc<Interrupt>) {
         ) else {
             return;
         };
+        let mut while_cleaning = 0;
         loop {
             let sig = tokio::select! {
                 _ = int.recv() => 2,
                 _ = term.recv() => 15,
             };
-            if interrupt.signal().is_some() {
-                note("still removing what this run created; `netrig clean` removes anything left if you stop it now");
+            if interrupt.signal().is_none() {
+                interrupt.trigger(sig);
+                continue;
             }
-            interrupt.trigger(sig);
+            while_cleaning += 1;
+            let left = leftovers_of_this_process(&client).await;
+            if while_cleaning == 1 {
+                note(format!(
+                    "still removing what this run created ({left}); press Ctrl-C again to leave it for `netrig clean`"
+                ));
+            } else {
+                // Without a word to the reaper: it finishes the cleanup in
+                // the background once this process is gone.
+                note(format!(
+                    "stopped waiting; {left} left to the background reaper (`netrig clean` removes anything it could not)"
+                ));
+                std::process::exit(128 + sig);
+            }
         }
     });
+}
+
+/// What this netrig process created and the daemon still has, for people.
+async fn leftovers_of_this_process(client: &Client) -> String {
+    use crate::docker::labels;
+    let filter = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![format!("{}={}", labels::PID, std::process::id())],
+    )]);
+    let listed = tokio::time::timeout(Duration::from_secs(3), async {
+        futures_util::join!(
+            client.list_containers(true, filter.clone()),
+            client.list_networks(filter.clone())
+        )
+    })
+    .await;
+    match listed {
+        Ok((Ok(containers), Ok(networks))) => {
+            let names = |v: Vec<String>| {
+                if v.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", v.join(", "))
+                }
+            };
+            format!(
+                "{}{}, {}{}",
+                plural(containers.len(), "container"),
+                names(containers.into_iter().map(|c| c.name).collect()),
+                plural(networks.len(), "network"),
+                names(networks.into_iter().map(|n| n.name).collect()),
+            )
+        }
+        _ => "what the daemon did not say in time".to_string(),
+    }
 }
 
 /// Everything one run needs: the session, the engine bound to it, and the
@@ -93,24 +146,66 @@ pub struct Rig {
     pub engine: Engine,
     /// Ctrl-C / SIGTERM.
     pub interrupt: Arc<Interrupt>,
+    /// The value the script passed to `exit()`, if it called it: Rhai ends
+    /// the run as a success then, so the code would otherwise be lost.
+    pub exit_value: Arc<Mutex<Option<Dynamic>>>,
+    /// What the script may reach outside its containers (refuse host access by default).
+    pub sandbox: Arc<Sandbox>,
 }
 
 impl Rig {
     /// A rig for a script labelled `script_label`, resolving relative paths from `base_dir`.
     pub fn new(runtime: &Runtime, client: Client, script_label: &str, base_dir: PathBuf) -> Rig {
-        let session = Arc::new(RunSession::new(client, script_label));
+        let session = RunSession::new(client, script_label);
+        Rig::with_session(
+            runtime.handle(),
+            session,
+            base_dir,
+            crate::progress::stderr_is_terminal(),
+        )
+    }
+
+    /// A rig around a given session (`netrig test` passes an isolated one and
+    /// no progress bars, since several scenarios share the terminal).
+    pub fn with_session(
+        runtime: &tokio::runtime::Handle,
+        session: RunSession,
+        base_dir: PathBuf,
+        show_progress: bool,
+    ) -> Rig {
+        let session = Arc::new(session);
         let interrupt = Interrupt::new();
+        let sandbox = Arc::new(Sandbox::default());
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
-            runtime: runtime.handle().clone(),
+            runtime: runtime.clone(),
             interrupt: interrupt.clone(),
             base_dir,
-            show_progress: crate::progress::stderr_is_terminal(),
+            show_progress,
+            sandbox: sandbox.clone(),
         });
+        let mut engine = build_engine(ctx);
+        let exit_value = Arc::new(Mutex::new(None));
+        record_exit(&mut engine, &exit_value);
         Rig {
             session,
-            engine: build_engine(ctx),
+            engine,
             interrupt,
+            exit_value,
+            sandbox,
+        }
+    }
+
+    /// How the script ended when it ran to completion or called `exit()`.
+    pub fn completed(&self) -> Exit {
+        match self
+            .exit_value
+            .lock()
+            .expect("exit value poisoned")
+            .as_ref()
+        {
+            Some(value) => exit_value(value),
+            None => Exit::Success,
         }
     }
 
@@ -164,6 +259,35 @@ pub fn keep_notes_for_other_hosts(session: &RunSession) {
     }
 }
 
+/// Replaces Rhai's `exit` with one that also records its value for the rig.
+fn record_exit(engine: &mut Engine, cell: &Arc<Mutex<Option<Dynamic>>>) {
+    let stop = |value: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        Err(EvalAltResult::Exit(value, rhai::Position::NONE).into())
+    };
+    let c = cell.clone();
+    crate::script::register(
+        engine,
+        "exit",
+        &[],
+        "End the script here; the run passes.\n```rhai\nexit();\n```",
+        move || {
+            *c.lock().expect("exit value poisoned") = Some(Dynamic::from_int(0));
+            stop(Dynamic::from_int(0))
+        },
+    );
+    let c = cell.clone();
+    crate::script::register(
+        engine,
+        "exit",
+        &["code: int"],
+        "End the script here with an exit code (0 passes, anything else fails).\n```rhai\nexit(1);\n```",
+        move |value: Dynamic| {
+            *c.lock().expect("exit value poisoned") = Some(value.clone());
+            stop(value)
+        },
+    );
+}
+
 /// Prints what a teardown did.
 pub fn report_teardown(report: &TeardownReport, run_id: &str) {
     let removed_any =
@@ -204,6 +328,13 @@ pub fn report_teardown(report: &TeardownReport, run_id: &str) {
     }
 }
 
+/// How long `netrig run` lets a script run when `--timeout` does not say.
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The signal number an interrupt records when the wall-clock limit stops a
+/// run (SIGALRM): it is reported as a timeout, not as a signal.
+pub const TIMEOUT_SIGNAL: i32 = 14;
+
 /// Arguments of `netrig run`.
 #[derive(Debug, Clone)]
 pub struct RunArgs {
@@ -213,6 +344,24 @@ pub struct RunArgs {
     pub keep: bool,
     /// Daemon address (else `DOCKER_HOST`, else the local socket).
     pub host: Option<String>,
+    /// Let the script ask for host access (privileged containers, the host
+    /// network, big capabilities, files outside its directory).
+    pub allow_host_access: bool,
+    /// Wall-clock limit for the script (teardown comes after it).
+    pub timeout: Duration,
+}
+
+impl RunArgs {
+    /// Arguments for running `script` with the defaults.
+    pub fn new(script: PathBuf) -> Self {
+        RunArgs {
+            script,
+            keep: false,
+            host: None,
+            allow_host_access: false,
+            timeout: DEFAULT_RUN_TIMEOUT,
+        }
+    }
 }
 
 /// `netrig run FILE`.
@@ -231,36 +380,33 @@ pub fn run_file(runtime: &Runtime, args: &RunArgs) -> Exit {
         .filter(|p| !p.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    run_source(
-        runtime,
-        &name,
-        &source,
-        base_dir,
-        args.keep,
-        args.host.as_deref(),
-    )
+    run_source(runtime, &name, &source, base_dir, args)
 }
 
-/// Runs `source` (named `name` in messages and labels) as a scenario.
+/// Runs `source` (named `name` in messages and labels) as a scenario, with
+/// `args` for everything but the file.
 pub fn run_source(
     runtime: &Runtime,
     name: &str,
     source: &str,
     base_dir: PathBuf,
-    keep: bool,
-    host: Option<&str>,
+    args: &RunArgs,
 ) -> Exit {
     // Syntax first: a typo should not need a daemon to be reported.
     if let Err(e) = Engine::new_raw().compile(source) {
         eprint!("{}", diagnostic::render_parse(&e, name, source));
         return Exit::Failed;
     }
-    let client = match connect(runtime, host) {
+    let client = match connect(runtime, args.host.as_deref()) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
     let rig = Rig::new(runtime, client, name, base_dir);
-    watch_signals(runtime, rig.interrupt.clone());
+    if args.allow_host_access {
+        rig.sandbox.set_host_access(HostAccess::Allow);
+    }
+    watch_signals(runtime, rig.interrupt.clone(), rig.session.client().clone());
+    let deadline = watch_deadline(runtime, rig.interrupt.clone(), args.timeout);
 
     let started = Instant::now();
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -268,11 +414,21 @@ pub fn run_source(
         ast.set_source(name);
         rig.engine.run_ast(&ast).map_err(Ok)
     }));
+    deadline.abort();
     let elapsed = started.elapsed();
     let exit = match &outcome {
-        Ok(Ok(())) => Exit::Success,
+        Ok(Ok(())) => rig.completed(),
         Ok(Err(Err(parse))) => {
             eprint!("{}", diagnostic::render_parse(parse, name, source));
+            Exit::Failed
+        }
+        Ok(Err(Ok(err))) if rig.interrupt.signal() == Some(TIMEOUT_SIGNAL) => {
+            let stopped_at = diagnostic::render(err, name, source);
+            eprintln!(
+                "error: {name} did not finish within {} s (--timeout) and was stopped; it was here:",
+                args.timeout.as_secs_f64()
+            );
+            eprint!("{stopped_at}");
             Exit::Failed
         }
         Ok(Err(Ok(err))) => script_exit(err, name, source, &rig.interrupt),
@@ -290,7 +446,7 @@ pub fn run_source(
         )),
         _ => {}
     }
-    let clean = rig.finish(runtime, keep);
+    let clean = rig.finish(runtime, args.keep);
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -298,6 +454,21 @@ pub fn run_source(
         Exit::Success if !clean => Exit::Failed,
         other => other,
     }
+}
+
+/// Stops the run when `limit` has passed: the interrupt ends a waiting call
+/// and, through the engine's progress hook, a busy loop.
+fn watch_deadline(
+    runtime: &Runtime,
+    interrupt: Arc<Interrupt>,
+    limit: Duration,
+) -> tokio::task::JoinHandle<()> {
+    runtime.spawn(async move {
+        tokio::time::sleep(limit).await;
+        if interrupt.signal().is_none() {
+            interrupt.trigger(TIMEOUT_SIGNAL);
+        }
+    })
 }
 
 /// Reports a script error and picks the exit code for it.

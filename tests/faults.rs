@@ -41,6 +41,8 @@ impl Stepping {
             .arg("run")
             .arg(&scenario.path)
             .env("NO_COLOR", "1")
+            // This test kills netrig on purpose and checks what `netrig clean` finds.
+            .env("NETRIG_REAPER", "off")
             .env_remove("DOCKER_HOST")
             .stdout(stdout)
             .stderr(stderr)

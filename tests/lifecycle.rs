@@ -23,6 +23,9 @@ fn long_running(tag: &str) -> Scenario {
 fn spawn(s: &Scenario, extra: &[&str]) -> Child {
     Command::new(netrig_path())
         .env("NO_COLOR", "1")
+        // One test kills netrig outright to check `netrig clean`; the reaper
+        // would otherwise remove the leftovers first (tests/reliability.rs).
+        .env("NETRIG_REAPER", "off")
         .env_remove("DOCKER_HOST")
         .arg("run")
         .arg(&s.path)

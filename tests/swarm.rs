@@ -172,12 +172,17 @@ struct Running {
 
 impl Running {
     fn spawn(script: &std::path::Path, extra: &[&str]) -> Running {
+        Running::spawn_with(script, extra, &[])
+    }
+
+    fn spawn_with(script: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
         let mut child = Command::new(netrig_path())
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .env_remove("DOCKER_HOST")
-            .args(extra)
             .arg("run")
             .arg(script)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -311,7 +316,7 @@ fn single_node_swarm_overlay_and_service_leave_the_daemon_as_found() {
     let swarm = HostSwarm::take(&s.label());
     let networks_before = swarm_networks(d);
 
-    let mut run = Running::spawn(&s.path, &[]);
+    let mut run = Running::spawn(&s.path, &["--allow-host-access"]);
     run.wait_ready();
 
     // From outside: the swarm, the overlay, the service and its tasks.
@@ -398,7 +403,7 @@ catch (e) {{ assert(e.message.contains("like h.exec("), e.message); }}
     let (host, far) = (daemon(), second.daemon());
 
     // Kept: each daemon has exactly its own share, under one run id.
-    let out = s.run(&["--keep"]);
+    let out = s.run(&["--keep", "--allow-host-access"]);
     assert_exit(&out, 0);
     let stderr = text(&out).1;
     assert_eq!(host.containers_with(&s.label()), vec!["i7-t-near"]);
@@ -432,7 +437,7 @@ catch (e) {{ assert(e.message.contains("like h.exec("), e.message); }}
     assert_nothing_left_on(far, &s.label());
 
     // Not kept: the run's own teardown reaches both daemons.
-    let out = s.run(&[]);
+    let out = s.run(&["--allow-host-access"]);
     assert_exit(&out, 0);
     assert!(
         text(&out)
@@ -476,7 +481,7 @@ fn two_node_swarm_overlay_reaches_across_daemons() {
     let host_networks_before = swarm_networks(host);
     assert!(swarm_networks(far).is_empty());
 
-    let mut run = Running::spawn(&s.path, &[]);
+    let mut run = Running::spawn(&s.path, &["--allow-host-access"]);
     run.wait_ready();
 
     // Two nodes in one swarm; each daemon runs its own container and one task.
@@ -540,7 +545,7 @@ assert(!swarm::active());
 "#
         ),
     );
-    let out = s.run(&["--host", &url]);
+    let out = s.run(&["--host", &url, "--allow-host-access"]);
     assert_exit(&out, 0);
     assert_eq!(swarm_state(d), "inactive");
     assert!(swarm_networks(d).is_empty(), "{:?}", swarm_networks(d));
@@ -578,7 +583,7 @@ try {
 }
 "#,
     );
-    let out = s.run(&["--host", &url]);
+    let out = s.run(&["--host", &url, "--allow-host-access"]);
     assert_exit(&out, 0);
     let stderr = text(&out).1;
     assert!(!stderr.contains("left the swarm"), "{stderr}");
@@ -609,7 +614,7 @@ try {
         "i7-kept-swarm",
         &format!("swarm::init(#{{advertise_addr: \"{addr}\"}});\n"),
     );
-    let out = s.run(&["--host", &url, "--keep"]);
+    let out = s.run(&["--host", &url, "--keep", "--allow-host-access"]);
     assert_exit(&out, 0);
     let stderr = text(&out).1;
     assert!(
@@ -625,31 +630,53 @@ try {
     assert_eq!(swarm_state(d), "inactive");
     assert!(swarm_networks(d).is_empty(), "{:?}", swarm_networks(d));
 
-    // A run killed with SIGKILL cannot leave its swarm: `netrig clean` does.
-    let s = Scenario::new(
-        "i7-killed-swarm",
-        &format!(
-            r#"
+    // A run killed with SIGKILL cannot leave its swarm: its reaper does, and
+    // with the reaper off, `netrig clean` does.
+    let killed = |tag: &str, reaper: &str| -> Scenario {
+        let s = Scenario::new(
+            tag,
+            &format!(
+                r#"
 swarm::init(#{{advertise_addr: "{addr}"}});
-let ovl = network::create("i7-k-ovl", #{{driver: "overlay", attachable: true}});
-service::create("i7-k-web", #{{image: "busybox", network: ovl, cmd: "sleep 3600"}});
+let ovl = network::create("{tag}-ovl", #{{driver: "overlay", attachable: true}});
+service::create("{tag}-web", #{{image: "busybox", network: ovl, cmd: "sleep 3600"}});
 print("ready");
 sleep(300);
 "#
-        ),
+            ),
+        );
+        let mut run = Running::spawn_with(
+            &s.path,
+            &["--host", &url, "--allow-host-access"],
+            &[("NETRIG_REAPER", reaper)],
+        );
+        run.wait_ready();
+        let _ = Command::new("kill")
+            .args(["-KILL", &run.child.id().to_string()])
+            .status();
+        let _ = run.wait();
+        s
+    };
+
+    let s = killed("i7-reaped", "on");
+    assert!(
+        d.wait_for(60, || swarm_state(d) == "inactive"),
+        "the reaper did not leave the swarm"
     );
-    let mut run = Running::spawn(&s.path, &["--host", &url]);
-    run.wait_ready();
-    let _ = Command::new("kill")
-        .args(["-KILL", &run.child.id().to_string()])
-        .status();
-    let _ = run.wait();
+    assert!(
+        d.wait_for(30, || swarm_networks(d).is_empty()),
+        "{:?}",
+        swarm_networks(d)
+    );
+    assert_nothing_left_on(d, &s.label());
+
+    let s = killed("i7-killed", "off");
     assert_eq!(swarm_state(d), "active");
-    assert_eq!(services_with(d, &s.label()), vec!["i7-k-web"]);
+    assert_eq!(services_with(d, &s.label()), vec!["i7-killed-web"]);
     let out = netrig().args(["clean", "--host", &url]).output().unwrap();
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("i7-k-web"), "{stdout}");
+    assert!(stdout.contains("i7-killed-web"), "{stdout}");
     assert!(
         stderr.contains("removed 1 service, 1 container, 1 network"),
         "{stderr}"
@@ -665,6 +692,28 @@ fn swarm_and_host_mistakes_are_named_with_their_line() {
     let _lock = host_swarm_lock();
     assert_eq!(swarm_state(daemon()), "inactive");
     let cases: &[(&str, &str, i32, &[&str])] = &[
+        (
+            "i7-e-connect-forbidden",
+            "let x = 1;\nlet b = docker::connect(\"tcp://127.0.0.1:9\");\n",
+            1,
+            &[
+                "docker::connect()",
+                "reaches another Docker daemon",
+                "--allow-host-access",
+                ":2:",
+            ],
+        ),
+        (
+            "i7-e-init-forbidden",
+            "swarm::init();\n",
+            1,
+            &[
+                "swarm::init()",
+                "other machines can join (listening on 0.0.0.0:2377)",
+                "--allow-host-access",
+                ":1:",
+            ],
+        ),
         (
             "i7-e-service",
             "let x = 1;\nservice::create(\"i7-e-web\", #{image: \"busybox\"});\n",
@@ -714,7 +763,12 @@ fn swarm_and_host_mistakes_are_named_with_their_line() {
     ];
     for (name, source, code, wanted) in cases {
         let s = Scenario::new(name, source);
-        let out = s.run(&[]);
+        let extra: &[&str] = if name.ends_with("-forbidden") {
+            &[]
+        } else {
+            &["--allow-host-access"]
+        };
+        let out = s.run(extra);
         assert_exit(&out, *code);
         let stderr = text(&out).1;
         for w in *wanted {
@@ -845,6 +899,7 @@ assert_eq(b.ps(#{name: "i7-ssh-c"}).len(), 1);
             .env("PATH", sshd.path())
             .arg("run")
             .arg(&s.path)
+            .arg("--allow-host-access")
             .args(extra)
             .output()
             .unwrap()
@@ -889,6 +944,7 @@ fn an_ssh_daemon_that_cannot_be_reached_says_what_ssh_said() {
         .env("PATH", sshd.path())
         .arg("run")
         .arg(&s.path)
+        .arg("--allow-host-access")
         .output()
         .unwrap();
     assert_exit(&out, 3);

@@ -9,6 +9,17 @@ use super::error::{DockerError, Result};
 
 /// How long one request may take before netrig gives up on the daemon.
 pub const REQUEST_TIMEOUT_SECS: u64 = 120;
+
+/// The request timeout in effect: `NETRIG_DOCKER_TIMEOUT` (seconds) when set,
+/// so a slow remote daemon can have more and tests can have less.
+pub fn request_timeout() -> Duration {
+    std::env::var("NETRIG_DOCKER_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(REQUEST_TIMEOUT_SECS))
+}
 /// How long the first contact may take; a daemon that does not answer this
 /// quickly is treated as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -45,14 +56,19 @@ impl Client {
             .map_or(host.as_str(), |t| t.local_url.as_str());
         let docker = Docker::connect_with_host(address)
             .map_err(|e| unreachable(e.to_string()))?
-            .with_timeout(Duration::from_secs(REQUEST_TIMEOUT_SECS));
-        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
+            .with_timeout(request_timeout());
+        let docker = match tokio::time::timeout(
+            CONNECT_TIMEOUT.min(request_timeout()),
+            docker.negotiate_version(),
+        )
+        .await
+        {
             Ok(Ok(docker)) => docker,
             Ok(Err(e)) => return Err(unreachable(root_cause(&e))),
             Err(_) => {
                 return Err(unreachable(format!(
                     "no answer within {} s",
-                    CONNECT_TIMEOUT.as_secs()
+                    CONNECT_TIMEOUT.min(request_timeout()).as_secs_f64()
                 )));
             }
         };

@@ -109,6 +109,17 @@ impl Client {
         observer: &PullObserver,
     ) -> Result<ContainerRef> {
         self.ensure_image(&spec.image, observer).await?;
+        self.create_and_start(spec, name, labels).await
+    }
+
+    /// [`Client::run`] for an image known to be here: create, join the
+    /// networks, start; a container that cannot start is removed again.
+    pub async fn create_and_start(
+        &self,
+        spec: &RunSpec,
+        name: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<ContainerRef> {
         let action = format!("create container {name:?} from image {:?}", spec.image);
         let created = self
             .docker
@@ -119,16 +130,29 @@ impl Client {
                 }),
                 spec.to_create_body(labels),
             )
-            .await
-            .map_err(|e| match self.err(&action, e) {
-                DockerError::Conflict { action, message } => DockerError::Conflict {
-                    action,
-                    message: format!(
-                        "the name {name:?} is in use by another container ({message})"
-                    ),
-                },
-                other => other,
-            })?;
+            .await;
+        let created = match created {
+            Ok(c) => c,
+            Err(e) => {
+                return Err(match self.err(&action, e) {
+                    DockerError::Conflict { action, .. } => {
+                        let owner = match self.inspect_container(name).await {
+                            Ok(c) => super::labels::owner(
+                                &c.config.and_then(|c| c.labels).unwrap_or_default(),
+                            ),
+                            Err(_) => "another container".to_string(),
+                        };
+                        DockerError::Conflict {
+                            action,
+                            message: format!(
+                                "the name {name:?} is in use: a container with that name already exists (made by {owner})"
+                            ),
+                        }
+                    }
+                    other => other,
+                });
+            }
+        };
         let container = ContainerRef {
             id: created.id,
             name: name.to_string(),

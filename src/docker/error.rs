@@ -26,7 +26,7 @@ pub enum DockerError {
     )]
     Unreachable { host: String, reason: String },
     /// The daemon did not answer in time.
-    #[error("{action}: no answer from the Docker daemon within {} s", .after.as_secs())]
+    #[error("{action}: no answer from the Docker daemon within {} s; is it overloaded or stopped?", .after.as_secs_f64())]
     Timeout { action: String, after: Duration },
     /// The daemon answered with an error that fits none of the above.
     #[error("{action}: the daemon answered {status}: {message}")]
@@ -59,7 +59,8 @@ impl DockerError {
             DockerError::Conflict { .. } => "conflict",
             DockerError::InvalidArgument { .. } => "invalid_argument",
             DockerError::Unreachable { .. } => "unreachable",
-            DockerError::Timeout { .. } => "timeout",
+            // A daemon that does not answer is, to a script, one it cannot reach.
+            DockerError::Timeout { .. } => "unreachable",
             DockerError::Daemon { .. } => "daemon",
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
@@ -101,7 +102,7 @@ impl DockerError {
             }
             B::RequestTimeoutError => DockerError::Timeout {
                 action,
-                after: Duration::from_secs(crate::docker::client::REQUEST_TIMEOUT_SECS),
+                after: crate::docker::client::request_timeout(),
             },
             B::DockerStreamError { error } => DockerError::Failed {
                 action,

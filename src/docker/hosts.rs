@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 use super::client::Client;
 use super::error::{DockerError, Result};
 use super::labels;
-use super::session::{RunSession, TeardownReport, remove_labelled_on};
+use super::session::{RunSession, TeardownReport, remove_matching_on};
 use super::swarm::{GWBRIDGE, SwarmInitSpec, SwarmJoinSpec};
 
 /// This run made the daemon start or join a swarm.
@@ -138,7 +138,7 @@ pub async fn remove_gwbridge(client: &Client) -> Result<()> {
 }
 
 /// The run's teardown on every daemon it used: resources first (see
-/// [`remove_labelled_on`]), then the swarms it started or joined — workers
+/// [`remove_matching_on`]), then the swarms it started or joined — workers
 /// before managers, so no worker is left with a vanished manager.
 pub(super) async fn teardown(root: &RunSession) -> TeardownReport {
     let started = Instant::now();
@@ -146,8 +146,17 @@ pub(super) async fn teardown(root: &RunSession) -> TeardownReport {
     let sessions: Vec<&RunSession> = std::iter::once(root)
         .chain(others.iter().map(|s| s.as_ref()))
         .collect();
+    if !sessions
+        .iter()
+        .any(|s| s.labels_were_used() || s.membership().is_some())
+    {
+        // Nothing was ever labelled for this run, nor is being: spare the
+        // start-up of a one-line script its round trips.
+        return TeardownReport::default();
+    }
+    join_all(sessions.iter().map(|s| s.settle())).await;
     let clients: Vec<Client> = sessions.iter().map(|s| s.client().clone()).collect();
-    let mut report = remove_labelled_on(&clients, &root.labels().run_filter()).await;
+    let mut report = remove_matching_on(&clients, &[root.labels().run_filter()]).await;
 
     for managers in [false, true] {
         let leaving: Vec<&RunSession> = sessions
@@ -190,9 +199,30 @@ pub async fn swarm_made_by_netrig(client: &Client) -> Result<Option<HashMap<Stri
 /// `netrig clean` for a swarm a dead run left: leave it, and remove the
 /// `docker_gwbridge` that starting it made.
 pub async fn leave_netrig_swarm(client: &Client) -> Result<()> {
-    let Some(swarm_labels) = swarm_made_by_netrig(client).await? else {
-        return Ok(());
-    };
+    match swarm_made_by_netrig(client).await? {
+        Some(swarm_labels) => leave_labelled_swarm(client, &swarm_labels).await,
+        None => Ok(()),
+    }
+}
+
+/// The reaper's part: leave the swarm only if the netrig process `pid` on
+/// this machine started it.
+pub async fn leave_swarm_made_by(client: &Client, pid: u32) -> Result<()> {
+    match swarm_made_by_netrig(client).await? {
+        Some(l)
+            if l.get(labels::PID) == Some(&pid.to_string())
+                && l.get(labels::HOST) == Some(&labels::this_host()) =>
+        {
+            leave_labelled_swarm(client, &l).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn leave_labelled_swarm(
+    client: &Client,
+    swarm_labels: &HashMap<String, String>,
+) -> Result<()> {
     client.leave_swarm(true).await?;
     if swarm_labels.get(labels::GWBRIDGE).map(String::as_str) == Some("made") {
         remove_gwbridge(client).await?;

@@ -64,6 +64,21 @@ impl RunLabels {
     }
 }
 
+/// Who made a resource, from its labels, for "name in use" messages:
+/// `netrig run 3fa9c1d2 of scenario.rhai`, or `nothing of netrig's`.
+pub fn owner(labels: &HashMap<String, String>) -> String {
+    match (labels.get(MANAGED), labels.get(RUN)) {
+        (Some(_), Some(run)) => format!(
+            "netrig run {run} of {}",
+            labels
+                .get(SCRIPT)
+                .map(String::as_str)
+                .unwrap_or("an unknown script")
+        ),
+        _ => "something other than netrig".to_string(),
+    }
+}
+
 /// This machine's host name, as the kernel knows it.
 pub fn this_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -101,6 +116,16 @@ mod tests {
         assert_eq!(labels[RUN], "abc");
         assert_eq!(labels[MANAGED], "true");
         assert_eq!(labels[SCRIPT], "s.rhai");
+    }
+
+    #[test]
+    fn owners_are_named_from_labels() {
+        let run = RunLabels::for_this_process("abc", "s.rhai");
+        assert_eq!(
+            owner(&run.merged_with(&HashMap::new())),
+            "netrig run abc of s.rhai"
+        );
+        assert_eq!(owner(&HashMap::new()), "something other than netrig");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Docker layer: netrig's own specs and operations over bollard, the
 //! run labels and the run session with its teardown. No Rhai types here.
 
+pub mod batch;
 pub mod client;
 pub mod container;
 pub mod error;
@@ -12,10 +13,12 @@ pub mod hosts;
 pub mod image;
 pub mod impair;
 pub mod labels;
+pub mod names;
 pub mod netns;
 pub mod network;
 pub mod partition;
 pub mod ping;
+pub mod policy;
 pub mod ports;
 pub mod service;
 pub mod session;
@@ -24,6 +27,7 @@ pub mod ssh;
 pub mod swarm;
 pub mod topology;
 
+pub use batch::BatchError;
 pub use client::Client;
 pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
 pub use error::DockerError;

@@ -45,17 +45,20 @@ impl Client {
         spec: &NetworkSpec,
         labels: HashMap<String, String>,
     ) -> Result<NetworkRef> {
-        let action = format!("create network {:?}", spec.name);
         if let Some(existing) = self.find_network(&spec.name).await? {
-            return Err(DockerError::Conflict {
-                action,
-                message: format!(
-                    "a network named {:?} already exists (id {})",
-                    spec.name,
-                    short_id(&existing.id)
-                ),
-            });
+            return Err(name_taken(&spec.name, &existing));
         }
+        self.create_network_unchecked(spec, labels).await
+    }
+
+    /// Creates a network without asking first whether the name is free:
+    /// for callers that checked already (a batch checks all names at once).
+    pub async fn create_network_unchecked(
+        &self,
+        spec: &NetworkSpec,
+        labels: HashMap<String, String>,
+    ) -> Result<NetworkRef> {
+        let action = format!("create network {:?}", spec.name);
         let created = self
             .docker
             .create_network(spec.to_request(labels))
@@ -171,6 +174,18 @@ impl Client {
                     e,
                 )
             })
+    }
+}
+
+/// The error for creating a network whose name `existing` already has.
+pub fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
+    DockerError::Conflict {
+        action: format!("create network {name:?}"),
+        message: format!(
+            "the name {name:?} is in use: a network with that name already exists (id {}, made by {})",
+            short_id(&existing.id),
+            super::labels::owner(&existing.labels)
+        ),
     }
 }
 

@@ -77,35 +77,116 @@ pub fn parse_ping_output(output: &str) -> Option<PingReport> {
     })
 }
 
+/// What one ping run printed and how it exited, as a report: a summary
+/// means an answer (or none); no summary means the name did not resolve
+/// or the network is down, which is an unreachable target, not a failed
+/// call; exit code 126/127 means there is no `ping` to run.
+pub fn interpret_ping(from: &str, target: &str, exit_code: i64, said: &str) -> Result<PingReport> {
+    if let Some(report) = parse_ping_output(said) {
+        return Ok(report);
+    }
+    let said = said.trim();
+    if exit_code == 126 || exit_code == 127 || said.contains("executable file not found") {
+        return Err(DockerError::Failed {
+            action: format!("ping {target:?} from container {from:?}"),
+            message: format!(
+                "the container has no usable `ping` command ({said}); use an image with ping, such as busybox"
+            ),
+        });
+    }
+    Ok(PingReport {
+        ok: false,
+        sent: 0,
+        received: 0,
+        loss_pct: 100.0,
+        rtt_ms: None,
+    })
+}
+
+/// A shell command that pings every target given as an argument at once
+/// (`sh -c SCRIPT sh t1 t2 …`, so no target is ever parsed by the shell)
+/// and prints each output line as `<index> <line>`, then `<index> rc <code>`.
+/// One `echo` per line keeps the lines of concurrent pings whole.
+pub fn ping_many_command(targets: &[String], count: u32) -> Vec<String> {
+    let mut ping = ping_command("\"$t\"", count);
+    ping.insert(1, "-q".into());
+    let script = format!(
+        "i=0; for t in \"$@\"; do \
+         {{ {} 2>&1; echo \"rc $?\"; }} | while IFS= read -r l; do echo \"$i $l\"; done & \
+         i=$((i+1)); done; wait",
+        ping.join(" ")
+    );
+    let mut cmd = vec!["sh".to_string(), "-c".to_string(), script, "sh".to_string()];
+    cmd.extend(targets.iter().cloned());
+    cmd
+}
+
+/// Splits the output of [`ping_many_command`] by target: for each of `n`
+/// targets, its exit code and what its ping printed; `None` for a target
+/// that reported no exit code.
+pub fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String)>> {
+    let mut texts = vec![String::new(); n];
+    let mut codes = vec![None; n];
+    for line in output.lines() {
+        let Some((index, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some(i) = index.parse::<usize>().ok().filter(|i| *i < n) else {
+            continue;
+        };
+        match rest.strip_prefix("rc ").map(|c| c.trim().parse::<i64>()) {
+            Some(Ok(code)) => codes[i] = Some(code),
+            _ => {
+                texts[i].push_str(rest);
+                texts[i].push('\n');
+            }
+        }
+    }
+    codes
+        .into_iter()
+        .zip(texts)
+        .map(|(code, text)| code.map(|c| (c, text)))
+        .collect()
+}
+
 impl Client {
     /// Pings `target` (a name or an address) `count` times from inside `from`.
     pub async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
         let output = self.exec(from, &ping_command(target, count)).await?;
-        if let Some(report) = parse_ping_output(&output.stdout) {
-            return Ok(report);
+        let said = format!("{}{}", output.stdout, output.stderr);
+        interpret_ping(from, target, output.exit_code, &said)
+    }
+
+    /// Pings every target from inside `from` in one exec (the pings run at
+    /// once), one report per target in order. Without a shell in the image
+    /// it falls back to one exec per target.
+    pub async fn ping_many(
+        &self,
+        from: &str,
+        targets: &[String],
+        count: u32,
+    ) -> Result<Vec<Result<PingReport>>> {
+        let output = self.exec(from, &ping_many_command(targets, count)).await?;
+        let split = split_ping_many(&output.stdout, targets.len());
+        if split.iter().all(Option::is_none) && output.exit_code != 0 {
+            // No shell to run the loop: one exec per target instead.
+            let pings = targets.iter().map(|t| self.ping(from, t, count));
+            return Ok(futures_util::future::join_all(pings).await);
         }
-        let said = format!("{}{}", output.stderr, output.stdout);
-        let said = said.trim();
-        if output.exit_code == 126
-            || output.exit_code == 127
-            || said.contains("executable file not found")
-        {
-            return Err(DockerError::Failed {
-                action: format!("ping {target:?} from container {from:?}"),
-                message: format!(
-                    "the container has no usable `ping` command ({said}); use an image with ping, such as busybox"
-                ),
-            });
-        }
-        // No summary: the name did not resolve or the network is down.
-        // That is an unreachable target, not a failed call.
-        Ok(PingReport {
-            ok: false,
-            sent: 0,
-            received: 0,
-            loss_pct: 100.0,
-            rtt_ms: None,
-        })
+        Ok(targets
+            .iter()
+            .zip(split)
+            .map(|(target, result)| match result {
+                Some((code, text)) => interpret_ping(from, target, code, &text),
+                None => Err(DockerError::Failed {
+                    action: format!("ping {target:?} from container {from:?}"),
+                    message: format!(
+                        "the ping gave no result ({})",
+                        format!("{}{}", output.stdout, output.stderr).trim()
+                    ),
+                }),
+            })
+            .collect())
     }
 }
 
@@ -147,6 +228,40 @@ mod tests {
     #[test]
     fn no_summary_is_none() {
         assert!(parse_ping_output("ping: bad address 'web'\n").is_none());
+    }
+
+    #[test]
+    fn many_pings_split_by_target() {
+        let out = "1 PING b (10.0.0.3): 56 data bytes\n\
+                   0 PING a (10.0.0.2): 56 data bytes\n\
+                   0 1 packets transmitted, 1 packets received, 0% packet loss\n\
+                   1 ping: bad address 'b'\n\
+                   0 round-trip min/avg/max = 0.1/0.1/0.1 ms\n\
+                   1 rc 1\n\
+                   0 rc 0\n";
+        let split = split_ping_many(out, 3);
+        let (code, text) = split[0].clone().unwrap();
+        assert_eq!(code, 0);
+        let r = interpret_ping("x", "a", code, &text).unwrap();
+        assert!(r.ok && r.rtt_ms == Some(0.1));
+        let (code, text) = split[1].clone().unwrap();
+        assert!(!interpret_ping("x", "b", code, &text).unwrap().ok);
+        assert!(split[2].is_none());
+    }
+
+    #[test]
+    fn a_missing_ping_is_an_error_not_an_unreachable_target() {
+        let e = interpret_ping("x", "a", 127, "sh: ping: not found").unwrap_err();
+        assert!(e.to_string().contains("no usable `ping`"), "{e}");
+    }
+
+    #[test]
+    fn targets_are_arguments_not_script() {
+        let cmd = ping_many_command(&["a; rm -rf /".to_string(), "b".to_string()], 1);
+        assert_eq!(&cmd[..2], ["sh", "-c"]);
+        assert!(!cmd[2].contains("rm -rf"));
+        assert_eq!(&cmd[3..], ["sh", "a; rm -rf /", "b"]);
+        assert!(cmd[2].contains("ping -q -c 1"), "{}", cmd[2]);
     }
 
     #[test]

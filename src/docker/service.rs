@@ -139,6 +139,20 @@ impl ServiceSpec {
     }
 }
 
+impl ServiceSpec {
+    /// Why creating this service needs host access (empty: it does not).
+    pub fn needs_host_access(&self) -> Vec<String> {
+        self.networks
+            .iter()
+            .filter(|n| n.as_str() == "host")
+            .map(|_| {
+                "option \"network\": \"host\" puts the tasks on the hosts' own network stack"
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
 /// A service as netrig refers to it after creating or finding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRef {
@@ -550,12 +564,32 @@ impl Client {
 impl RunSession {
     /// Creates a labelled service (its task containers carry the run's
     /// labels too) and waits until its replicas run.
+    /// Names are mapped like a container's (`netrig test` prefixes them,
+    /// and the script's name stays a DNS alias on the service's networks).
     pub async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceRef> {
-        let labels = self.labels().merged_with(&spec.labels);
-        let service = self.client().create_service(spec, labels).await?;
+        let mut spec = spec.clone();
+        let script_name = spec.name.clone();
+        spec.name = self.docker_name(ResourceKind::Service, &script_name);
+        spec.networks = spec
+            .networks
+            .iter()
+            .map(|n| self.docker_name(ResourceKind::Network, n))
+            .collect();
+        if spec.name != script_name && !spec.aliases.contains(&script_name) {
+            spec.aliases.push(script_name);
+        }
+        let replicas = spec.replicas;
+        let (client, labels) = (
+            self.client().clone(),
+            self.labels().merged_with(&spec.labels),
+        );
+        // Created to its end even if the script stops waiting, so teardown sees it.
+        let service = self
+            .settled(async move { client.create_service(&spec, labels).await })
+            .await?;
         self.record(ResourceKind::Service, &service.id, &service.name);
         self.client()
-            .wait_running(&service.id, spec.replicas, &[])
+            .wait_running(&service.id, replicas, &[])
             .await?;
         Ok(service)
     }

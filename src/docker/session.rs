@@ -2,7 +2,8 @@
 //! through here, so it is labelled, named and removed when the run ends.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,9 @@ use super::container::ContainerRef;
 use super::error::{DockerError, Result};
 use super::image::PullObserver;
 use super::labels::{self, RunLabels};
+use super::names::Names;
 use super::network::NetworkRef;
-use super::spec::{NetworkSpec, RunSpec};
+use super::spec::{ConnectSpec, NetworkSpec, RunSpec, is_builtin_network};
 
 /// Kinds of resource a run creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +48,14 @@ pub struct Created {
 pub struct RunSession {
     client: Client,
     labels: RunLabels,
+    names: Names,
     next_name: Arc<AtomicUsize>,
     created: Mutex<Vec<Created>>,
+    /// Creations still running; teardown waits for them (see `settled`).
+    in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Set once anyone asked for the run's labels: until then nothing can
+    /// carry them, and teardown has nothing to look for.
+    labels_used: AtomicBool,
     /// The other daemons' sessions (kept by the default daemon's session only).
     pub(super) hosts: Mutex<Vec<Arc<RunSession>>>,
     /// The swarm this run made the daemon start or join, to leave at the end.
@@ -56,32 +64,56 @@ pub struct RunSession {
     pub(super) root: std::sync::Weak<RunSession>,
 }
 
+/// How long teardown waits for creations still in flight.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(60);
+
 impl RunSession {
     /// A new session with a fresh run id for `script` (a path, or `<repl>`).
     pub fn new(client: Client, script: &str) -> Self {
         RunSession {
             client,
             labels: RunLabels::for_this_process(&labels::new_run_id(), script),
+            names: Names::unchanged(),
             next_name: Arc::new(AtomicUsize::new(1)),
             created: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(Vec::new()),
+            labels_used: AtomicBool::new(false),
             hosts: Mutex::new(Vec::new()),
             swarm: Mutex::new(None),
             root: std::sync::Weak::new(),
         }
     }
 
-    /// A session for another daemon in the same run: same labels, and one
-    /// numbering of generated names, so names never repeat across daemons.
+    /// A session for another daemon in the same run: same labels and name
+    /// mapping, and one numbering of generated names, so names never repeat
+    /// across daemons.
     pub(super) fn sibling(self: &Arc<Self>, client: Client) -> Self {
         RunSession {
             client,
             labels: self.labels.clone(),
+            names: self.names.clone(),
             next_name: self.next_name.clone(),
             created: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(Vec::new()),
+            labels_used: AtomicBool::new(false),
             hosts: Mutex::new(Vec::new()),
             swarm: Mutex::new(None),
             root: Arc::downgrade(self),
         }
+    }
+
+    /// A session whose Docker names carry the run id as a prefix, so runs of
+    /// scenarios that use the same names can share a daemon (`netrig test`).
+    /// Containers also answer to their script name on their networks.
+    pub fn isolated(client: Client, script: &str) -> Self {
+        let mut session = RunSession::new(client, script);
+        session.names = Names::prefixed(&session.labels.run_id);
+        session
+    }
+
+    /// How this run's script names map to Docker names.
+    pub fn names(&self) -> &Names {
+        &self.names
     }
 
     /// The Docker client.
@@ -94,8 +126,10 @@ impl RunSession {
         &self.labels.run_id
     }
 
-    /// The labels of this run.
+    /// The labels of this run. Whatever is labelled with them is removed at
+    /// teardown; a run that never asked for them skips the teardown's queries.
     pub fn labels(&self) -> &RunLabels {
+        self.labels_used.store(true, Ordering::SeqCst);
         &self.labels
     }
 
@@ -104,7 +138,8 @@ impl RunSession {
         self.created.lock().expect("created list poisoned").clone()
     }
 
-    pub(super) fn record(&self, kind: ResourceKind, id: &str, name: &str) {
+    /// Notes a resource this session created, for `--keep` and reports.
+    pub(crate) fn record(&self, kind: ResourceKind, id: &str, name: &str) {
         self.created
             .lock()
             .expect("created list poisoned")
@@ -115,38 +150,105 @@ impl RunSession {
             });
     }
 
-    /// The name Docker knows a resource by, for a name a script uses. The
-    /// same today; the one place to map names when runs are isolated.
-    pub fn docker_name(&self, script_name: &str) -> String {
-        script_name.to_string()
+    /// The name Docker knows a resource by, for a name a script uses: the
+    /// one place where names are mapped when runs are isolated.
+    pub fn docker_name(&self, kind: ResourceKind, script_name: &str) -> String {
+        self.names.docker(kind, script_name)
     }
 
-    /// Creates a labelled network.
+    /// The name a script knows a Docker name by (the inverse of `docker_name`
+    /// for the run's own resources; other names are unchanged).
+    pub fn script_name<'a>(&self, docker_name: &'a str) -> &'a str {
+        self.names.script(docker_name)
+    }
+
+    /// Creates a labelled network (named by `docker_name`; the returned ref
+    /// carries the Docker name).
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
+        let mut spec = spec.clone();
+        spec.name = self.docker_name(ResourceKind::Network, &spec.name);
+        let (client, labels) = (self.client.clone(), self.labels().merged_with(&spec.labels));
         let net = self
-            .client
-            .create_network(spec, self.labels.merged_with(&spec.labels))
+            .settled(async move { client.create_network(&spec, labels).await })
             .await?;
         self.record(ResourceKind::Network, &net.id, &net.name);
         Ok(net)
     }
 
     /// Runs a labelled container; one without a name gets
-    /// `<image>-<run id>-<n>`, so it is recognisable and needs no inspect.
+    /// `<image>-<run id>-<n>` (isolated: `<image>-<n>`, prefixed like any
+    /// name), so it is recognisable and needs no inspect. The returned ref
+    /// carries the Docker name.
     pub async fn run(&self, spec: &RunSpec, observer: &PullObserver) -> Result<ContainerRef> {
-        let name = match &spec.name {
+        let (name, spec) = self.docker_run_spec(spec);
+        // The pull may be abandoned (nothing exists yet); the rest runs to its end.
+        self.client.ensure_image(&spec.image, observer).await?;
+        self.run_present(name, spec).await
+    }
+
+    /// The Docker name and spec for what a script asked to run: names
+    /// mapped, a name picked when none was given, and (isolated) the
+    /// script's name as an alias.
+    pub(crate) fn docker_run_spec(&self, spec: &RunSpec) -> (String, RunSpec) {
+        let script_name = match &spec.name {
             Some(name) => name.clone(),
             None => self.generated_name(&spec.image),
         };
+        let name = self.docker_name(ResourceKind::Container, &script_name);
+        let mut spec = spec.clone();
+        spec.networks = spec
+            .networks
+            .iter()
+            .map(|n| self.docker_name(ResourceKind::Network, n))
+            .collect();
+        if self.names.prefix().is_some() && !spec.aliases.contains(&script_name) {
+            // Other containers find it by the script's name through DNS.
+            spec.aliases.push(script_name);
+        }
+        (name, spec)
+    }
+
+    /// Creates and starts a container from [`RunSession::docker_run_spec`]
+    /// whose image is known to be here; runs to its end even when the
+    /// script stops waiting.
+    pub(crate) async fn run_present(&self, name: String, spec: RunSpec) -> Result<ContainerRef> {
+        let (client, labels) = (self.client.clone(), self.labels().merged_with(&spec.labels));
         let container = self
-            .client
-            .run(spec, &name, self.labels.merged_with(&spec.labels), observer)
+            .settled(async move { client.create_and_start(&spec, &name, labels).await })
             .await?;
         self.record(ResourceKind::Container, &container.id, &container.name);
         Ok(container)
     }
 
-    fn generated_name(&self, image: &str) -> String {
+    /// Forgets resources that were removed again before the run ended.
+    pub(crate) fn forget(&self, ids: &[String]) {
+        self.created
+            .lock()
+            .expect("created list poisoned")
+            .retain(|c| !ids.contains(&c.id));
+    }
+
+    /// Connects a container to a network, live (both by Docker name). In an
+    /// isolated run the run's own container answers to its script name there too.
+    pub async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        spec: &ConnectSpec,
+    ) -> Result<()> {
+        let script_name = self.script_name(container);
+        let mut spec = spec.clone();
+        if script_name != container
+            && !is_builtin_network(network)
+            && !spec.aliases.iter().any(|a| a == script_name)
+        {
+            spec.aliases.push(script_name.to_string());
+        }
+        self.client.connect_network(network, container, &spec).await
+    }
+
+    /// The name of a container the script did not name.
+    pub(crate) fn generated_name(&self, image: &str) -> String {
         let base = image
             .rsplit('/')
             .next()
@@ -155,7 +257,35 @@ impl RunSession {
             .next()
             .unwrap_or("ctr");
         let n = self.next_name.fetch_add(1, Ordering::Relaxed);
-        format!("{base}-{}-{n}", self.labels.run_id)
+        match self.names.prefix() {
+            // The prefix already makes the name unique.
+            Some(_) => format!("{base}-{n}"),
+            None => format!("{base}-{}-{n}", self.labels.run_id),
+        }
+    }
+
+    /// Runs a creation to its end even when the script stops waiting for it
+    /// (Ctrl-C, a scenario's timeout): a create request the daemon already
+    /// has would otherwise finish after teardown looked, and leak.
+    pub(crate) async fn settled<T: Send + 'static>(
+        &self,
+        creation: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = tx.send(creation.await);
+        });
+        {
+            let mut in_flight = self.in_flight.lock().expect("in-flight list poisoned");
+            in_flight.retain(|t| !t.is_finished());
+            in_flight.push(task);
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(super::error::DockerError::Failed {
+                action: "create a resource".into(),
+                message: "the creation task ended without an answer".into(),
+            })
+        })
     }
 
     /// Removes everything carrying this run's label, on every daemon the
@@ -169,6 +299,18 @@ impl RunSession {
     /// Forgets what was created (after a teardown).
     pub(super) fn forget_created(&self) {
         self.created.lock().expect("created list poisoned").clear();
+    }
+
+    /// Whether anything was ever labelled for this run here (or is being):
+    /// if not, teardown has nothing to look for on this daemon.
+    pub(super) fn labels_were_used(&self) -> bool {
+        self.labels_used.load(Ordering::SeqCst)
+    }
+
+    /// Waits for creations still in flight, so teardown sees what they made.
+    pub(super) async fn settle(&self) {
+        let pending = std::mem::take(&mut *self.in_flight.lock().expect("in-flight list poisoned"));
+        let _ = tokio::time::timeout(IN_FLIGHT_WAIT, join_all(pending)).await;
     }
 }
 
@@ -232,17 +374,22 @@ const SWARM_NETWORK_RETRY: Duration = Duration::from_secs(15);
 /// `key=value`. Networks wait only for their own containers, because the
 /// daemon serialises removals: overlapping them is where the time goes.
 pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownReport {
-    remove_labelled_on(std::slice::from_ref(client), label_filter).await
+    remove_matching(client, &[label_filter.to_string()]).await
 }
 
-/// [`remove_labelled`] on several daemons at once. Services go first (their
+/// Like [`remove_labelled`], for resources carrying every one of `label_filters`.
+pub async fn remove_matching(client: &Client, label_filters: &[String]) -> TeardownReport {
+    remove_matching_on(std::slice::from_ref(client), label_filters).await
+}
+
+/// [`remove_matching`] on several daemons at once. Services go first (their
 /// tasks are containers on any node). A swarm-scoped network is one network
 /// on every node: it waits for the containers of all daemons and is removed
 /// by whichever daemon (a manager) can.
-pub async fn remove_labelled_on(clients: &[Client], label_filter: &str) -> TeardownReport {
+pub async fn remove_matching_on(clients: &[Client], label_filters: &[String]) -> TeardownReport {
     let started = Instant::now();
     let mut report = TeardownReport::default();
-    let filter = HashMap::from([("label".to_string(), vec![label_filter.to_string()])]);
+    let filter = HashMap::from([("label".to_string(), label_filters.to_vec())]);
 
     remove_services(clients, &filter, &mut report).await;
 

@@ -130,6 +130,24 @@ impl SwarmInitSpec {
     }
 }
 
+/// Why starting a swarm needs host access: the daemon becomes a manager
+/// that other machines can join, listening on a port of the host.
+pub fn init_needs_host_access(spec: &SwarmInitSpec) -> Vec<String> {
+    let listen = spec
+        .listen_addr
+        .clone()
+        .unwrap_or_else(|| format!("0.0.0.0:{MANAGER_PORT}"));
+    vec![format!(
+        "starting a swarm makes the daemon a manager that other machines can join (listening on {listen})"
+    )]
+}
+
+/// Why joining a swarm needs host access: its managers may then run any
+/// container on this daemon.
+pub fn join_needs_host_access() -> Vec<String> {
+    vec!["joining a swarm lets its managers run any container on this daemon".to_string()]
+}
+
 /// `docker swarm join` options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SwarmJoinSpec {

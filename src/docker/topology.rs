@@ -46,7 +46,7 @@ impl TopologyScope {
 }
 
 /// A network in the topology.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetworkNode {
     /// Name.
     pub name: String,
@@ -64,7 +64,7 @@ pub struct NetworkNode {
 }
 
 /// A container in the topology.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContainerNode {
     /// Name.
     pub name: String,
@@ -106,6 +106,27 @@ impl Topology {
     /// Nothing to show.
     pub fn is_empty(&self) -> bool {
         self.networks.is_empty() && self.containers.is_empty()
+    }
+
+    /// The same topology with every network and container name passed
+    /// through `name` (an isolated run shows its script names), re-sorted.
+    pub fn renamed(&self, name: impl Fn(&str) -> String) -> Topology {
+        let mut t = self.clone();
+        for n in &mut t.networks {
+            n.name = name(&n.name);
+        }
+        for c in &mut t.containers {
+            c.name = name(&c.name);
+        }
+        for a in &mut t.attachments {
+            a.network = name(&a.network);
+            a.container = name(&a.container);
+        }
+        t.networks.sort_by(|a, b| a.name.cmp(&b.name));
+        t.containers.sort_by(|a, b| a.name.cmp(&b.name));
+        t.attachments
+            .sort_by(|a, b| (&a.network, &a.container).cmp(&(&b.network, &b.container)));
+        t
     }
 
     /// The attachments of `container`.
@@ -276,6 +297,46 @@ fn network_node(n: &NetworkSummary, external: bool) -> NetworkNode {
         subnets: n.subnets.clone(),
         internal: n.internal,
         external,
+    }
+}
+
+#[cfg(test)]
+mod renamed_tests {
+    use super::*;
+
+    #[test]
+    fn renaming_reaches_every_name_and_keeps_the_order() {
+        let t = Topology {
+            networks: vec![NetworkNode {
+                name: "r1-net".into(),
+                ..Default::default()
+            }],
+            containers: vec![
+                ContainerNode {
+                    name: "r1-web".into(),
+                    ..Default::default()
+                },
+                ContainerNode {
+                    name: "r1-api".into(),
+                    ..Default::default()
+                },
+            ],
+            attachments: vec![Attachment {
+                network: "r1-net".into(),
+                container: "r1-web".into(),
+                ip: "10.0.0.2".into(),
+            }],
+        };
+        let r = t.renamed(|n| n.trim_start_matches("r1-").to_string());
+        assert_eq!(r.networks[0].name, "net");
+        assert_eq!(r.containers[0].name, "api");
+        assert_eq!(
+            (
+                r.attachments[0].network.as_str(),
+                r.attachments[0].container.as_str()
+            ),
+            ("net", "web")
+        );
     }
 }
 

@@ -165,12 +165,27 @@ pub async fn live(
 /// The topology of a session's own run drawn in `format`: what the REPL's
 /// `:graph [format]` shows.
 pub async fn session_graph(session: &RunSession, format: Format) -> Result<String, DockerError> {
-    live(
-        session.client(),
-        &TopologyScope::Run(session.run_id().to_string()),
-        format,
-    )
-    .await
+    Ok(render(&session_topology(session).await?, format))
+}
+
+/// A session's own run, in the names its script uses.
+async fn session_topology(session: &RunSession) -> Result<Topology, DockerError> {
+    let topology = session
+        .client()
+        .topology(&TopologyScope::Run(session.run_id().to_string()))
+        .await?;
+    Ok(topology.renamed(|n| session.script_name(n).to_string()))
+}
+
+/// Writes the SVG of a session's own run, in its script's names, to
+/// `<dir>/<name>.svg`: what `netrig test --report DIR` keeps per scenario.
+pub async fn write_session_svg(
+    session: &RunSession,
+    dir: &Path,
+    name: &str,
+) -> Result<PathBuf, GraphError> {
+    let svg = render(&session_topology(session).await?, Format::Svg);
+    write_svg(dir, name, &svg)
 }
 
 /// Writes the SVG of run `run_id` to `<dir>/<name>.svg` (the directory is
@@ -183,6 +198,10 @@ pub async fn write_run_svg(
     name: &str,
 ) -> Result<PathBuf, GraphError> {
     let svg = live(client, &TopologyScope::Run(run_id.to_string()), Format::Svg).await?;
+    write_svg(dir, name, &svg)
+}
+
+fn write_svg(dir: &Path, name: &str, svg: &str) -> Result<PathBuf, GraphError> {
     let path = dir.join(format!("{}.svg", file_stem(name)));
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, svg))

@@ -14,15 +14,18 @@ const AREAS: &[(&str, &[&str])] = &[
     (
         "containers",
         &[
-            "run", "run_all", "ps", "inspect", "exec", "logs", "stop", "start", "rm",
+            "run", "ps", "inspect", "exec", "logs", "stop", "start", "rm",
         ],
     ),
     ("images", &["pull", "build", "images"]),
     (
+        "batches (concurrent)",
+        &["run_all", "create_networks", "ping_all", "exec_all"],
+    ),
+    (
         "checks",
         &[
             "ping",
-            "ping_all",
             "reachable",
             "assert_reachable",
             "assert_unreachable",

@@ -53,6 +53,9 @@ pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
     };
     welcome(runtime, &client);
     let rig = Rig::new(runtime, client, "<repl>", PathBuf::from("."));
+    // A person is typing: host access is allowed, with a warning each time.
+    rig.sandbox
+        .set_host_access(crate::script::sandbox::HostAccess::Warn);
     let run = rig.session.clone();
     let interrupt = rig.interrupt.clone();
     let busy = signals::watch(runtime, interrupt.clone(), run.clone(), keep);
@@ -158,5 +161,10 @@ fn run_stdin(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
         crate::repl::out::err!("error: cannot read standard input: {e}");
         return Exit::Usage;
     }
-    runner::run_source(runtime, "<stdin>", &source, PathBuf::from("."), keep, host)
+    let args = runner::RunArgs {
+        keep,
+        host: host.map(str::to_string),
+        ..runner::RunArgs::new(PathBuf::from("<stdin>"))
+    };
+    runner::run_source(runtime, "<stdin>", &source, PathBuf::from("."), &args)
 }

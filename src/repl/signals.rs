@@ -65,6 +65,7 @@ pub fn watch(
             }
             crate::repl::out::err!();
             leave(&run, keep).await;
+            crate::reaper::release();
             std::process::exit(128 + sig);
         }
     });

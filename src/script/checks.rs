@@ -248,7 +248,8 @@ pub(crate) fn ping(
     ctx.wait(function, ctx.client().ping(&from, &target, count))
 }
 
-pub(crate) fn report_map(r: PingReport) -> Map {
+/// A ping report as a script map.
+pub fn report_map(r: PingReport) -> Map {
     let mut m = Map::new();
     m.insert("ok".into(), r.ok.into());
     m.insert("sent".into(), i64::from(r.sent).into());

@@ -75,7 +75,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             }
             let ctr = c.container("inspect", "the container", &x)?;
             let json = c.wait("inspect", c.client().inspect_container_json(&ctr))?;
-            json_to_dynamic("inspect", json)
+            json_to_dynamic("inspect", c.session.names().script_json(json))
         },
     );
 
@@ -182,19 +182,22 @@ pub(crate) fn run(
 ) -> ScriptResult<ContainerHandle> {
     let image = string_arg("run", "the image", &image)?;
     let spec = convert::run_spec(&image, opts).map_err(|e| invalid("run", e))?;
+    ctx.sandbox
+        .check("run", &crate::docker::policy::run_needs_host_access(&spec))?;
     let observer = crate::progress::pull_observer(ctx.show_progress);
     let ctr = ctx.wait("run", ctx.session.run(&spec, &*observer))?;
     Ok(ContainerHandle {
+        name: ctx.script_name(&ctr.name),
         id: ctr.id,
-        name: ctr.name,
     })
 }
 
-/// One `ps` row as a script map.
-pub fn summary_map(c: &ContainerSummary) -> Map {
-    let strings = |v: &[String]| -> Array { v.iter().map(|s| s.clone().into()).collect() };
+/// One `ps` row as a script map; `shown` gives the name a script knows a
+/// container or network by.
+pub fn summary_map(c: &ContainerSummary, shown: impl Fn(&str) -> String) -> Map {
+    let strings = |v: &[String]| -> Array { v.iter().map(|s| shown(s).into()).collect() };
     let mut m = Map::new();
-    m.insert("name".into(), c.name.clone().into());
+    m.insert("name".into(), shown(&c.name).into());
     m.insert(
         "id".into(),
         crate::docker::network::short_id(&c.id).to_string().into(),
@@ -203,7 +206,14 @@ pub fn summary_map(c: &ContainerSummary) -> Map {
     m.insert("state".into(), c.state.clone().into());
     m.insert("status".into(), c.status.clone().into());
     m.insert("networks".into(), strings(&c.networks).into());
-    m.insert("ports".into(), strings(&c.ports).into());
+    m.insert(
+        "ports".into(),
+        c.ports
+            .iter()
+            .map(|p| Dynamic::from(p.clone()))
+            .collect::<Array>()
+            .into(),
+    );
     m
 }
 
@@ -211,18 +221,21 @@ pub(crate) fn ps(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<Array> {
     let mut o = Options::new(opts, PS_OPTIONS).map_err(|e| invalid("ps", e))?;
     let all = o.bool("all").map_err(|e| invalid("ps", e))?;
     let mut filters: HashMap<String, Vec<String>> = HashMap::new();
-    for key in ["label", "name"] {
-        if let Some(v) = o.string(key).map_err(|e| invalid("ps", e))? {
-            filters.insert(key.into(), vec![v]);
-        }
+    if let Some(v) = o.string("label").map_err(|e| invalid("ps", e))? {
+        filters.insert("label".into(), vec![v]);
+    }
+    if let Some(v) = o.string("name").map_err(|e| invalid("ps", e))? {
+        let name = ctx.container("ps", "option \"name\"", &v.into())?;
+        filters.insert("name".into(), vec![name]);
     }
     if let Some(net) = o.networks("network").map_err(|e| invalid("ps", e))?.first() {
-        filters.insert("network".into(), vec![net.clone()]);
+        let net = ctx.network("ps", "option \"network\"", &net.clone().into())?;
+        filters.insert("network".into(), vec![net]);
     }
     let rows = ctx.wait("ps", ctx.client().list_containers(all, filters))?;
     Ok(rows
         .iter()
-        .map(|c| Dynamic::from_map(summary_map(c)))
+        .map(|c| Dynamic::from_map(summary_map(c, |n| ctx.script_name(n))))
         .collect())
 }
 
@@ -283,7 +296,7 @@ pub(crate) fn ip(
         addrs
             .networks
             .iter()
-            .map(|(n, ip)| format!("{n} ({ip})"))
+            .map(|(n, ip)| format!("{} ({ip})", ctx.script_name(n)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -300,8 +313,9 @@ pub(crate) fn ip(
                         "not_found",
                         "ip",
                         format!(
-                            "container {} is not on network {net:?}; it is on: {}",
+                            "container {} is not on network {:?}; it is on: {}",
                             h.name,
+                            ctx.script_name(&net),
                             listed()
                         ),
                     )

@@ -2,7 +2,7 @@
 //! blocks on, and the interrupt that cancels a waiting call.
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 use rhai::Dynamic;
 
 use super::convert;
-use super::error::{ScriptResult, docker, invalid};
+use super::error::{ScriptResult, invalid, throw};
+use super::sandbox::Sandbox;
+use crate::docker::session::ResourceKind;
 use crate::docker::{Client, DockerError, RunSession};
 
 /// Ctrl-C / SIGTERM as the script sees it: a cancelled token that makes the
@@ -66,6 +68,8 @@ pub struct ScriptContext {
     pub base_dir: PathBuf,
     /// Draw progress bars (stderr is a terminal).
     pub show_progress: bool,
+    /// What the script may reach outside its containers.
+    pub sandbox: Arc<Sandbox>,
 }
 
 impl ScriptContext {
@@ -78,6 +82,7 @@ impl ScriptContext {
             interrupt: self.interrupt.clone(),
             base_dir: self.base_dir.clone(),
             show_progress: self.show_progress,
+            sandbox: self.sandbox.clone(),
         }
     }
 
@@ -93,7 +98,7 @@ impl ScriptContext {
             self.on_this_daemon(function, param, &h)?;
         }
         let name = convert::container_ref(param, value).map_err(|e| invalid(function, e))?;
-        Ok(self.session.docker_name(&name))
+        Ok(self.session.docker_name(ResourceKind::Container, &name))
     }
 
     /// A handle only names a container: one made on another daemon
@@ -120,7 +125,12 @@ impl ScriptContext {
     /// The Docker name of the network a script value stands for.
     pub fn network(&self, function: &str, param: &str, value: &Dynamic) -> ScriptResult<String> {
         let name = convert::network_ref(param, value).map_err(|e| invalid(function, e))?;
-        Ok(self.session.docker_name(&name))
+        Ok(self.session.docker_name(ResourceKind::Network, &name))
+    }
+
+    /// The name a script knows a Docker name by (a `ps` row, a handle).
+    pub fn script_name(&self, docker_name: &str) -> String {
+        self.session.script_name(docker_name).to_string()
     }
 
     /// A ping target as the pinging container should see it: a name its DNS
@@ -129,14 +139,10 @@ impl ScriptContext {
         convert::target_ref(param, value).map_err(|e| invalid(function, e))
     }
 
-    /// Resolves a path a script gave against the script's directory.
-    pub fn path(&self, path: &str) -> PathBuf {
-        let p = Path::new(path);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir.join(p)
-        }
+    /// A path a script gave, resolved against the script's directory and
+    /// kept below it unless host access is allowed.
+    pub fn path(&self, function: &str, param: &str, path: &str) -> ScriptResult<PathBuf> {
+        self.sandbox.path(function, param, &self.base_dir, path)
     }
 
     /// Waits for a Docker operation on behalf of script function `function`,
@@ -154,7 +160,8 @@ impl ScriptContext {
                     _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{function}()") }),
                 }
             })
-            .map_err(|e| docker(function, e))
+            // The script hears about its own names, not the run's Docker names.
+            .map_err(|e| throw(e.kind(), function, self.session.names().script_text(&e.to_string())))
     }
 
     /// Sleeps, waking early when interrupted.

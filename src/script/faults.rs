@@ -15,6 +15,7 @@ use super::handles::ContainerHandle;
 use super::register;
 use crate::docker::failure::check_signal;
 use crate::docker::impair::parse_rate;
+use crate::docker::session::ResourceKind;
 use crate::docker::{Faults, Impairment, Scope};
 
 /// Options accepted by `impair`.
@@ -45,7 +46,11 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             let names = groups_arg(&groups).map_err(|e| invalid(F, e))?;
             let names: Vec<Vec<String>> = names
                 .into_iter()
-                .map(|g| g.iter().map(|n| c.session.docker_name(n)).collect())
+                .map(|g| {
+                    g.iter()
+                        .map(|n| c.session.docker_name(ResourceKind::Container, n))
+                        .collect()
+                })
                 .collect();
             let cut = c.wait(F, f.partition(&names))?;
             Ok(cut as i64)
@@ -103,7 +108,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             let ctr = c.container(F, "the container", &ctr)?;
             let request = impair_options(opts).map_err(|e| invalid(F, e))?;
             let scope = match request.network {
-                Some(n) => Scope::Network(c.session.docker_name(&n)),
+                Some(n) => Scope::Network(c.session.docker_name(ResourceKind::Network, &n)),
                 None => Scope::All,
             };
             c.wait(F, f.impair(&ctr, scope, request.settings, request.duration))
@@ -123,7 +128,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
          On a string that names no impaired container, `clear` keeps Rhai's meaning and\n\
          empties the string.\n```rhai\nclear(\"db\");\n```",
         move |s: &mut ImmutableString| -> ScriptResult<()> {
-            let name = c.session.docker_name(s);
+            let name = c.session.docker_name(ResourceKind::Container, s);
             let impaired = c
                 .runtime
                 .block_on(f.summary())

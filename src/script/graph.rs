@@ -91,9 +91,10 @@ fn graph(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<String> {
     let file = o.string("file").map_err(|e| invalid(F, e))?;
     let scope = scope(ctx, &mut o).map_err(|e| invalid(F, e))?;
     let topology = ctx.wait(F, ctx.client().topology(&scope))?;
+    let topology = topology.renamed(|n| ctx.session.script_name(n).to_string());
     let text = pictures::render(&topology, format);
     if let Some(file) = file {
-        let path = ctx.path(&file);
+        let path = ctx.path(F, "option \"file\"", &file)?;
         std::fs::write(&path, &text)
             .map_err(|e| throw("failed", F, format!("cannot write {}: {e}", path.display())))?;
     }
@@ -105,7 +106,9 @@ fn expect_topology(ctx: &ScriptContext, intended: Dynamic, opts: Dynamic) -> Scr
     let intended = intended_topology(ctx, intended)?;
     let mut o = Options::new(opts, TOPOLOGY_OPTIONS).map_err(|e| invalid(F, e))?;
     let scope = scope(ctx, &mut o).map_err(|e| invalid(F, e))?;
+    // Both sides in the script's own names, so the diff reads like the script.
     let live = ctx.wait(F, ctx.client().topology(&scope))?;
+    let live = live.renamed(|n| ctx.session.script_name(n).to_string());
     let differences = drift::compare(&intended, &live);
     if differences.is_empty() {
         Ok(())
@@ -141,11 +144,12 @@ fn intended_topology(ctx: &ScriptContext, value: Dynamic) -> ScriptResult<Intend
         let param = format!("each container of network \"{network}\"");
         let names = members
             .iter()
-            .map(|m| ctx.container(F, &param, m))
+            .map(|m| {
+                let docker = ctx.container(F, &param, m)?;
+                Ok(ctx.session.script_name(&docker).to_string())
+            })
             .collect::<ScriptResult<_>>()?;
-        intended
-            .networks
-            .insert(ctx.session.docker_name(&network), names);
+        intended.networks.insert(network.to_string(), names);
     }
     Ok(intended)
 }

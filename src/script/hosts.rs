@@ -64,6 +64,13 @@ fn connect(
     {
         Some(existing) => existing,
         None => {
+            // The script reaches past its daemon, with the user's credentials.
+            ctx.sandbox.check(
+                function,
+                &[format!(
+                    "it reaches another Docker daemon ({wanted}) with your credentials"
+                )],
+            )?;
             let token = ctx.interrupt.token();
             let connected = ctx.runtime.block_on(async {
                 tokio::select! {

@@ -33,7 +33,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         move |dir: Dynamic, tag: Dynamic| {
             let dir = string_arg("build", "the context directory", &dir)?;
             let tag = string_arg("build", "the tag", &tag)?;
-            let path = c.path(&dir);
+            let path = c.path("build", "the context directory", &dir)?;
             let show = c.show_progress;
             let on_line = move |line: &str| {
                 if show {

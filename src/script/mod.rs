@@ -2,17 +2,20 @@
 //! module per domain, conversions from Rhai values to specs, and the
 //! embedded standard library. No bollard types here.
 
+pub mod batch;
 pub mod checks;
 pub mod container;
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod expect;
 pub mod faults;
 pub mod graph;
 pub mod handles;
 pub mod hosts;
 pub mod image;
 pub mod network;
+pub mod sandbox;
 pub mod service;
 pub mod stdlib;
 pub mod swarm;
@@ -24,6 +27,14 @@ use rhai::{Dynamic, Engine, FuncRegistration, RhaiNativeFunc};
 pub use context::{Interrupt, ScriptContext};
 use error::{ScriptResult, invalid};
 
+/// Operations one run (or one REPL input) may take: far beyond any real
+/// scenario (they spend their time waiting for Docker, not computing), yet
+/// a runaway `loop {}` stops within seconds.
+pub const MAX_OPERATIONS: u64 = 200_000_000;
+
+/// How deep script functions may call each other.
+pub const MAX_CALL_LEVELS: usize = 128;
+
 /// An engine with every netrig function registered, bound to `ctx`.
 pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     let mut engine = Engine::new();
@@ -32,9 +43,12 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
         .set_max_string_size(16 << 20)
         .set_max_array_size(1_000_000)
         .set_max_map_size(1_000_000)
-        .set_max_call_levels(128)
+        .set_max_call_levels(MAX_CALL_LEVELS)
+        .set_max_operations(MAX_OPERATIONS)
         .set_max_expr_depths(128, 64);
-    engine.set_module_resolver(stdlib::Resolver::new(ctx.base_dir.clone()));
+    engine.set_module_resolver(
+        stdlib::Resolver::new(ctx.base_dir.clone()).with_sandbox(ctx.sandbox.clone()),
+    );
 
     let interrupt = ctx.interrupt.clone();
     engine.on_progress(move |_ops| {
@@ -49,6 +63,8 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     checks::register_all(&mut engine, &ctx);
     graph::register_all(&mut engine, &ctx);
     faults::register_all(&mut engine, &ctx);
+    expect::register_all(&mut engine);
+    batch::register_all(&mut engine, &ctx);
     // Beyond one machine: swarm, services, other daemons (docker::connect).
     swarm::register(&mut engine, &ctx);
     service::register(&mut engine, &ctx);

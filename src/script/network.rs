@@ -155,10 +155,10 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
     );
 }
 
-/// One `network::ls` row as a script map.
-pub fn summary_map(n: &NetworkSummary) -> Map {
+/// One `network::ls` row as a script map, named as the script knows it (`shown`).
+pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     let mut m = Map::new();
-    m.insert("name".into(), n.name.clone().into());
+    m.insert("name".into(), shown(&n.name).into());
     m.insert(
         "id".into(),
         crate::docker::network::short_id(&n.id).to_string().into(),
@@ -174,7 +174,7 @@ pub(crate) fn ls(ctx: &ScriptContext) -> ScriptResult<Array> {
     let nets = ctx.wait("network::ls", ctx.client().list_networks(HashMap::new()))?;
     Ok(nets
         .iter()
-        .map(|n| Dynamic::from_map(summary_map(n)))
+        .map(|n| Dynamic::from_map(summary_map(n, |name| ctx.script_name(name))))
         .collect())
 }
 
@@ -186,10 +186,12 @@ pub(crate) fn create(
     const F: &str = "network::create";
     let name = string_arg(F, "the network name", &name)?;
     let spec = convert::network_spec(&name, opts).map_err(|e| invalid(F, e))?;
+    ctx.sandbox
+        .check(F, &crate::docker::policy::network_needs_host_access(&spec))?;
     let net = ctx.wait(F, ctx.session.create_network(&spec))?;
     Ok(NetworkHandle {
+        name: ctx.script_name(&net.name),
         id: net.id,
-        name: net.name,
     })
 }
 
@@ -197,7 +199,7 @@ pub(crate) fn create(
 pub fn inspect(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<Dynamic> {
     let net = ctx.network(function, "the network", net)?;
     let json = ctx.wait(function, ctx.client().inspect_network(&net))?;
-    json_to_dynamic(function, json)
+    json_to_dynamic(function, ctx.session.names().script_json(json))
 }
 
 /// `network::rm` and `rm(net_handle)`.
@@ -222,7 +224,7 @@ pub(crate) fn connect(
     let net = ctx.network(function, "the network", net)?;
     let ctr = ctx.container(function, "the container", ctr)?;
     let spec = convert::connect_spec(opts).map_err(|e| invalid(function, e))?;
-    ctx.wait(function, ctx.client().connect_network(&net, &ctr, &spec))
+    ctx.wait(function, ctx.session.connect_network(&net, &ctr, &spec))
 }
 
 pub(crate) fn disconnect(

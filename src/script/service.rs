@@ -10,6 +10,7 @@ use super::convert::{ArgResult, Options, describe};
 use super::error::{ScriptResult, at_call, invalid};
 use super::{json_to_dynamic, register_in as in_module, string_arg};
 use crate::docker::service::{EndpointMode, ServiceSpec, ServiceSummary, TaskSummary};
+use crate::docker::session::ResourceKind;
 
 /// Options accepted by `service::create`.
 pub const SERVICE_OPTIONS: &[&str] = &[
@@ -143,6 +144,7 @@ pub fn create(
 ) -> ScriptResult<ServiceHandle> {
     let name = string_arg(function, "the service name", &name)?;
     let spec = service_spec(&name, opts).map_err(|e| invalid(function, e))?;
+    ctx.sandbox.check(function, &spec.needs_host_access())?;
     let service = ctx.wait(function, ctx.session.create_service(&spec))?;
     Ok(ServiceHandle {
         id: service.id,
@@ -157,7 +159,7 @@ pub fn scale(
     svc: &Dynamic,
     replicas: &Dynamic,
 ) -> ScriptResult<()> {
-    let svc = service_ref(function, svc)?;
+    let svc = service_ref(ctx, function, svc)?;
     let replicas = match replicas.as_int() {
         Ok(n) if (0..=1000).contains(&n) => n as u64,
         _ => {
@@ -180,7 +182,7 @@ pub fn scale(
 
 /// `service::ps` and `h.service_ps(…)`.
 pub fn ps(ctx: &ScriptContext, function: &str, svc: &Dynamic) -> ScriptResult<Array> {
-    let svc = service_ref(function, svc)?;
+    let svc = service_ref(ctx, function, svc)?;
     let tasks = ctx.wait(function, ctx.client().service_tasks(&svc))?;
     Ok(tasks
         .iter()
@@ -190,7 +192,7 @@ pub fn ps(ctx: &ScriptContext, function: &str, svc: &Dynamic) -> ScriptResult<Ar
 
 /// `service::rm` and `h.service_rm(…)`.
 pub fn rm(ctx: &ScriptContext, function: &str, svc: &Dynamic) -> ScriptResult<()> {
-    let svc = service_ref(function, svc)?;
+    let svc = service_ref(ctx, function, svc)?;
     ctx.wait(function, ctx.session.remove_service(&svc))
 }
 
@@ -208,17 +210,19 @@ pub fn ls(ctx: &ScriptContext, function: &str) -> ScriptResult<Array> {
 
 /// `service::inspect` and `h.service_inspect(…)`.
 pub fn inspect(ctx: &ScriptContext, function: &str, svc: &Dynamic) -> ScriptResult<Dynamic> {
-    let svc = service_ref(function, svc)?;
+    let svc = service_ref(ctx, function, svc)?;
     let json = ctx.wait(function, ctx.client().inspect_service_json(&svc))?;
     json_to_dynamic(function, json)
 }
 
-fn service_ref(function: &str, value: &Dynamic) -> ScriptResult<String> {
+/// The service a value stands for: a handle's id, or a name as the daemon
+/// knows it (mapped like every name of an isolated run).
+fn service_ref(ctx: &ScriptContext, function: &str, value: &Dynamic) -> ScriptResult<String> {
     if let Some(h) = value.read_lock::<ServiceHandle>() {
         return Ok(h.id.clone());
     }
     match value.clone().into_string() {
-        Ok(s) if !s.trim().is_empty() => Ok(s),
+        Ok(s) if !s.trim().is_empty() => Ok(ctx.session.docker_name(ResourceKind::Service, &s)),
         _ => Err(invalid(
             function,
             format!(

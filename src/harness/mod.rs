@@ -1,0 +1,487 @@
+//! `netrig test`: a directory of scenario scripts as a test suite.
+//!
+//! Each scenario runs in its own thread with its own engine and an isolated
+//! run session (Docker names prefixed with its run id, script names kept),
+//! at most `--jobs` at a time. Each one is torn down by its own run label
+//! however it ends, so a failing scenario never takes another's resources
+//! with it. The report is a line per scenario, the failures in full, the
+//! closing `N passed, M failed` line, and optionally JUnit XML.
+
+pub mod discover;
+pub mod meta;
+pub mod outcome;
+pub mod report;
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rhai::Engine;
+use tokio::runtime::{Handle, Runtime};
+use tokio_util::sync::CancellationToken;
+
+use crate::docker::session::plural;
+use crate::docker::{Client, RunSession, labels};
+use crate::runner::{self, Exit, Rig, TIMEOUT_SIGNAL, note};
+use crate::script::Interrupt;
+use crate::script::sandbox::HostAccess;
+use discover::Scenario;
+use outcome::{Failure, ScenarioResult, Status};
+use report::Tally;
+
+/// How long a scenario may run when neither its header nor `--timeout` says.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Stack for scenario threads: Rhai recurses, and debug builds use a lot.
+const SCENARIO_STACK_BYTES: usize = 16 << 20;
+
+/// Arguments of `netrig test`.
+#[derive(Debug, Clone, Default)]
+pub struct TestArgs {
+    /// Files and directories of scenarios (default `tests/scenarios/`, else `scenarios/`).
+    pub paths: Vec<PathBuf>,
+    /// Scenarios at once (default: the number of CPUs).
+    pub jobs: Option<usize>,
+    /// Write a JUnit XML report here.
+    pub junit: Option<PathBuf>,
+    /// Run only scenarios whose name or path contains this, or with this tag.
+    pub filter: Option<String>,
+    /// Leave a failed scenario's resources in place and say how to inspect them.
+    pub keep_failed: bool,
+    /// Time limit per scenario when its header gives none.
+    pub timeout: Option<Duration>,
+    /// Print what passing scenarios printed too (failures always show it).
+    pub show_output: bool,
+    /// Daemon address (else `DOCKER_HOST`, else the local socket).
+    pub host: Option<String>,
+    /// Let scenarios ask for host access (see `runner::RunArgs`).
+    pub allow_host_access: bool,
+}
+
+/// What a finished-scenario hook sees: called once per scenario that ran,
+/// after its script ended and before its resources are removed, so the live
+/// topology can still be looked at (e.g. drawn into a report directory).
+pub struct Finished<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Its run id (the `netrig.run` label of its resources).
+    pub run_id: &'a str,
+    /// Its verdict so far (teardown may still turn a pass into an error).
+    pub status: Status,
+    /// The rig it ran in: its session (names, client) and engine, still live.
+    pub rig: &'a Rig,
+    /// The runtime to block on for Docker calls.
+    pub runtime: &'a Handle,
+}
+
+/// A hook called for every finished scenario, from the scenario's thread.
+pub type OnFinished<'h> = dyn Fn(&Finished<'_>) + Sync + 'h;
+
+/// `netrig test`.
+pub fn run_tests(runtime: &Runtime, args: &TestArgs) -> Exit {
+    run_tests_with(runtime, args, &|_| {})
+}
+
+/// `netrig test` with a hook called as each scenario finishes.
+pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinished<'_>) -> Exit {
+    let found = match discover::search_paths(&args.paths).and_then(|p| discover::discover(&p)) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let total = found.len();
+    let scenarios: Vec<Scenario> = match &args.filter {
+        Some(f) => found.into_iter().filter(|s| s.matches(f)).collect(),
+        None => found,
+    };
+    let filtered_out = total - scenarios.len();
+    // A JUnit path that cannot be written is a usage error, found before the run, not after.
+    let junit_file = match &args.junit {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Some((path, file)),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the JUnit report {}: {e}",
+                    path.display()
+                );
+                return Exit::Usage;
+            }
+        },
+        None => None,
+    };
+    let client = match runner::connect(runtime, args.host.as_deref()) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let interrupt = Interrupt::new();
+    runner::watch_signals(runtime, interrupt.clone(), client.clone());
+
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, scenarios.len().max(1));
+    println!(
+        "running {} ({} at a time){}",
+        plural(scenarios.len(), "scenario"),
+        jobs,
+        match filtered_out {
+            0 => String::new(),
+            n => format!(", {n} filtered out"),
+        }
+    );
+    let started = Instant::now();
+    let suite = Suite {
+        runtime: runtime.handle().clone(),
+        client,
+        interrupt: interrupt.clone(),
+        args,
+        on_finished,
+        name_width: scenarios.iter().map(|s| s.name().len()).max().unwrap_or(0),
+    };
+    let mut results = suite.run_all(&scenarios, jobs);
+    results.sort_by_key(|r| r.index);
+    let elapsed = started.elapsed();
+
+    let failed: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Error))
+        .collect();
+    if !failed.is_empty() {
+        println!("\nfailures:\n");
+        for r in &failed {
+            println!("{}", report::failure_details(&scenarios[r.index], r));
+        }
+    }
+    if let Some((path, file)) = junit_file {
+        let xml = report::junit(&scenarios, &results, elapsed);
+        match xml.serialize(std::io::BufWriter::new(file)) {
+            Ok(()) => note(format!("wrote the JUnit report to {}", path.display())),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the JUnit report {}: {e}",
+                    path.display()
+                );
+                return Exit::Failed;
+            }
+        }
+    }
+    let tally = Tally::of(&results, filtered_out);
+    println!("\nfinished in {:.2} s", elapsed.as_secs_f64());
+    println!("{}", tally.summary());
+    if let Some(sig) = interrupt.signal() {
+        Exit::Signal(sig)
+    } else if tally.failed > 0 {
+        Exit::Failed
+    } else {
+        Exit::Success
+    }
+}
+
+/// What every scenario thread shares.
+struct Suite<'a> {
+    runtime: Handle,
+    client: Client,
+    /// Ctrl-C / SIGTERM for the whole run: stops running scenarios, starts no more.
+    interrupt: Arc<Interrupt>,
+    args: &'a TestArgs,
+    on_finished: &'a OnFinished<'a>,
+    name_width: usize,
+}
+
+impl Suite<'_> {
+    /// Runs the scenarios on `jobs` threads; results in finishing order.
+    fn run_all(&self, scenarios: &[Scenario], jobs: usize) -> Vec<ScenarioResult> {
+        let next = AtomicUsize::new(0);
+        let results = Mutex::new(Vec::with_capacity(scenarios.len()));
+        std::thread::scope(|scope| {
+            for n in 0..jobs {
+                let work = || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(scenario) = scenarios.get(i) else {
+                            break;
+                        };
+                        let result = if self.interrupt.signal().is_some() {
+                            not_run(i)
+                        } else {
+                            self.run_one(i, scenario)
+                        };
+                        let mut text = report::result_line(scenario, &result, self.name_width);
+                        if self.args.show_output && result.status == Status::Passed {
+                            for line in result.output.lines() {
+                                text.push_str(&format!("\n  {line}"));
+                            }
+                        }
+                        println!("{text}");
+                        results.lock().expect("results poisoned").push(result);
+                    }
+                };
+                std::thread::Builder::new()
+                    .name(format!("scenario-{n}"))
+                    .stack_size(SCENARIO_STACK_BYTES)
+                    .spawn_scoped(scope, work)
+                    .expect("cannot start a scenario thread");
+            }
+        });
+        results.into_inner().expect("results poisoned")
+    }
+
+    /// Runs one scenario in an isolated session and tears it down.
+    fn run_one(&self, index: usize, scenario: &Scenario) -> ScenarioResult {
+        let started = Instant::now();
+        let mut result = ScenarioResult {
+            index,
+            status: Status::Passed,
+            failure: None,
+            elapsed: Duration::ZERO,
+            output: String::new(),
+            run_id: String::new(),
+            notes: Vec::new(),
+        };
+        let file = scenario.file.as_str();
+        let source = scenario.source.as_str();
+        if let Some(problem) = &scenario.problem {
+            result.status = Status::Error;
+            result.failure = Some(Failure::plain("usage", problem.clone()));
+            return result;
+        }
+        // Syntax first: a typo needs no containers.
+        if let Err(e) = Engine::new_raw().compile(source) {
+            result.status = Status::Error;
+            result.failure = Some(outcome::syntax_failure(&e, file, source));
+            result.elapsed = started.elapsed();
+            return result;
+        }
+
+        let session = RunSession::isolated(self.client.clone(), file);
+        result.run_id = session.run_id().to_string();
+        let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
+        if self.args.allow_host_access {
+            rig.sandbox.set_host_access(HostAccess::Allow);
+        }
+        let output = Arc::new(Mutex::new(String::new()));
+        capture_output(&mut rig.engine, &output);
+
+        let timeout = scenario
+            .meta
+            .timeout
+            .or(self.args.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let done = CancellationToken::new();
+        self.runtime.spawn(watchdog(
+            self.interrupt.clone(),
+            rig.interrupt.clone(),
+            timeout,
+            timed_out.clone(),
+            done.clone(),
+        ));
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut ast = rig.engine.compile(source).map_err(Err)?;
+            ast.set_source(file);
+            rig.engine.run_ast(&ast).map_err(Ok)
+        }));
+        done.cancel();
+
+        let (status, failure) = match &ran {
+            Ok(Ok(())) => match rig.completed() {
+                Exit::Code(code) => (
+                    Status::Failed,
+                    Some(Failure::plain(
+                        "exit",
+                        format!("the scenario called exit({code})"),
+                    )),
+                ),
+                _ => (Status::Passed, None),
+            },
+            Ok(Err(Err(parse))) => (
+                Status::Error,
+                Some(outcome::syntax_failure(parse, file, source)),
+            ),
+            Ok(Err(Ok(err))) => {
+                let (status, mut failure) = outcome::classify(err, file, source);
+                if timed_out.load(Ordering::SeqCst) {
+                    failure.kind = "timeout".into();
+                    failure.message = format!(
+                        "the scenario did not finish within its timeout of {} s",
+                        timeout.as_secs_f64()
+                    );
+                    failure.rendered = format!(
+                        "{}; it was stopped here:\n{}",
+                        failure.message, failure.rendered
+                    );
+                    (Status::Error, Some(failure))
+                } else if let Some(sig) = self.interrupt.signal() {
+                    (
+                        Status::Error,
+                        Some(Failure::plain(
+                            "interrupted",
+                            match sig {
+                                2 => "interrupted by Ctrl-C".to_string(),
+                                15 => "interrupted by SIGTERM".to_string(),
+                                s => format!("interrupted by signal {s}"),
+                            },
+                        )),
+                    )
+                } else {
+                    (status, Some(failure))
+                }
+            }
+            Err(panic) => (
+                Status::Error,
+                Some(Failure::plain(
+                    "bug",
+                    format!(
+                        "netrig itself failed (a bug): {}",
+                        panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("panic")
+                    ),
+                )),
+            ),
+        };
+        result.status = status;
+        result.failure = failure;
+        result.output = std::mem::take(&mut *output.lock().expect("output poisoned"));
+
+        (self.on_finished)(&Finished {
+            scenario,
+            run_id: &result.run_id,
+            status: result.status,
+            rig: &rig,
+            runtime: &self.runtime,
+        });
+
+        if self.args.keep_failed && result.status != Status::Passed {
+            result.notes = self.kept_notes(&result.run_id);
+        } else {
+            let report = self.runtime.block_on(rig.session.teardown());
+            if !report.is_clean() {
+                if result.status == Status::Passed {
+                    result.status = Status::Error;
+                    result.failure = Some(Failure::plain(
+                        "teardown",
+                        format!(
+                            "could not remove everything the scenario created: {}",
+                            report.failures.join("; ")
+                        ),
+                    ));
+                }
+                result.notes.push(format!(
+                    "remove what is left with: netrig clean --run {}",
+                    result.run_id
+                ));
+            } else if result.status != Status::Passed
+                && !(report.containers.is_empty() && report.networks.is_empty())
+            {
+                result.notes.push(format!(
+                    "removed {} in {:.2} s",
+                    report.summary(),
+                    report.elapsed.as_secs_f64()
+                ));
+            }
+        }
+        result.elapsed = started.elapsed();
+        result
+    }
+
+    /// What a kept scenario left, and the commands to look at and remove it.
+    fn kept_notes(&self, run_id: &str) -> Vec<String> {
+        let filter = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{}={run_id}", labels::RUN)],
+        )]);
+        let (containers, networks) = self.runtime.block_on(async {
+            futures_util::join!(
+                self.client.list_containers(true, filter.clone()),
+                self.client.list_networks(filter.clone())
+            )
+        });
+        let containers: Vec<String> = containers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let networks: Vec<String> = networks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        if containers.is_empty() && networks.is_empty() {
+            return vec![format!("run {run_id} left nothing to keep")];
+        }
+        let mut notes = vec![format!(
+            "kept run {run_id}: containers [{}], networks [{}]",
+            containers.join(", "),
+            networks.join(", ")
+        )];
+        notes.push(format!(
+            "  look:   docker ps -a --filter label={}={run_id}",
+            labels::RUN
+        ));
+        if let Some(net) = networks.first() {
+            notes.push(format!("          docker network inspect {net}"));
+        }
+        if let Some(ctr) = containers.first() {
+            notes.push(format!("  enter:  docker exec -it {ctr} sh"));
+        }
+        notes.push(format!("  remove: netrig clean --run {run_id}"));
+        notes
+    }
+}
+
+/// Stops a scenario when the whole run is interrupted or its time is up.
+async fn watchdog(
+    suite: Arc<Interrupt>,
+    scenario: Arc<Interrupt>,
+    timeout: Duration,
+    timed_out: Arc<AtomicBool>,
+    done: CancellationToken,
+) {
+    let suite_stopped = suite.token();
+    tokio::select! {
+        _ = done.cancelled() => {}
+        _ = suite_stopped.cancelled() => scenario.trigger(suite.signal().unwrap_or(2)),
+        _ = tokio::time::sleep(timeout) => {
+            timed_out.store(true, Ordering::SeqCst);
+            scenario.trigger(TIMEOUT_SIGNAL);
+        }
+    }
+}
+
+/// Collects what the script prints instead of interleaving it with other scenarios'.
+fn capture_output(engine: &mut Engine, output: &Arc<Mutex<String>>) {
+    let out = output.clone();
+    engine.on_print(move |text| {
+        let mut o = out.lock().expect("output poisoned");
+        o.push_str(text);
+        o.push('\n');
+    });
+    let out = output.clone();
+    engine.on_debug(move |text, _source, pos| {
+        let mut o = out.lock().expect("output poisoned");
+        match pos.line() {
+            Some(line) => o.push_str(&format!("[line {line}] {text}\n")),
+            None => o.push_str(&format!("{text}\n")),
+        }
+    });
+}
+
+fn not_run(index: usize) -> ScenarioResult {
+    ScenarioResult {
+        index,
+        status: Status::NotRun,
+        failure: None,
+        elapsed: Duration::ZERO,
+        output: String::new(),
+        run_id: String::new(),
+        notes: Vec::new(),
+    }
+}

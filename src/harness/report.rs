@@ -1,0 +1,210 @@
+//! How a test run is reported: a line per scenario as it finishes, the
+//! failures in full at the end, the `N passed, M failed` line, and JUnit XML.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::discover::Scenario;
+use super::outcome::{ScenarioResult, Status};
+
+/// The line printed when a scenario finishes: `ok  name  file  1.23 s`.
+pub fn result_line(scenario: &Scenario, result: &ScenarioResult, name_width: usize) -> String {
+    format!(
+        "{:<7} {:<name_width$}  {}  {:.2} s",
+        result.status.word(),
+        scenario.name(),
+        scenario.file,
+        result.elapsed.as_secs_f64()
+    )
+}
+
+/// A failed scenario in full: the error with its source line, what the
+/// script printed, and what became of its resources.
+pub fn failure_details(scenario: &Scenario, result: &ScenarioResult) -> String {
+    let mut out = format!("── {} ({}) ──\n", scenario.name(), scenario.file);
+    if let Some(f) = &result.failure {
+        out.push_str(&f.rendered);
+        if !f.rendered.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    if !result.output.is_empty() {
+        out.push_str("output:\n");
+        for line in result.output.lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    for note in &result.notes {
+        out.push_str(&format!("{note}\n"));
+    }
+    out
+}
+
+/// Counts by verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Passed scenarios.
+    pub passed: usize,
+    /// Failed or errored scenarios.
+    pub failed: usize,
+    /// Of those, the ones that errored.
+    pub errors: usize,
+    /// Scenarios not run (interrupted) or filtered out.
+    pub skipped: usize,
+}
+
+impl Tally {
+    /// Counts `results`, plus `filtered_out` scenarios that `--filter` left out.
+    pub fn of(results: &[ScenarioResult], filtered_out: usize) -> Tally {
+        let mut t = Tally {
+            skipped: filtered_out,
+            ..Default::default()
+        };
+        for r in results {
+            match r.status {
+                Status::Passed => t.passed += 1,
+                Status::Failed => t.failed += 1,
+                Status::Error => {
+                    t.failed += 1;
+                    t.errors += 1;
+                }
+                Status::NotRun => t.skipped += 1,
+            }
+        }
+        t
+    }
+
+    /// `2 passed, 1 failed` (`, 3 skipped` when any were): the closing line CI reads.
+    pub fn summary(&self) -> String {
+        let mut line = format!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped > 0 {
+            line.push_str(&format!(", {} skipped", self.skipped));
+        }
+        line
+    }
+}
+
+/// The JUnit report: one test suite, one test case per scenario run, with
+/// its time, and for a failure its message, position and source line.
+pub fn junit(scenarios: &[Scenario], results: &[ScenarioResult], elapsed: Duration) -> Report {
+    let mut suite = TestSuite::new("netrig test");
+    suite.set_time(elapsed);
+    for result in results {
+        let scenario = &scenarios[result.index];
+        let status = match (result.status, &result.failure) {
+            (Status::Passed, _) => TestCaseStatus::success(),
+            (Status::NotRun, _) => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message("not run: the test run was interrupted");
+                s
+            }
+            (status, failure) => {
+                let kind = if status == Status::Failed {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
+                let mut s = TestCaseStatus::non_success(kind);
+                if let Some(f) = failure {
+                    s.set_message(f.headline());
+                    s.set_type(f.kind.as_str());
+                    s.set_description(f.rendered.as_str());
+                }
+                s
+            }
+        };
+        let mut case = TestCase::new(scenario.name(), status);
+        case.set_classname(scenario.file.as_str());
+        case.set_time(result.elapsed);
+        if !result.run_id.is_empty() {
+            case.add_property(Property::new("netrig.run", result.run_id.as_str()));
+        }
+        if !scenario.meta.tags.is_empty() {
+            case.add_property(Property::new("tags", scenario.meta.tags.join(",")));
+        }
+        if !result.output.is_empty() {
+            case.set_system_out(result.output.as_str());
+        }
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("netrig");
+    report.set_time(elapsed);
+    report.add_test_suite(suite);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::outcome::Failure;
+
+    fn result(index: usize, status: Status) -> ScenarioResult {
+        ScenarioResult {
+            index,
+            status,
+            failure: (status != Status::Passed).then(|| Failure {
+                kind: "assertion".into(),
+                message: "assert(): web cannot reach db".into(),
+                location: Some("c.rhai:4:1".into()),
+                rendered: "× assert(): web cannot reach db (c.rhai:4:1)\n 4 │ assert(x);\n".into(),
+            }),
+            elapsed: Duration::from_millis(1500),
+            output: "hello\n".into(),
+            run_id: "3f2a1b2c".into(),
+            notes: vec![],
+        }
+    }
+
+    fn scenario(file: &str) -> Scenario {
+        Scenario {
+            path: file.into(),
+            file: file.into(),
+            source: String::new(),
+            meta: Default::default(),
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn summary_counts_errors_as_failures() {
+        let results = [
+            result(0, Status::Passed),
+            result(1, Status::Failed),
+            result(2, Status::Error),
+            result(3, Status::NotRun),
+        ];
+        let t = Tally::of(&results, 2);
+        assert_eq!(t.summary(), "1 passed, 2 failed, 3 skipped");
+        assert_eq!(t.errors, 1);
+        assert_eq!(Tally::of(&results[..1], 0).summary(), "1 passed, 0 failed");
+    }
+
+    #[test]
+    fn junit_has_a_case_per_scenario_with_failure_details() {
+        let scenarios = [scenario("a.rhai"), scenario("c.rhai")];
+        let results = [result(0, Status::Passed), result(1, Status::Failed)];
+        let xml = junit(&scenarios, &results, Duration::from_secs(3))
+            .to_string()
+            .unwrap();
+        assert_eq!(xml.matches("<testcase").count(), 2, "{xml}");
+        assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+        assert!(
+            xml.contains(r#"message="assert(): web cannot reach db (c.rhai:4:1)""#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"name="c""#) && xml.contains(r#"classname="c.rhai""#));
+        assert!(xml.contains("time=\"1.500\""), "{xml}");
+        assert!(xml.contains("assert(x);"), "the source line: {xml}");
+    }
+
+    #[test]
+    fn details_show_the_error_the_output_and_the_notes() {
+        let mut r = result(0, Status::Failed);
+        r.notes.push("kept: netrig clean --run 3f2a1b2c".into());
+        let text = failure_details(&scenario("c.rhai"), &r);
+        assert!(text.contains("web cannot reach db (c.rhai:4:1)"), "{text}");
+        assert!(text.contains("output:\n  hello\n"), "{text}");
+        assert!(text.contains("netrig clean --run 3f2a1b2c"), "{text}");
+    }
+}
