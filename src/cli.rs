@@ -38,7 +38,7 @@ pub enum Command {
         /// Stop the script after SECS seconds of wall-clock time (teardown still runs).
         #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
         timeout: std::time::Duration,
-        /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, files outside the script's directory.
+        /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, starting or joining a swarm, other Docker daemons (docker::connect), files outside the script's directory.
         #[arg(long)]
         allow_host_access: bool,
     },
@@ -73,7 +73,7 @@ pub enum Command {
     },
     /// Check the daemon answers and make sure busybox:latest exists (built from the host's static busybox when no registry is reachable).
     Setup,
-    /// Remove what finished or killed runs left on the daemon (only resources labelled netrig.managed).
+    /// Remove what finished or killed runs left on the daemon (only resources labelled netrig.managed, and a swarm a run started); one daemon per call: --host URL for the others a run used.
     Clean {
         /// Only this run.
         #[arg(long, value_name = "RUN_ID")]

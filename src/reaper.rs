@@ -6,7 +6,8 @@
 //! the terminal's Ctrl-C does not reach it). When netrig ends normally it
 //! writes `done` first and the reaper leaves quietly, whatever `--keep`
 //! kept. If the pipe closes without `done`, netrig died: the reaper removes
-//! every container and network labelled with netrig's pid on this host.
+//! every service, container and network labelled with netrig's pid on this
+//! host, and leaves a swarm that process started on the daemon.
 //! `NETRIG_REAPER=off` turns it off (to leave a killed run for `netrig clean`).
 
 use std::io::{BufRead, Write};
@@ -104,7 +105,10 @@ pub fn run(runtime: &Runtime, host: Option<&str>, pid: u32) -> Exit {
         format!("{}={}", labels::HOST, labels::this_host()),
     ];
     let report = runtime.block_on(remove_matching(&client, &filters));
-    if report.is_clean() {
+    // A swarm the dead process started on this daemon goes too (other
+    // daemons it used are left to `netrig clean --host`).
+    let left = runtime.block_on(crate::docker::hosts::leave_swarm_made_by(&client, pid));
+    if report.is_clean() && left.is_ok() {
         Exit::Success
     } else {
         Exit::Failed

@@ -223,11 +223,39 @@ impl Rig {
                     names.join(", ")
                 ));
             }
+            keep_notes_for_other_hosts(&self.session);
             return true;
         }
         let report = runtime.block_on(self.session.teardown());
         report_teardown(&report, &run_id);
         report.is_clean()
+    }
+}
+
+/// With `--keep`, what stays on the other daemons and in swarms, and how to remove it.
+pub fn keep_notes_for_other_hosts(session: &RunSession) {
+    let run_id = session.run_id();
+    for host in session.other_hosts() {
+        let created = host.created();
+        if !created.is_empty() {
+            let names: Vec<&str> = created.iter().map(|c| c.name.as_str()).collect();
+            note(format!(
+                "kept {} on {} ({}); remove them with: netrig clean --run {run_id} --host {}",
+                plural(created.len(), "resource"),
+                host.client().host(),
+                names.join(", "),
+                host.client().host()
+            ));
+        }
+    }
+    let others = session.other_hosts();
+    for s in std::iter::once(session).chain(others.iter().map(|s| s.as_ref())) {
+        if s.membership().is_some() {
+            let host = s.client().host();
+            note(format!(
+                "kept the swarm this run started or joined on {host}; leave it with: docker -H {host} swarm leave --force"
+            ));
+        }
     }
 }
 
@@ -262,14 +290,27 @@ fn record_exit(engine: &mut Engine, cell: &Arc<Mutex<Option<Dynamic>>>) {
 
 /// Prints what a teardown did.
 pub fn report_teardown(report: &TeardownReport, run_id: &str) {
-    if report.containers.is_empty() && report.networks.is_empty() && report.is_clean() {
+    let removed_any =
+        !report.services.is_empty() || !report.containers.is_empty() || !report.networks.is_empty();
+    if !removed_any && report.swarms_left.is_empty() && report.is_clean() {
         return;
     }
-    if !report.containers.is_empty() || !report.networks.is_empty() {
+    if removed_any {
+        let on = if report.other_hosts.is_empty() {
+            String::new()
+        } else {
+            format!(" on {} daemons", report.other_hosts.len() + 1)
+        };
         note(format!(
-            "removed {} in {:.2} s",
+            "removed {}{on} in {:.2} s",
             report.summary(),
             report.elapsed.as_secs_f64()
+        ));
+    }
+    if !report.swarms_left.is_empty() {
+        note(format!(
+            "left the swarm the run had started or joined on {}",
+            report.swarms_left.join(", ")
         ));
     }
     for failure in &report.failures {
@@ -279,6 +320,11 @@ pub fn report_teardown(report: &TeardownReport, run_id: &str) {
         note(format!(
             "remove what is left with: netrig clean --run {run_id}"
         ));
+        for host in &report.other_hosts {
+            note(format!(
+                "and on {host} with: netrig clean --run {run_id} --host {host}"
+            ));
+        }
     }
 }
 
@@ -480,26 +526,48 @@ pub fn clean(
             ));
         }
     }
+    // One daemon per call: a run that also used others (docker::connect) left things there too.
+    let elsewhere = format!(
+        "this looked at {} only; for another daemon a run used (docker::connect), add --host URL",
+        client.host()
+    );
     if chosen.is_empty() {
         match run {
-            Some(id) => note(format!("nothing of run {id} is left on the daemon")),
-            None => note("nothing to clean"),
+            Some(id) => note(format!(
+                "nothing of run {id} is left on the daemon ({elsewhere})"
+            )),
+            None => note(format!("nothing to clean ({elsewhere})")),
         }
         return Exit::Success;
     }
+    let with_services = chosen.iter().any(|r| !r.services.is_empty());
     let rows: Vec<Vec<String>> = chosen
         .iter()
         .map(|r| {
-            vec![
-                r.run_id.clone(),
-                r.script.clone(),
-                r.containers.join(", "),
-                r.networks.join(", "),
-            ]
+            let mut row = vec![r.run_id.clone(), r.script.clone()];
+            if with_services {
+                row.push(r.services.join(", "));
+            }
+            row.push(r.containers.join(", "));
+            row.push(r.networks.join(", "));
+            row
         })
         .collect();
-    let headers = ["run", "script", "containers", "networks"].map(String::from);
+    let headers: Vec<String> = ["run", "script"]
+        .into_iter()
+        .chain(with_services.then_some("services"))
+        .chain(["containers", "networks"])
+        .map(String::from)
+        .collect();
     println!("{}", crate::table::render(&headers, &rows));
+    for r in chosen.iter().filter(|r| r.swarm) {
+        note(format!(
+            "run {} started the swarm of {}{}",
+            r.run_id,
+            client.host(),
+            if dry_run { "" } else { "; leaving it" }
+        ));
+    }
     if dry_run {
         note("dry run: nothing removed");
         return Exit::Success;
@@ -514,6 +582,16 @@ pub fn clean(
         report_teardown(report, &r.run_id);
         clean &= report.is_clean();
     }
+    if chosen.iter().any(|r| r.swarm) {
+        match runtime.block_on(crate::docker::hosts::leave_netrig_swarm(&client)) {
+            Ok(()) => note(format!("left the swarm on {}", client.host())),
+            Err(e) => {
+                note(format!("could not leave the swarm: {e}"));
+                clean = false;
+            }
+        }
+    }
+    note(elsewhere);
     if clean { Exit::Success } else { Exit::Failed }
 }
 

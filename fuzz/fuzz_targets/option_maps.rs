@@ -8,6 +8,8 @@ use netrig::docker::ports::parse_publish;
 use netrig::script::convert::{
     CONNECT_OPTIONS, NETWORK_OPTIONS, RUN_OPTIONS, connect_spec, network_spec, run_spec,
 };
+use netrig::script::service::{SERVICE_OPTIONS, service_spec};
+use netrig::script::swarm::{INIT_OPTIONS, JOIN_OPTIONS, init_spec, join_spec};
 use rhai::{Array, Dynamic, Map};
 
 /// A Rhai value, as deep as the fuzzer likes.
@@ -34,6 +36,9 @@ fn key(k: &Key) -> String {
         .iter()
         .chain(NETWORK_OPTIONS)
         .chain(CONNECT_OPTIONS)
+        .chain(SERVICE_OPTIONS)
+        .chain(INIT_OPTIONS)
+        .chain(JOIN_OPTIONS)
         .copied()
         .collect();
     match k {
@@ -77,8 +82,17 @@ fuzz_target!(|input: Input| {
     if let Ok(spec) = network_spec(&input.name, opts.clone()) {
         let _ = serde_json::to_string(&spec.to_request(Default::default())).unwrap();
     }
-    if let Ok(spec) = connect_spec(opts) {
+    if let Ok(spec) = connect_spec(opts.clone()) {
         let _ = serde_json::to_string(&spec.to_request("c")).unwrap();
+    }
+    if let Ok(spec) = service_spec(&input.name, opts.clone()) {
+        let _ = serde_json::to_string(&spec.to_request(Default::default())).unwrap();
+    }
+    if let Ok(spec) = init_spec(opts.clone()) {
+        let _ = serde_json::to_string(&spec.to_request(Default::default())).unwrap();
+    }
+    if let Ok(spec) = join_spec(opts) {
+        let _ = serde_json::to_string(&spec.to_request()).unwrap();
     }
     let _ = parse_publish(&input.port);
 });

@@ -302,6 +302,7 @@ impl RunSession {
                 match kind {
                     ResourceKind::Container => client.remove_container(id).await,
                     ResourceKind::Network => client.remove_network(id).await,
+                    ResourceKind::Service => client.remove_service(id).await.map(|_| ()),
                 }
             }),
             PARALLELISM,
@@ -318,6 +319,7 @@ impl RunSession {
         let word = match kind {
             ResourceKind::Container => "container",
             ResourceKind::Network => "network",
+            ResourceKind::Service => "service",
         };
         err.undone = Some(super::session::plural(gone.len(), word));
         err

@@ -32,6 +32,8 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub struct Client {
     pub(crate) docker: Docker,
     host: String,
+    /// For `ssh://`: the forward the client talks through, ended with the last clone.
+    _tunnel: Option<std::sync::Arc<super::ssh::SshTunnel>>,
 }
 
 impl Client {
@@ -43,7 +45,16 @@ impl Client {
             host: host.clone(),
             reason,
         };
-        let docker = Docker::connect_with_host(&host)
+        let tunnel = if host.starts_with("ssh://") {
+            let t = super::ssh::SshTunnel::open(&host, CONNECT_TIMEOUT).await?;
+            Some(std::sync::Arc::new(t))
+        } else {
+            None
+        };
+        let address = tunnel
+            .as_ref()
+            .map_or(host.as_str(), |t| t.local_url.as_str());
+        let docker = Docker::connect_with_host(address)
             .map_err(|e| unreachable(e.to_string()))?
             .with_timeout(request_timeout());
         let docker = match tokio::time::timeout(
@@ -61,7 +72,11 @@ impl Client {
                 )));
             }
         };
-        Ok(Client { docker, host })
+        Ok(Client {
+            docker,
+            host,
+            _tunnel: tunnel,
+        })
     }
 
     /// The daemon address this client talks to.

@@ -15,6 +15,10 @@ pub const PID: &str = "netrig.pid";
 /// The host name of the machine that ran netrig (pids are only meaningful there).
 pub const HOST: &str = "netrig.host";
 
+/// On a swarm netrig started: `made` when starting it created Docker's
+/// `docker_gwbridge` (so leaving removes it again), `kept` when it was there.
+pub const GWBRIDGE: &str = "netrig.gwbridge";
+
 /// The networks Docker itself defines; netrig never removes them.
 pub const PREDEFINED_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
 

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -12,7 +12,7 @@ use futures_util::future::{BoxFuture, Shared, join_all};
 
 use super::client::Client;
 use super::container::ContainerRef;
-use super::error::Result;
+use super::error::{DockerError, Result};
 use super::image::PullObserver;
 use super::labels::{self, RunLabels};
 use super::names::Names;
@@ -26,6 +26,8 @@ pub enum ResourceKind {
     Container,
     /// A network.
     Network,
+    /// A swarm service.
+    Service,
 }
 
 /// One resource the session created, in creation order.
@@ -39,18 +41,27 @@ pub struct Created {
     pub name: String,
 }
 
-/// The resources of one run, and the means to remove them.
+/// The resources of one run on one daemon, and the means to remove them.
+/// A run that uses several daemons (`docker::connect`) has one session per
+/// daemon, all with the same run id; the first (the default daemon's) keeps
+/// the others, and its teardown covers them all (see `hosts.rs`).
 pub struct RunSession {
     client: Client,
     labels: RunLabels,
     names: Names,
-    next_name: AtomicUsize,
+    next_name: Arc<AtomicUsize>,
     created: Mutex<Vec<Created>>,
     /// Creations still running; teardown waits for them (see `settled`).
     in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Set once anyone asked for the run's labels: until then nothing can
     /// carry them, and teardown has nothing to look for.
     labels_used: AtomicBool,
+    /// The other daemons' sessions (kept by the default daemon's session only).
+    pub(super) hosts: Mutex<Vec<Arc<RunSession>>>,
+    /// The swarm this run made the daemon start or join, to leave at the end.
+    pub(super) swarm: Mutex<Option<super::hosts::Membership>>,
+    /// The default daemon's session, from another daemon's session.
+    pub(super) root: std::sync::Weak<RunSession>,
 }
 
 /// How long teardown waits for creations still in flight.
@@ -63,10 +74,31 @@ impl RunSession {
             client,
             labels: RunLabels::for_this_process(&labels::new_run_id(), script),
             names: Names::unchanged(),
-            next_name: AtomicUsize::new(1),
+            next_name: Arc::new(AtomicUsize::new(1)),
             created: Mutex::new(Vec::new()),
             in_flight: Mutex::new(Vec::new()),
             labels_used: AtomicBool::new(false),
+            hosts: Mutex::new(Vec::new()),
+            swarm: Mutex::new(None),
+            root: std::sync::Weak::new(),
+        }
+    }
+
+    /// A session for another daemon in the same run: same labels and name
+    /// mapping, and one numbering of generated names, so names never repeat
+    /// across daemons.
+    pub(super) fn sibling(self: &Arc<Self>, client: Client) -> Self {
+        RunSession {
+            client,
+            labels: self.labels.clone(),
+            names: self.names.clone(),
+            next_name: self.next_name.clone(),
+            created: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(Vec::new()),
+            labels_used: AtomicBool::new(false),
+            hosts: Mutex::new(Vec::new()),
+            swarm: Mutex::new(None),
+            root: Arc::downgrade(self),
         }
     }
 
@@ -256,26 +288,37 @@ impl RunSession {
         })
     }
 
-    /// Removes everything carrying this run's label: containers first, each
-    /// network as soon as its containers are gone, all concurrently. Waits
-    /// first for creations still in flight, so it sees what they made.
+    /// Removes everything carrying this run's label, on every daemon the
+    /// run used: services, then containers, each network as soon as its
+    /// containers are gone, all concurrently; then leaves the swarms the
+    /// run started or joined.
     pub async fn teardown(&self) -> TeardownReport {
-        if !self.labels_used.load(Ordering::SeqCst) {
-            // Nothing was ever labelled for this run, nor is being: spare
-            // the start-up of a one-line script two round trips.
-            return TeardownReport::default();
-        }
+        super::hosts::teardown(self).await
+    }
+
+    /// Forgets what was created (after a teardown).
+    pub(super) fn forget_created(&self) {
+        self.created.lock().expect("created list poisoned").clear();
+    }
+
+    /// Whether anything was ever labelled for this run here (or is being):
+    /// if not, teardown has nothing to look for on this daemon.
+    pub(super) fn labels_were_used(&self) -> bool {
+        self.labels_used.load(Ordering::SeqCst)
+    }
+
+    /// Waits for creations still in flight, so teardown sees what they made.
+    pub(super) async fn settle(&self) {
         let pending = std::mem::take(&mut *self.in_flight.lock().expect("in-flight list poisoned"));
         let _ = tokio::time::timeout(IN_FLIGHT_WAIT, join_all(pending)).await;
-        let report = remove_labelled(&self.client, &self.labels.run_filter()).await;
-        self.created.lock().expect("created list poisoned").clear();
-        report
     }
 }
 
 /// What a teardown removed and what it could not.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeardownReport {
+    /// Names of removed swarm services.
+    pub services: Vec<String>,
     /// Names of removed containers.
     pub containers: Vec<String>,
     /// Names of removed networks.
@@ -284,6 +327,10 @@ pub struct TeardownReport {
     pub failures: Vec<String>,
     /// Wall time taken.
     pub elapsed: Duration,
+    /// Daemons that left the swarm the run had started or joined.
+    pub swarms_left: Vec<String>,
+    /// The daemons besides the default one that the run used.
+    pub other_hosts: Vec<String>,
 }
 
 impl TeardownReport {
@@ -292,13 +339,19 @@ impl TeardownReport {
         self.failures.is_empty()
     }
 
-    /// `2 containers, 1 network`.
+    /// `2 containers, 1 network` (`1 service, 2 containers, 1 network` when
+    /// services went too).
     pub fn summary(&self) -> String {
-        format!(
+        let resources = format!(
             "{}, {}",
             plural(self.containers.len(), "container"),
             plural(self.networks.len(), "network")
-        )
+        );
+        if self.services.is_empty() {
+            resources
+        } else {
+            format!("{}, {resources}", plural(self.services.len(), "service"))
+        }
     }
 }
 
@@ -313,7 +366,11 @@ pub fn plural(n: usize, word: &str) -> String {
 
 type Removal = Shared<BoxFuture<'static, std::result::Result<(), String>>>;
 
-/// Removes every container and network matching the label filter
+/// How long a swarm-scoped network's removal is retried while the swarm
+/// still counts a just-removed container's attachment.
+const SWARM_NETWORK_RETRY: Duration = Duration::from_secs(15);
+
+/// Removes every service, container and network matching the label filter
 /// `key=value`. Networks wait only for their own containers, because the
 /// daemon serialises removals: overlapping them is where the time goes.
 pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownReport {
@@ -322,52 +379,91 @@ pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownRep
 
 /// Like [`remove_labelled`], for resources carrying every one of `label_filters`.
 pub async fn remove_matching(client: &Client, label_filters: &[String]) -> TeardownReport {
+    remove_matching_on(std::slice::from_ref(client), label_filters).await
+}
+
+/// [`remove_matching`] on several daemons at once. Services go first (their
+/// tasks are containers on any node). A swarm-scoped network is one network
+/// on every node: it waits for the containers of all daemons and is removed
+/// by whichever daemon (a manager) can.
+pub async fn remove_matching_on(clients: &[Client], label_filters: &[String]) -> TeardownReport {
     let started = Instant::now();
     let mut report = TeardownReport::default();
     let filter = HashMap::from([("label".to_string(), label_filters.to_vec())]);
-    let (containers, networks) = futures_util::join!(
-        client.list_containers(true, filter.clone()),
-        client.list_networks(filter)
-    );
-    let containers = containers.unwrap_or_else(|e| {
-        report
-            .failures
-            .push(format!("could not list containers: {e}"));
-        Vec::new()
-    });
-    let networks = networks.unwrap_or_else(|e| {
-        report
-            .failures
-            .push(format!("could not list networks: {e}"));
-        Vec::new()
-    });
 
-    let removals: BTreeMap<String, Removal> = containers
-        .iter()
-        .map(|c| {
-            let client = client.clone();
-            let id = c.id.clone();
-            let paused = c.state == "paused";
-            let fut: BoxFuture<'static, _> = async move {
-                // Thaw a paused container first: some daemons refuse, or
-                // wait forever, to stop one whose processes are frozen.
-                if paused {
-                    let _ = client.unpause_container(&id).await;
+    remove_services(clients, &filter, &mut report).await;
+
+    let listed = join_all(clients.iter().map(|client| {
+        let filter = filter.clone();
+        async move {
+            futures_util::join!(
+                client.list_containers(true, filter.clone()),
+                client.list_networks(filter)
+            )
+        }
+    }))
+    .await;
+
+    let mut every_removal: Vec<Removal> = Vec::new();
+    let mut container_jobs = Vec::new();
+    let mut network_jobs = Vec::new();
+    // Swarm-scoped networks by id: name, and the daemons that list them.
+    let mut swarm_networks: BTreeMap<String, (String, Vec<Client>)> = BTreeMap::new();
+    // Ids are random: one seen through two addresses is one daemon's (a
+    // unix socket and ssh://localhost, say), and is removed once.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (client, (containers, networks)) in clients.iter().zip(listed) {
+        let mut containers = containers.unwrap_or_else(|e| {
+            report
+                .failures
+                .push(format!("could not list containers: {e}"));
+            Vec::new()
+        });
+        let mut networks = networks.unwrap_or_else(|e| {
+            report
+                .failures
+                .push(format!("could not list networks: {e}"));
+            Vec::new()
+        });
+        let local = |scope: &str| scope != "swarm";
+        containers.retain(|c| seen.insert(c.id.clone()));
+        networks.retain(|n| !local(&n.scope) || seen.insert(n.id.clone()));
+
+        let removals: BTreeMap<String, Removal> = containers
+            .iter()
+            .map(|c| {
+                let client = client.clone();
+                let id = c.id.clone();
+                let paused = c.state == "paused";
+                let fut: BoxFuture<'static, _> = async move {
+                    // Thaw a paused container first: some daemons refuse, or
+                    // wait forever, to stop one whose processes are frozen.
+                    if paused {
+                        let _ = client.unpause_container(&id).await;
+                    }
+                    client
+                        .remove_container(&id)
+                        .await
+                        .map_err(|e| e.to_string())
                 }
-                client
-                    .remove_container(&id)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            .boxed();
-            (c.id.clone(), fut.shared())
-        })
-        .collect();
+                .boxed();
+                (c.id.clone(), fut.shared())
+            })
+            .collect();
+        every_removal.extend(removals.values().cloned());
 
-    let network_jobs = networks
-        .iter()
-        .filter(|n| !labels::PREDEFINED_NETWORKS.contains(&n.name.as_str()))
-        .map(|net| {
+        for net in networks
+            .iter()
+            .filter(|n| !labels::PREDEFINED_NETWORKS.contains(&n.name.as_str()))
+        {
+            if net.scope == "swarm" {
+                swarm_networks
+                    .entry(net.id.clone())
+                    .or_insert_with(|| (net.name.clone(), Vec::new()))
+                    .1
+                    .push(client.clone());
+                continue;
+            }
             let waits: Vec<Removal> = containers
                 .iter()
                 .filter(|c| c.networks.contains(&net.name))
@@ -375,33 +471,149 @@ pub async fn remove_matching(client: &Client, label_filters: &[String]) -> Teard
                 .collect();
             let client = client.clone();
             let (id, name) = (net.id.clone(), net.name.clone());
-            async move {
+            network_jobs.push(async move {
                 join_all(waits).await;
-                (name, client.remove_network(&id).await)
-            }
-        });
-    let container_jobs = containers.iter().map(|c| {
-        let removal = removals[&c.id].clone();
-        let name = c.name.clone();
-        async move { (name, removal.await) }
+                (
+                    name,
+                    client
+                        .remove_network(&id)
+                        .await
+                        .map(|()| true)
+                        .map_err(|e| e.to_string()),
+                )
+            });
+        }
+        for c in &containers {
+            let removal = removals[&c.id].clone();
+            let name = c.name.clone();
+            container_jobs.push(async move { (name, removal.await) });
+        }
+    }
+    let swarm_jobs = swarm_networks.into_iter().map(|(id, (name, holders))| {
+        let waits = every_removal.clone();
+        async move {
+            join_all(waits).await;
+            (name, remove_swarm_network(&holders, &id).await)
+        }
     });
 
-    let (container_results, network_results) =
-        futures_util::join!(join_all(container_jobs), join_all(network_jobs));
+    let (container_results, network_results, swarm_results) = futures_util::join!(
+        join_all(container_jobs),
+        join_all(network_jobs),
+        join_all(swarm_jobs)
+    );
     for (name, result) in container_results {
         match result {
             Ok(()) => report.containers.push(name),
             Err(e) => report.failures.push(e),
         }
     }
-    for (name, result) in network_results {
+    for (name, result) in network_results.into_iter().chain(swarm_results) {
         match result {
-            Ok(()) => report.networks.push(name),
-            Err(e) => report.failures.push(e.to_string()),
+            Ok(true) => report.networks.push(name),
+            Ok(false) => {}
+            Err(e) => report.failures.push(e),
         }
     }
     report.elapsed = started.elapsed();
     report
+}
+
+/// Removes the labelled services of every daemon that is a manager (the
+/// others answer "not a swarm manager"), then their task containers, so
+/// the networks they used are free.
+async fn remove_services(
+    clients: &[Client],
+    filter: &HashMap<String, Vec<String>>,
+    report: &mut TeardownReport,
+) {
+    let listed = join_all(clients.iter().map(|c| c.list_services(filter.clone()))).await;
+    // By id: several managers of one swarm list the same service.
+    let mut services: BTreeMap<String, (String, Client)> = BTreeMap::new();
+    for (client, result) in clients.iter().zip(listed) {
+        match result {
+            Ok(list) => {
+                for s in list {
+                    services
+                        .entry(s.id)
+                        .or_insert_with(|| (s.name, client.clone()));
+                }
+            }
+            // Not a manager, or not in a swarm: no services here.
+            Err(DockerError::Conflict { .. }) => {}
+            Err(e) => report
+                .failures
+                .push(format!("could not list services: {e}")),
+        }
+    }
+    if services.is_empty() {
+        return;
+    }
+    let removed = join_all(services.iter().map(|(id, (name, client))| async move {
+        (name.clone(), client.remove_service(id).await)
+    }))
+    .await;
+    for (name, result) in removed {
+        match result {
+            Ok(_) => report.services.push(name),
+            Err(e) => report.failures.push(e.to_string()),
+        }
+    }
+    let ids: Vec<String> = services.into_keys().collect();
+    for result in join_all(clients.iter().map(|c| c.remove_task_containers(&ids))).await {
+        match result {
+            Ok(names) => report.containers.extend(names),
+            Err(e) => report.failures.push(e.to_string()),
+        }
+    }
+}
+
+/// A removed swarm network stays in the daemons' lists for a moment (the
+/// manager tells the nodes afterwards): wait, briefly, until it is gone.
+async fn wait_network_gone(holders: &[Client], id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let filter = HashMap::from([("id".to_string(), vec![id.to_string()])]);
+    for client in holders {
+        while Instant::now() < deadline {
+            match client.list_networks(filter.clone()).await {
+                Ok(list) if list.iter().any(|n| n.id == id) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                _ => break,
+            }
+        }
+    }
+}
+
+/// Removes a swarm-scoped network through any daemon that can (a manager),
+/// retrying while the swarm still counts an attachment of a container that
+/// was just removed. `Ok(false)`: it was already gone.
+async fn remove_swarm_network(holders: &[Client], id: &str) -> std::result::Result<bool, String> {
+    let deadline = Instant::now() + SWARM_NETWORK_RETRY;
+    loop {
+        let mut errors = Vec::new();
+        for client in holders {
+            match client.remove_network(id).await {
+                Ok(()) => {
+                    wait_network_gone(holders, id).await;
+                    return Ok(true);
+                }
+                Err(DockerError::NotFound { .. }) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            return Ok(false);
+        }
+        let busy = errors
+            .iter()
+            .any(|e| matches!(e, DockerError::Conflict { .. }) || e.to_string().contains("in use"));
+        if !busy || Instant::now() >= deadline {
+            let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            return Err(messages.join("; "));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// One run found on the daemon by its labels.
@@ -411,49 +623,69 @@ pub struct LeftoverRun {
     pub run_id: String,
     /// The script it ran.
     pub script: String,
+    /// Its swarm service names.
+    pub services: Vec<String>,
     /// Its container names.
     pub containers: Vec<String>,
     /// Its network names.
     pub networks: Vec<String>,
+    /// The run started the swarm this daemon manages (and left it in place).
+    pub swarm: bool,
     /// The netrig process that made it is still running on this machine.
     pub alive: bool,
 }
 
-/// Every run that left netrig-managed resources on the daemon.
+/// Every run that left netrig-managed resources on the daemon (or the swarm
+/// it started: a swarm carries the labels of the run that made it).
 pub async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
     let filter = HashMap::from([(
         "label".to_string(),
         vec![format!("{}=true", labels::MANAGED)],
     )]);
     let containers = client.list_containers(true, filter.clone()).await?;
-    let networks = client.list_networks(filter).await?;
+    let networks = client.list_networks(filter.clone()).await?;
+    let services = match client.list_services(filter).await {
+        Ok(s) => s,
+        Err(DockerError::Conflict { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let swarm_labels = super::hosts::swarm_made_by_netrig(client).await?;
+
     let mut runs: BTreeMap<String, LeftoverRun> = BTreeMap::new();
     let this_host = labels::this_host();
-    let mut entry = |l: &HashMap<String, String>| -> String {
+    fn entry<'a>(
+        runs: &'a mut BTreeMap<String, LeftoverRun>,
+        l: &HashMap<String, String>,
+        this_host: &str,
+    ) -> &'a mut LeftoverRun {
         let run_id = l.get(labels::RUN).cloned().unwrap_or_default();
         runs.entry(run_id.clone()).or_insert_with(|| LeftoverRun {
-            run_id: run_id.clone(),
+            run_id,
             script: l.get(labels::SCRIPT).cloned().unwrap_or_default(),
+            services: Vec::new(),
             containers: Vec::new(),
             networks: Vec::new(),
-            alive: is_alive(l, &this_host),
-        });
-        run_id
-    };
-    let mut placed = Vec::new();
+            swarm: false,
+            alive: is_alive(l, this_host),
+        })
+    }
+    for s in &services {
+        entry(&mut runs, &s.labels, &this_host)
+            .services
+            .push(s.name.clone());
+    }
     for c in &containers {
-        placed.push((entry(&c.labels), true, c.name.clone()));
+        entry(&mut runs, &c.labels, &this_host)
+            .containers
+            .push(c.name.clone());
     }
     for n in &networks {
-        placed.push((entry(&n.labels), false, n.name.clone()));
+        entry(&mut runs, &n.labels, &this_host)
+            .networks
+            .push(n.name.clone());
     }
-    for (run, is_container, name) in placed {
-        let r = runs.get_mut(&run).expect("entry made above");
-        if is_container {
-            r.containers.push(name);
-        } else {
-            r.networks.push(name);
-        }
+    if let Some(l) = &swarm_labels {
+        entry(&mut runs, l, &this_host).swarm = true;
     }
     Ok(runs.into_values().collect())
 }

@@ -88,9 +88,11 @@ impl FnDoc {
                     "array" | "Array" => "Array",
                     "Container" => "Container",
                     "Network" => "Network",
+                    "Host" => "Host",
+                    "Service" => "Service",
                     _ => return None,
                 };
-                (matches!(t, "Container" | "Network") || by_ref).then_some(t)
+                (matches!(t, "Container" | "Network" | "Host" | "Service") || by_ref).then_some(t)
             })
             .collect()
     }

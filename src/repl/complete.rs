@@ -248,6 +248,10 @@ fn type_of(v: &Dynamic) -> Option<&'static str> {
         Some("Container")
     } else if v.is::<NetworkHandle>() {
         Some("Network")
+    } else if v.is::<crate::script::hosts::HostHandle>() {
+        Some("Host")
+    } else if v.is::<crate::script::service::ServiceHandle>() {
+        Some("Service")
     } else if v.is_map() {
         Some("Map")
     } else if v.is_array() {

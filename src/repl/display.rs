@@ -61,6 +61,12 @@ pub fn render(value: &Dynamic, json: bool, facts: &dyn Facts) -> Option<String> 
         let f = facts.networks(std::slice::from_ref(&h.id)).pop().flatten();
         return Some(network_line(&h, f.as_ref()));
     }
+    if let Some(h) = value.read_lock::<crate::script::hosts::HostHandle>() {
+        return Some(h.to_string());
+    }
+    if let Some(h) = value.read_lock::<crate::script::service::ServiceHandle>() {
+        return Some(h.to_string());
+    }
     if let Some(items) = value.read_lock::<Array>() {
         return Some(array(&items, facts));
     }

@@ -70,13 +70,21 @@ pub fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: u
         sections.push((format!("{module}::"), rows));
     }
 
+    // A host handle's methods share names with the globals (`b.run(…)`):
+    // they are listed with the host handle, not here.
+    let global = |name: &str| -> Vec<&FnDoc> {
+        by_name(None, name)
+            .into_iter()
+            .filter(|f| f.params.first().is_none_or(|p| p.ty != "Host"))
+            .collect()
+    };
     for (area, names) in AREAS {
         let rows: Vec<(String, String)> = names
             .iter()
-            .filter(|n| !by_name(None, n).is_empty())
+            .filter(|n| !global(n).is_empty())
             .map(|n| {
                 shown.push(n.to_string());
-                row(n, &by_name(None, n), false)
+                row(n, &global(n), false)
             })
             .collect();
         if !rows.is_empty() {
@@ -88,6 +96,8 @@ pub fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: u
     for (ty, title) in [
         ("Container", "container handles"),
         ("Network", "network handles"),
+        ("Service", "service handles"),
+        ("Host", "host handles (docker::connect)"),
     ] {
         let mut rows = Vec::new();
         let props: Vec<&str> = own
@@ -105,7 +115,7 @@ pub fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: u
         }
         let mut methods: Vec<&str> = own
             .iter()
-            .filter(|f| f.property().is_none())
+            .filter(|f| f.property().is_none() && f.module.is_none())
             .filter(|f| f.params.first().is_some_and(|p| p.ty == ty))
             .map(|f| f.name.as_str())
             .collect();
@@ -114,23 +124,25 @@ pub fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: u
             shown.push(m.to_string());
             let overloads: Vec<&FnDoc> = by_name(None, m)
                 .into_iter()
-                .filter(|f| f.params.first().is_some_and(|p| p.ty == ty))
+                .filter(|f| f.module.is_none() && f.params.first().is_some_and(|p| p.ty == ty))
                 .collect();
             rows.push(row(&format!(".{m}"), &overloads, true));
         }
         if !rows.is_empty() {
-            let example = if ty == "Container" {
-                "web.exec(\"hostname\")"
-            } else {
-                "net.rm()"
+            let example = match ty {
+                "Container" => Some("web.exec(\"hostname\")"),
+                "Network" => Some("net.rm()"),
+                _ => None,
             };
-            rows.push((
-                String::new(),
-                format!(
-                    "(and every function taking a {} as a method: {example})",
-                    ty.to_lowercase()
-                ),
-            ));
+            if let Some(example) = example {
+                rows.push((
+                    String::new(),
+                    format!(
+                        "(and every function taking a {} as a method: {example})",
+                        ty.to_lowercase()
+                    ),
+                ));
+            }
             sections.push((title.to_string(), rows));
         }
     }

@@ -330,6 +330,7 @@ pub async fn leave(run: &RunSession, keep: bool) -> bool {
                 names.join(", ")
             ));
         }
+        crate::runner::keep_notes_for_other_hosts(run);
         return true;
     }
     let report = run.teardown().await;
@@ -352,6 +353,7 @@ pub async fn leave(run: &RunSession, keep: bool) -> bool {
 pub fn removed_line(report: &TeardownReport) -> Option<String> {
     let mut parts = Vec::new();
     for (names, word) in [
+        (&report.services, "service"),
         (&report.containers, "container"),
         (&report.networks, "network"),
     ] {
@@ -385,6 +387,7 @@ mod tests {
             networks: vec!["front".into()],
             failures: vec![],
             elapsed: std::time::Duration::from_millis(410),
+            ..Default::default()
         };
         assert_eq!(
             removed_line(&report).unwrap(),

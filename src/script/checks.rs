@@ -53,9 +53,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["from: Container|String", "target: Container|String", "bool"],
         "Whether one ping from `from` to `target` gets an answer.\n\
          ```rhai\nif reachable(client, \"web\") { print(\"up\"); }\n```",
-        move |from: Dynamic, target: Dynamic| -> ScriptResult<bool> {
-            Ok(ping(&c, "reachable", &from, &target, 1)?.ok)
-        },
+        move |from: Dynamic, target: Dynamic| reachable(&c, "reachable", &from, &target),
     );
 
     let c = ctx.clone();
@@ -66,26 +64,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "Fail the scenario unless `from` reaches `target` (pings by name for a container or a name).\n\
          ```rhai\nassert_reachable(client, web);\n```",
         move |from: Dynamic, target: Dynamic| {
-            let r = ping(&c, "assert_reachable", &from, &target, 1)?;
-            if r.ok {
-                return Ok(());
-            }
-            // One lost packet is not a verdict: try a few more before failing.
-            let r = ping(&c, "assert_reachable", &from, &target, 3)?;
-            if r.ok {
-                Ok(())
-            } else {
-                Err(throw(
-                    kind::ASSERTION,
-                    "assert_reachable",
-                    format!(
-                        "{} cannot reach {} ({}% of pings lost)",
-                        who(&from),
-                        who(&target),
-                        r.loss_pct
-                    ),
-                ))
-            }
+            assert_reachable(&c, "assert_reachable", &from, &target)
         },
     );
 
@@ -96,16 +75,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["from: Container|String", "target: Container|String"],
         "Fail the scenario if `from` reaches `target`.\n```rhai\nassert_unreachable(outsider, db);\n```",
         move |from: Dynamic, target: Dynamic| {
-            let r = ping(&c, "assert_unreachable", &from, &target, 1)?;
-            if r.ok {
-                Err(throw(
-                    kind::ASSERTION,
-                    "assert_unreachable",
-                    format!("{} can reach {}, but should not", who(&from), who(&target)),
-                ))
-            } else {
-                Ok(())
-            }
+            assert_unreachable(&c, "assert_unreachable", &from, &target)
         },
     );
 
@@ -204,11 +174,69 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
     );
 }
 
+/// `reachable`: one ping gets an answer.
+pub(crate) fn reachable(
+    ctx: &ScriptContext,
+    function: &str,
+    from: &Dynamic,
+    target: &Dynamic,
+) -> ScriptResult<bool> {
+    Ok(ping(ctx, function, from, target, 1)?.ok)
+}
+
+/// `assert_reachable`: fails unless `from` reaches `target`.
+pub(crate) fn assert_reachable(
+    ctx: &ScriptContext,
+    function: &str,
+    from: &Dynamic,
+    target: &Dynamic,
+) -> ScriptResult<()> {
+    let r = ping(ctx, function, from, target, 1)?;
+    if r.ok {
+        return Ok(());
+    }
+    // One lost packet is not a verdict: try a few more before failing.
+    let r = ping(ctx, function, from, target, 3)?;
+    if r.ok {
+        Ok(())
+    } else {
+        Err(throw(
+            kind::ASSERTION,
+            function,
+            format!(
+                "{} cannot reach {} ({}% of pings lost)",
+                who(from),
+                who(target),
+                r.loss_pct
+            ),
+        ))
+    }
+}
+
+/// `assert_unreachable`: fails if `from` reaches `target`.
+pub(crate) fn assert_unreachable(
+    ctx: &ScriptContext,
+    function: &str,
+    from: &Dynamic,
+    target: &Dynamic,
+) -> ScriptResult<()> {
+    let r = ping(ctx, function, from, target, 1)?;
+    if r.ok {
+        Err(throw(
+            kind::ASSERTION,
+            function,
+            format!("{} can reach {}, but should not", who(from), who(target)),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn who(v: &Dynamic) -> String {
     container_ref("x", v).unwrap_or_else(|_| describe(v))
 }
 
-fn ping(
+pub(crate) fn ping(
     ctx: &ScriptContext,
     function: &str,
     from: &Dynamic,

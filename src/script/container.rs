@@ -175,7 +175,11 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
     );
 }
 
-fn run(ctx: &ScriptContext, image: Dynamic, opts: Dynamic) -> ScriptResult<ContainerHandle> {
+pub(crate) fn run(
+    ctx: &ScriptContext,
+    image: Dynamic,
+    opts: Dynamic,
+) -> ScriptResult<ContainerHandle> {
     let image = string_arg("run", "the image", &image)?;
     let spec = convert::run_spec(&image, opts).map_err(|e| invalid("run", e))?;
     ctx.sandbox
@@ -213,7 +217,7 @@ pub fn summary_map(c: &ContainerSummary, shown: impl Fn(&str) -> String) -> Map 
     m
 }
 
-fn ps(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<Array> {
+pub(crate) fn ps(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<Array> {
     let mut o = Options::new(opts, PS_OPTIONS).map_err(|e| invalid("ps", e))?;
     let all = o.bool("all").map_err(|e| invalid("ps", e))?;
     let mut filters: HashMap<String, Vec<String>> = HashMap::new();
@@ -257,7 +261,7 @@ pub fn exec_map(out: &ExecOutput) -> Map {
     m
 }
 
-fn stop(ctx: &ScriptContext, ctr: &Dynamic, secs: Option<i64>) -> ScriptResult<()> {
+pub(crate) fn stop(ctx: &ScriptContext, ctr: &Dynamic, secs: Option<i64>) -> ScriptResult<()> {
     let ctr = ctx.container("stop", "the container", ctr)?;
     let secs = match secs {
         Some(s) if !(0..=3600).contains(&s) => {
@@ -277,11 +281,16 @@ fn addresses(
     function: &str,
     h: &ContainerHandle,
 ) -> ScriptResult<ContainerAddresses> {
+    ctx.on_this_daemon(function, "the container", h)?;
     let inspect = ctx.wait(function, ctx.client().inspect_container(&h.id))?;
     Ok(ContainerAddresses::from_inspect(&inspect))
 }
 
-fn ip(ctx: &ScriptContext, h: &ContainerHandle, net: Option<Dynamic>) -> ScriptResult<String> {
+pub(crate) fn ip(
+    ctx: &ScriptContext,
+    h: &ContainerHandle,
+    net: Option<Dynamic>,
+) -> ScriptResult<String> {
     let addrs = addresses(ctx, "ip", h)?;
     let listed = || {
         addrs

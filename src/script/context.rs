@@ -73,6 +73,19 @@ pub struct ScriptContext {
 }
 
 impl ScriptContext {
+    /// The same context bound to another daemon's session of the run
+    /// (`docker::connect`): same runtime, interrupt and base directory.
+    pub fn for_host(&self, session: Arc<RunSession>) -> ScriptContext {
+        ScriptContext {
+            session,
+            runtime: self.runtime.clone(),
+            interrupt: self.interrupt.clone(),
+            base_dir: self.base_dir.clone(),
+            show_progress: self.show_progress,
+            sandbox: self.sandbox.clone(),
+        }
+    }
+
     /// The Docker client.
     pub fn client(&self) -> &Client {
         self.session.client()
@@ -81,8 +94,32 @@ impl ScriptContext {
     /// The Docker name of the container a script value stands for (a
     /// handle or a name); errors name `function` and `param`.
     pub fn container(&self, function: &str, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        if let Some(h) = value.read_lock::<super::handles::ContainerHandle>() {
+            self.on_this_daemon(function, param, &h)?;
+        }
         let name = convert::container_ref(param, value).map_err(|e| invalid(function, e))?;
         Ok(self.session.docker_name(ResourceKind::Container, &name))
+    }
+
+    /// A handle only names a container: one made on another daemon
+    /// (`docker::connect`) must be used through that daemon's host handle.
+    pub fn on_this_daemon(
+        &self,
+        function: &str,
+        param: &str,
+        h: &super::handles::ContainerHandle,
+    ) -> ScriptResult<()> {
+        match self.session.elsewhere(&h.id) {
+            None => Ok(()),
+            Some(host) => Err(invalid(
+                function,
+                format!(
+                    "{param} ({}) runs on {host}, not on {}: call it through that daemon's host handle, like h.{function}(…)",
+                    h.name,
+                    self.client().host()
+                ),
+            )),
+        }
     }
 
     /// The Docker name of the network a script value stands for.

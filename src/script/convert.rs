@@ -175,6 +175,29 @@ impl Options {
         }
     }
 
+    /// A whole-number option within `range`.
+    pub fn int(
+        &mut self,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> ArgResult<Option<i64>> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(v) => match v.as_int() {
+                Ok(n) if range.contains(&n) => Ok(Some(n)),
+                Ok(n) => Err(format!(
+                    "option \"{key}\" must be between {} and {}, got {n}",
+                    range.start(),
+                    range.end()
+                )),
+                Err(_) => Err(format!(
+                    "option \"{key}\" must be a whole number, got {}",
+                    describe(&v)
+                )),
+            },
+        }
+    }
+
     /// A boolean option (false when absent).
     pub fn bool(&mut self, key: &str) -> ArgResult<bool> {
         match self.take(key) {
@@ -409,7 +432,7 @@ pub fn connect_spec(opts: Dynamic) -> ArgResult<ConnectSpec> {
 }
 
 /// Docker's rule for container and network names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
-fn check_name(what: &str, name: &str) -> ArgResult<()> {
+pub(crate) fn check_name(what: &str, name: &str) -> ArgResult<()> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
@@ -420,7 +443,7 @@ fn check_name(what: &str, name: &str) -> ArgResult<()> {
     Ok(())
 }
 
-fn check_cidr(key: &str, cidr: &str) -> ArgResult<()> {
+pub(crate) fn check_cidr(key: &str, cidr: &str) -> ArgResult<()> {
     let bad = || format!("option \"{key}\": {cidr:?} is not a CIDR like \"10.10.0.0/24\"");
     let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
     let addr: std::net::IpAddr = addr.parse().map_err(|_| bad())?;

@@ -12,10 +12,13 @@ pub mod expect;
 pub mod faults;
 pub mod graph;
 pub mod handles;
+pub mod hosts;
 pub mod image;
 pub mod network;
 pub mod sandbox;
+pub mod service;
 pub mod stdlib;
+pub mod swarm;
 
 use std::sync::Arc;
 
@@ -62,6 +65,10 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     faults::register_all(&mut engine, &ctx);
     expect::register_all(&mut engine);
     batch::register_all(&mut engine, &ctx);
+    // Beyond one machine: swarm, services, other daemons (docker::connect).
+    swarm::register(&mut engine, &ctx);
+    service::register(&mut engine, &ctx);
+    hosts::register_all(&mut engine, &ctx);
     engine
 }
 

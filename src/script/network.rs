@@ -170,7 +170,7 @@ pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     m
 }
 
-fn ls(ctx: &ScriptContext) -> ScriptResult<Array> {
+pub(crate) fn ls(ctx: &ScriptContext) -> ScriptResult<Array> {
     let nets = ctx.wait("network::ls", ctx.client().list_networks(HashMap::new()))?;
     Ok(nets
         .iter()
@@ -178,7 +178,11 @@ fn ls(ctx: &ScriptContext) -> ScriptResult<Array> {
         .collect())
 }
 
-fn create(ctx: &ScriptContext, name: Dynamic, opts: Dynamic) -> ScriptResult<NetworkHandle> {
+pub(crate) fn create(
+    ctx: &ScriptContext,
+    name: Dynamic,
+    opts: Dynamic,
+) -> ScriptResult<NetworkHandle> {
     const F: &str = "network::create";
     let name = string_arg(F, "the network name", &name)?;
     let spec = convert::network_spec(&name, opts).map_err(|e| invalid(F, e))?;
@@ -210,7 +214,7 @@ pub fn rm(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<()
     ctx.wait(function, ctx.client().remove_network(&net))
 }
 
-fn connect(
+pub(crate) fn connect(
     ctx: &ScriptContext,
     function: &str,
     net: &Dynamic,
@@ -223,7 +227,7 @@ fn connect(
     ctx.wait(function, ctx.session.connect_network(&net, &ctr, &spec))
 }
 
-fn disconnect(
+pub(crate) fn disconnect(
     ctx: &ScriptContext,
     function: &str,
     net: &Dynamic,

@@ -3,6 +3,8 @@
 //! clean up after themselves even when an assertion fails.
 #![allow(dead_code)]
 
+pub mod dockerd;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
