@@ -100,7 +100,7 @@ pub struct SshTunnel {
 }
 
 impl SshTunnel {
-    /// Starts ssh and waits (up to `timeout`) until the local socket is there.
+    /// Starts ssh and waits (up to `timeout`) until the local socket accepts.
     pub async fn open(url: &str, timeout: Duration) -> Result<SshTunnel> {
         let unreachable = |reason: String| DockerError::Unreachable {
             host: url.to_string(),
@@ -138,7 +138,9 @@ impl SshTunnel {
         };
         let deadline = Instant::now() + timeout;
         loop {
-            if socket.exists() {
+            // Connect, not just look for the file: ssh binds the socket
+            // before it listens, and a client in between is refused.
+            if socket.exists() && tokio::net::UnixStream::connect(&socket).await.is_ok() {
                 return Ok(tunnel);
             }
             if let Ok(Some(status)) = tunnel.child.try_wait() {
