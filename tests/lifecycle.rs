@@ -84,7 +84,9 @@ fn resources_carry_the_run_labels() {
     let s = Scenario::new(
         "labels",
         "let n = network::create(\"core-l3-net\", #{labels: #{team: \"qa\"}});\n\
-         run(\"busybox\", #{name: \"core-l3-c\", network: n, labels: #{team: \"qa\"}, cmd: \"sleep 300\"});\n",
+         run(\"busybox\", #{name: \"core-l3-c\", network: n, labels: #{team: \"qa\"}, cmd: \"sleep 300\"});\n\
+         rm(run(\"busybox\", #{name: \"core-l3-gone\", cmd: \"sleep 300\"}));\n\
+         network::rm(network::create(\"core-l3-gone-net\"));\n",
     );
     let out = s.run(&["--keep"]);
     assert_exit(&out, 0);
@@ -108,6 +110,12 @@ fn resources_carry_the_run_labels() {
     let err = text(&out).1;
     let hint = format!("netrig clean --run {}", net["netrig.run"]);
     assert!(err.contains(&hint), "{err}");
+    // … and names only what is still there, not what the script removed itself.
+    let kept = format!(
+        "kept 2 resources of run {} (core-l3-net, core-l3-c)",
+        net["netrig.run"]
+    );
+    assert!(err.contains(&kept), "{err}");
     let out = netrig()
         .args(["clean", "--run", &net["netrig.run"]])
         .output()

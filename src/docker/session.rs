@@ -220,6 +220,17 @@ impl RunSession {
         Ok(container)
     }
 
+    /// Forgets a resource the script removed itself (by its Docker name or
+    /// id), so that `--keep` does not report it as kept.
+    pub fn forget_removed(&self, kind: ResourceKind, name_or_id: &str) {
+        self.created
+            .lock()
+            .expect("created list poisoned")
+            .retain(|c| {
+                !(c.kind == kind && (c.name == name_or_id || c.id.starts_with(name_or_id)))
+            });
+    }
+
     /// Forgets resources that were removed again before the run ended.
     pub(crate) fn forget(&self, ids: &[String]) {
         self.created

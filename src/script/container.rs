@@ -11,6 +11,7 @@ use super::convert::{self, Options, PS_OPTIONS};
 use super::error::{ScriptResult, invalid};
 use super::handles::{ContainerHandle, NetworkHandle};
 use super::{json_to_dynamic, register, string_arg};
+use crate::docker::session::ResourceKind;
 use crate::docker::{ContainerAddresses, ContainerSummary, ExecOutput};
 
 /// Registers the container functions and the container handle type.
@@ -143,7 +144,9 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
                 return super::network::rm(&c, "rm", &x);
             }
             let ctr = c.container("rm", "the container", &x)?;
-            c.wait("rm", c.client().remove_container(&ctr))
+            c.wait("rm", c.client().remove_container(&ctr))?;
+            c.session.forget_removed(ResourceKind::Container, &ctr);
+            Ok(())
         },
     );
 

@@ -14,6 +14,7 @@ use super::error::{ScriptResult, at_call, throw};
 use super::handles::NetworkHandle;
 use super::{checks, container, json_to_dynamic, network, register, service, string_arg, swarm};
 use crate::docker::client::resolve_host;
+use crate::docker::session::ResourceKind;
 use crate::docker::{Client, DockerError};
 
 /// A daemon a script connected to. Shown as `host tcp://10.0.0.2:2375`.
@@ -249,7 +250,9 @@ fn register_container_methods(engine: &mut Engine) {
                 return network::rm(ctx, "rm", &x);
             }
             let ctr = ctx.container("rm", "the container", &x)?;
-            ctx.wait("rm", ctx.client().remove_container(&ctr))
+            ctx.wait("rm", ctx.client().remove_container(&ctr))?;
+            ctx.session.forget_removed(ResourceKind::Container, &ctr);
+            Ok(())
         },
     );
     register(

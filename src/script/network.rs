@@ -11,6 +11,7 @@ use super::error::{ScriptResult, at_call, invalid};
 use super::handles::NetworkHandle;
 use super::{json_to_dynamic, register_in as in_module, string_arg};
 use crate::docker::NetworkSummary;
+use crate::docker::session::ResourceKind;
 
 /// Registers the `network` module and the network handle type.
 pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
@@ -211,7 +212,9 @@ pub fn rm(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<()
             format!("{net:?} is one of Docker's own networks and cannot be removed"),
         ));
     }
-    ctx.wait(function, ctx.client().remove_network(&net))
+    ctx.wait(function, ctx.client().remove_network(&net))?;
+    ctx.session.forget_removed(ResourceKind::Network, &net);
+    Ok(())
 }
 
 pub(crate) fn connect(
