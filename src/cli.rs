@@ -16,6 +16,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
 
+    /// Pull images that are not on the daemon (`missing`, the default), or never contact a registry (`never`: a missing image is an error); defaults to NETRIG_PULL.
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub pull: Option<crate::docker::image::PullPolicy>,
+
     /// Keep what the REPL session created when it ends.
     #[arg(long)]
     pub keep: bool,
@@ -122,6 +126,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(Exit::Failed.code());
         }
     };
+    if let Some(policy) = cli.pull {
+        crate::docker::image::set_pull_policy(policy);
+    }
     let host = cli.host.as_deref();
     // Whatever creates resources gets a reaper, in case this process is killed.
     if matches!(

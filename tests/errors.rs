@@ -66,7 +66,42 @@ fn unknown_image_is_named() {
     let err = fails(&s, 1);
     assert!(err.contains("core-no-such-image:1.0"), "{err}");
     assert!(err.contains("not on this machine"), "{err}");
+    // The tests run with NETRIG_PULL=never: no registry was asked.
+    assert!(err.contains("pulling is off"), "{err}");
     assert!(daemon().container("core-e4").is_none());
+}
+
+#[test]
+fn pull_never_refuses_a_missing_image_and_accepts_a_present_one() {
+    let s = Scenario::new(
+        "pullnever",
+        "pull(\"busybox\");\nlet x = 1;\npull(\"core-e4b-absent:never\");\n",
+    );
+    let out = netrig()
+        .env_remove("NETRIG_PULL")
+        .args(["--pull", "never", "run"])
+        .arg(&s.path)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = text(&out).1;
+    assert!(
+        err.contains("\"core-e4b-absent:never\" is not on this machine and pulling is off"),
+        "{err}"
+    );
+    assert!(err.contains("pullnever.rhai:3:1"), "{err}");
+    // --pull takes only what it knows.
+    let out = netrig()
+        .args(["--pull", "sometimes", "run"])
+        .arg(&s.path)
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(
+        text(&out).1.contains("possible values: missing, never"),
+        "{}",
+        text(&out).1
+    );
 }
 
 #[test]

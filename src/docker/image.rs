@@ -9,6 +9,52 @@ use futures_util::StreamExt;
 use super::client::Client;
 use super::error::{DockerError, Result};
 
+/// Whether netrig may pull an image it does not find on the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PullPolicy {
+    /// Pull an image that is not on the daemon, like `docker run` does.
+    #[default]
+    Missing,
+    /// Never contact a registry: a missing image is an error (for CI and
+    /// machines without a registry, where a pull can only fail slowly).
+    Never,
+}
+
+/// The policy chosen with `--pull`; unset, `NETRIG_PULL` (`missing` or `never`).
+static PULL_POLICY: std::sync::OnceLock<PullPolicy> = std::sync::OnceLock::new();
+
+/// Sets the pull policy for this process (`--pull`). The first call wins.
+pub fn set_pull_policy(policy: PullPolicy) {
+    let _ = PULL_POLICY.set(policy);
+}
+
+/// The pull policy in effect.
+pub fn pull_policy() -> PullPolicy {
+    *PULL_POLICY.get_or_init(|| {
+        parse_pull_policy(std::env::var("NETRIG_PULL").ok().as_deref()).unwrap_or_default()
+    })
+}
+
+/// `missing` / `never` (any case); anything else is `None`.
+fn parse_pull_policy(text: Option<&str>) -> Option<PullPolicy> {
+    match text?.trim().to_ascii_lowercase().as_str() {
+        "missing" => Some(PullPolicy::Missing),
+        "never" => Some(PullPolicy::Never),
+        _ => None,
+    }
+}
+
+/// What to say when `--pull never` stops a pull of `image`.
+fn pulling_is_off(image: &str, action: String) -> DockerError {
+    DockerError::NotFound {
+        action,
+        message: format!(
+            "{image:?} is not on this machine and pulling is off (--pull never / NETRIG_PULL=never). \
+             Build it with build(dir, tag), load it with `docker load`, or for busybox run `netrig setup`"
+        ),
+    }
+}
+
 /// One step of a pull, for progress display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullProgress {
@@ -59,6 +105,9 @@ impl Client {
         match self.docker.inspect_image(image).await {
             Ok(_) => Ok(()),
             Err(e) => match self.err(format!("look up image {image:?}"), e) {
+                DockerError::NotFound { .. } if pull_policy() == PullPolicy::Never => {
+                    Err(pulling_is_off(image, format!("find image {image:?}")))
+                }
                 DockerError::NotFound { .. } => self.pull(image, observer).await.map_err(|e| {
                     match e {
                         DockerError::Unreachable { .. } | DockerError::Interrupted { .. } => e,
@@ -77,8 +126,16 @@ impl Client {
     }
 
     /// Pulls an image like `docker pull`, reporting progress to `observer`.
+    /// Under `--pull never` it only checks the image is already here.
     pub async fn pull(&self, image: &str, observer: &PullObserver) -> Result<()> {
         let action = format!("pull image {image:?}");
+        if pull_policy() == PullPolicy::Never {
+            // Scripts that pull first still run offline when the image is here.
+            return match self.docker.inspect_image(image).await {
+                Ok(_) => Ok(()),
+                Err(_) => Err(pulling_is_off(image, action)),
+            };
+        }
         let (name, tag) = split_reference(image);
         let mut stream = self.docker.create_image(
             Some(CreateImageOptions {
@@ -217,6 +274,18 @@ fn tar_directory(dir: &Path) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pull_policies_parse_from_the_environment_text() {
+        assert_eq!(parse_pull_policy(Some("never")), Some(PullPolicy::Never));
+        assert_eq!(parse_pull_policy(Some(" NEVER ")), Some(PullPolicy::Never));
+        assert_eq!(
+            parse_pull_policy(Some("missing")),
+            Some(PullPolicy::Missing)
+        );
+        assert_eq!(parse_pull_policy(Some("always")), None);
+        assert_eq!(parse_pull_policy(None), None);
+    }
 
     #[test]
     fn references_default_to_latest() {

@@ -134,6 +134,8 @@ impl SecondDaemon {
             .args(["--pidfile", &arg("docker.pid")])
             // vfs works on any file system; the test image is a few MB.
             .args(["--storage-driver", "vfs"])
+            // Swarm tasks use the loaded test image instead of trying a registry first.
+            .env("DOCKER_SERVICE_PREFER_OFFLINE_IMAGE", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

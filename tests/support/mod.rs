@@ -264,7 +264,10 @@ fn label_filter(label: &str) -> HashMap<String, Vec<String>> {
 /// The netrig binary, with colours off so output is plain text.
 pub fn netrig() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("netrig").unwrap();
-    cmd.env("NO_COLOR", "1").env_remove("DOCKER_HOST");
+    // Tests never contact a registry (there is none here): a missing image fails at once.
+    cmd.env("NO_COLOR", "1")
+        .env("NETRIG_PULL", "never")
+        .env_remove("DOCKER_HOST");
     cmd
 }
 
