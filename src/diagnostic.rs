@@ -136,15 +136,43 @@ fn token_len(source: &str, offset: usize) -> usize {
 
 /// Renders a script error: `MESSAGE (FILE:LINE:COL)` and the source snippet.
 pub fn render(err: &EvalAltResult, file_name: &str, source: &str) -> String {
-    let chain = call_chain(err, file_name);
+    render_in(err, file_name, file_name, source)
+}
+
+/// Like [`render`] for an error of the script run as `main_source`, but
+/// shows its position in another text: the REPL input that defined the
+/// function where the error happened (see [`innermost_function`]).
+pub fn render_in(
+    err: &EvalAltResult,
+    main_source: &str,
+    shown_name: &str,
+    shown_source: &str,
+) -> String {
+    let chain = call_chain(err, main_source);
     let help = (!chain.is_empty()).then(|| format!("while running {}", chain.join(" → ")));
     located(
         message_of(err),
-        main_position(err, file_name),
+        main_position(err, main_source),
         help,
-        file_name,
-        source,
+        shown_name,
+        shown_source,
     )
+}
+
+/// The script-defined function the error happened in, innermost first:
+/// the one whose body [`main_position`] points into. `None` when the error
+/// happened in the script's top level.
+pub fn innermost_function<'a>(err: &'a EvalAltResult, main_source: &str) -> Option<&'a str> {
+    let mut found = None;
+    let mut cur = err;
+    while let EvalAltResult::ErrorInFunctionCall(name, src, inner, _) = cur {
+        if !(src.is_empty() || src == main_source) {
+            break;
+        }
+        found = Some(name.as_str());
+        cur = inner;
+    }
+    found
 }
 
 /// Renders a parse error (its position is the syntax error's).
@@ -235,5 +263,21 @@ mod tests {
         assert_eq!(main_position(&err, "demo.rhai").line(), Some(2));
         let text = render(&err, "demo.rhai", src);
         assert!(text.contains("f() called at line 4"), "{text}");
+    }
+
+    #[test]
+    fn the_innermost_script_function_is_found_and_its_text_shown() {
+        let engine = rhai::Engine::new();
+        let defs = "fn g() {\n  throw \"deep\";\n}\nfn f() { g() }\n";
+        let src = format!("{defs}f();\n");
+        let mut ast = engine.compile(&src).unwrap();
+        ast.set_source("in[3]");
+        let err = engine.run_ast(&ast).unwrap_err();
+        assert_eq!(innermost_function(&err, "in[3]"), Some("g"));
+        let text = render_in(&err, "in[3]", "in[1]", defs);
+        assert!(text.contains("(in[1]:2:3)"), "{text}");
+        assert!(text.contains("throw \"deep\""), "{text}");
+        let top = engine.run("throw 1;").unwrap_err();
+        assert_eq!(innermost_function(&top, ""), None);
     }
 }

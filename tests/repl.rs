@@ -223,6 +223,14 @@ fn multi_line_input_errors_and_ctrl_c_do_not_end_the_session() {
     assert!(out.contains(&missing), "{out}");
     let out = repl.line("let = 5");
     assert!(out.contains("syntax error"), "{out}");
+    // An error inside a function an earlier input defined shows that input's line.
+    repl.pty.send_line("fn halve(x) {").unwrap();
+    repl.pty.send_line("    x / 0").unwrap();
+    repl.line("}");
+    let out = repl.line("halve(4)");
+    assert!(out.contains("Division by zero"), "{out}");
+    assert!(out.contains("(in[") && out.contains(":2:7)"), "{out}");
+    assert!(out.contains("x / 0"), "the defining line is shown: {out}");
     assert!(repl.line("m.a + 1").contains("43"));
 
     // Ctrl-C drops the line being typed …

@@ -2,6 +2,7 @@
 //! the functions defined so far, and the journal of successful inputs that
 //! `:save` writes out as a script.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
@@ -42,6 +43,9 @@ pub struct Session {
     functions: AST,
     /// Successful inputs, in order, for `:save`.
     journal: Vec<String>,
+    /// For each function defined so far, the input that defined it (its
+    /// name and text), so an error inside it shows that input's line.
+    defined_in: HashMap<String, (String, Arc<str>)>,
     inputs: usize,
     /// Every function the engine knows, for help and completion.
     pub catalog: Catalog,
@@ -64,6 +68,7 @@ impl Session {
             scope: Scope::new(),
             functions: AST::empty(),
             journal: Vec::new(),
+            defined_in: HashMap::new(),
             inputs: 0,
             catalog,
             style,
@@ -141,6 +146,11 @@ impl Session {
         }));
         match result {
             Ok(Ok(value)) => {
+                let text: Arc<str> = source.into();
+                for f in ast.iter_functions() {
+                    self.defined_in
+                        .insert(f.name.to_string(), (name.to_string(), text.clone()));
+                }
                 self.functions = merged;
                 self.functions.clear_statements();
                 self.keep_imports(source);
@@ -161,7 +171,16 @@ impl Session {
         if self.rig.interrupt.signal().is_some() {
             say("interrupted");
         } else {
-            crate::repl::out::err_raw!("{}", diagnostic::render(err, name, source));
+            // An error inside a function an earlier input defined points
+            // into that input: show its line, not this one's.
+            let earlier = diagnostic::innermost_function(err, name)
+                .and_then(|f| self.defined_in.get(f))
+                .filter(|(input, _)| input != name);
+            let text = match earlier {
+                Some((input, text)) => diagnostic::render_in(err, name, input, text),
+                None => diagnostic::render(err, name, source),
+            };
+            crate::repl::out::err_raw!("{text}");
         }
         Outcome::Failed
     }
