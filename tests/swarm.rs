@@ -397,6 +397,15 @@ try {{ far.ip(); throw #{{message: "far.ip() should have failed"}}; }}
 catch (e) {{ assert(e.message.contains("runs on {tcp}"), e.message); }}
 try {{ exec(far, "true"); throw #{{message: "exec(far) should have failed"}}; }}
 catch (e) {{ assert(e.message.contains("like h.exec("), e.message); }}
+// Each daemon draws and checks its own share of the run.
+let far_graph = b.graph();
+assert(far_graph.contains("i7-t-far-net") && far_graph.contains("i7-t-far"), far_graph);
+assert(!far_graph.contains("i7-t-near"), far_graph);
+let near_graph = graph();
+assert(near_graph.contains("i7-t-near-net") && !near_graph.contains("i7-t-far"), near_graph);
+b.expect_topology(#{{"i7-t-far-net": [far, far2]}});
+try {{ b.expect_topology(#{{"i7-t-far-net": [far]}}); throw #{{message: "drift not seen"}}; }}
+catch (e) {{ assert_eq(e.kind, "assertion", e.message); assert(e.message.contains(far2.name), e.message); }}
 "#
         ),
     );

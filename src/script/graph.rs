@@ -79,7 +79,7 @@ fn scope(ctx: &ScriptContext, o: &mut Options) -> Result<TopologyScope, String> 
     }
 }
 
-fn graph(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<String> {
+pub(super) fn graph(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<String> {
     const F: &str = "graph";
     let mut o = Options::new(opts, GRAPH_OPTIONS).map_err(|e| invalid(F, e))?;
     let format = match o.string("format").map_err(|e| invalid(F, e))? {
@@ -101,7 +101,11 @@ fn graph(ctx: &ScriptContext, opts: Dynamic) -> ScriptResult<String> {
     Ok(text)
 }
 
-fn expect_topology(ctx: &ScriptContext, intended: Dynamic, opts: Dynamic) -> ScriptResult<()> {
+pub(super) fn expect_topology(
+    ctx: &ScriptContext,
+    intended: Dynamic,
+    opts: Dynamic,
+) -> ScriptResult<()> {
     const F: &str = "expect_topology";
     let intended = intended_topology(ctx, intended)?;
     let mut o = Options::new(opts, TOPOLOGY_OPTIONS).map_err(|e| invalid(F, e))?;

@@ -12,7 +12,9 @@ use rhai::{Dynamic, Engine, Module, NativeCallContext};
 use super::context::ScriptContext;
 use super::error::{ScriptResult, at_call, throw};
 use super::handles::NetworkHandle;
-use super::{checks, container, json_to_dynamic, network, register, service, string_arg, swarm};
+use super::{
+    checks, container, graph, json_to_dynamic, network, register, service, string_arg, swarm,
+};
 use crate::docker::client::resolve_host;
 use crate::docker::session::ResourceKind;
 use crate::docker::{Client, DockerError};
@@ -283,6 +285,42 @@ fn register_network_methods(engine: &mut Engine) {
         &["h: Host", "Array"],
         "This host's networks, like `network::ls()`.\n```rhai\nprint(table(b.network_ls()));\n```",
         |h: &mut HostHandle| network::ls(&h.ctx),
+    );
+    register(
+        engine,
+        "graph",
+        &["h: Host", "String"],
+        "This run's live topology on this host, like `graph()` (Mermaid).\n\
+         ```rhai\nprint(b.graph());\n```",
+        |h: &mut HostHandle| graph::graph(&h.ctx, Dynamic::UNIT),
+    );
+    register(
+        engine,
+        "graph",
+        &["h: Host", "opts: Map", "String"],
+        "The topology on this host with `graph`'s options (`format`, `managed`, `all`, `file`).\n\
+         ```rhai\nb.graph(#{format: \"svg\", file: \"far.svg\"});\n```",
+        |h: &mut HostHandle, opts: Dynamic| graph::graph(&h.ctx, opts),
+    );
+    register(
+        engine,
+        "expect_topology",
+        &["h: Host", "intended: Map"],
+        "Fail unless this run's networks on this host hold exactly the containers named, like `expect_topology`.\n\
+         ```rhai\nb.expect_topology(#{far_net: [\"far\"]});\n```",
+        |h: &mut HostHandle, intended: Dynamic| {
+            graph::expect_topology(&h.ctx, intended, Dynamic::UNIT)
+        },
+    );
+    register(
+        engine,
+        "expect_topology",
+        &["h: Host", "intended: Map", "opts: Map"],
+        "`expect_topology` on this host with options (`managed`, `all`).\n\
+         ```rhai\nb.expect_topology(#{far_net: [\"far\"]}, #{managed: true});\n```",
+        |h: &mut HostHandle, intended: Dynamic, opts: Dynamic| {
+            graph::expect_topology(&h.ctx, intended, opts)
+        },
     );
     register(
         engine,
