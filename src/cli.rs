@@ -7,12 +7,22 @@ use clap::{Parser, Subcommand};
 
 use crate::runner::{self, Exit, RunArgs};
 
+/// Shown after `netrig --help`: the common first steps.
+const EXAMPLES: &str = "\
+Examples:
+  netrig setup                                 check the daemon; build busybox:latest without a registry
+  netrig run scripts/05-several-networks.rhai  run a scenario, then remove what it made
+  netrig run --keep scenario.rhai              keep it to look at; `netrig clean` removes it later
+  netrig test --junit report.xml               run tests/scenarios/*.rhai as a CI test suite
+  netrig graph --format svg -o topology.svg    draw what netrig runs now
+  netrig                                       explore in the REPL (:help lists every function)";
+
 /// Docker networking, scripted: build multi-network setups in Rhai, check
 /// them, and leave no trace.
 #[derive(Debug, Parser)]
-#[command(name = "netrig", version, about, long_about = None)]
+#[command(name = "netrig", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Docker daemon to talk to (unix:///path, tcp://host:port); defaults to DOCKER_HOST, then the local socket.
+    /// Docker daemon to talk to (unix:///path, tcp://host:port, ssh://user@host); defaults to DOCKER_HOST, then the local socket.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
 
