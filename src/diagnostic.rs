@@ -38,6 +38,20 @@ pub fn message_of(err: &EvalAltResult) -> String {
             "functions called each other more than {} levels deep and the script was stopped (a recursion that never ends?)",
             crate::script::MAX_CALL_LEVELS
         ),
+        EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+            let text = strip_position(&inner.to_string());
+            return match crate::script::name_hint(signature) {
+                Some(hint) => format!("{text}; {hint}"),
+                None => text,
+            };
+        }
+        EvalAltResult::ErrorModuleNotFound(name, _) => {
+            let text = strip_position(&inner.to_string());
+            return match crate::script::module_hint(name) {
+                Some(hint) => format!("{text}; {hint}"),
+                None => text,
+            };
+        }
         other => other.to_string(),
     };
     strip_position(&text)

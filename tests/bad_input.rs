@@ -391,6 +391,27 @@ const CASES: &[(Prelude, &str, &[&str])] = {
             &["table(): rows must be an array of maps, got 42"],
         ),
         (Net, r#"table([1, 2])"#, &["table(): row 0 is not a map"]),
+        // misspelt names get the nearest one; a known name with wrong arguments says so
+        (
+            Net,
+            r#"pign("a", "x")"#,
+            &["Function not found: pign", "did you mean ping?"],
+        ),
+        (
+            Net,
+            r#"network::crete("x")"#,
+            &["did you mean network::create?"],
+        ),
+        (
+            Net,
+            r#"netwrk::ls()"#,
+            &["Module not found: netwrk", "did you mean network::?"],
+        ),
+        (
+            Net,
+            r#"ping(1)"#,
+            &["ping exists, but not for these arguments"],
+        ),
         // images
         (
             Net,

@@ -140,7 +140,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
          ```rhai\nlet a = docker::connect();\nprint(a.url);\n```",
         move |cx: NativeCallContext| at_call(&cx, connect(&c, "docker::connect", None)),
     );
-    engine.register_static_module("docker", m.into());
+    super::register_module(engine, "docker", m);
 
     register_container_methods(engine);
     register_network_methods(engine);

@@ -114,7 +114,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         },
     );
 
-    engine.register_static_module("network", m.into());
+    super::register_module(engine, "network", m);
 
     // Methods on the handle: `net.connect(c)`, `net.disconnect(c)`.
     // (`net.inspect()` and `net.rm()` go through the global `inspect` / `rm`.)

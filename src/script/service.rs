@@ -132,7 +132,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         },
     );
 
-    engine.register_static_module("service", m.into());
+    super::register_module(engine, "service", m);
 }
 
 /// `service::create` and `h.service_create(…)`.

@@ -117,7 +117,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         move |cx: NativeCallContext| at_call(&cx, nodes(&c, "swarm::nodes")),
     );
 
-    engine.register_static_module("swarm", m.into());
+    super::register_module(engine, "swarm", m);
 }
 
 /// `swarm::active` and `h.swarm_active()`.
