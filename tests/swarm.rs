@@ -392,11 +392,18 @@ assert_eq(b.ps().len(), 2);
 assert_eq(b.exec(far, "hostname").exit_code, 0);
 assert(docker::connect("{tcp}").url == b.url);
 assert(b.ip(far).starts_with("172."));
-// A handle only names a container: the default daemon's functions refuse a far one.
-try {{ far.ip(); throw #{{message: "far.ip() should have failed"}}; }}
-catch (e) {{ assert(e.message.contains("runs on {tcp}"), e.message); }}
-try {{ exec(far, "true"); throw #{{message: "exec(far) should have failed"}}; }}
-catch (e) {{ assert(e.message.contains("like h.exec("), e.message); }}
+// A far handle goes to its own daemon, also through the default functions …
+assert_eq(far.ip(), b.ip(far));
+assert_eq(exec(far, "hostname").exit_code, 0);
+assert_eq(far.exec(["sh", "-c", "hostname"]).exit_code, 0);
+assert_reachable(far, far2);
+assert_eq(inspect(far).Name, "/i7-t-far");
+// … but cannot join a network of another daemon.
+try {{ near_net.connect(far); throw #{{message: "connecting a far container should have failed"}}; }}
+catch (e) {{
+    assert(e.message.contains("runs on {tcp}"), e.message);
+    assert(e.message.contains("h.network_connect(net, ctr)"), e.message);
+}}
 // Each daemon draws and checks its own share of the run.
 let far_graph = b.graph();
 assert(far_graph.contains("i7-t-far-net") && far_graph.contains("i7-t-far"), far_graph);

@@ -22,7 +22,9 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "Ping `target` (a container, a name or an address) 3 times from inside `from`;\n\
          returns `#{ok, sent, received, loss_pct, rtt_ms}`.\n\
          ```rhai\nlet r = ping(client, \"web\");\nprint(r.rtt_ms);\n```",
-        move |from: Dynamic, target: Dynamic| ping(&c, "ping", &from, &target, 3).map(report_map),
+        move |from: Dynamic, target: Dynamic| {
+            ping(&c.routed(&from), "ping", &from, &target, 3).map(report_map)
+        },
     );
     let c = ctx.clone();
     register(
@@ -42,7 +44,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
                     format!("count must be between 1 and 1000, got {count}"),
                 ));
             }
-            ping(&c, "ping", &from, &target, count as u32).map(report_map)
+            ping(&c.routed(&from), "ping", &from, &target, count as u32).map(report_map)
         },
     );
 
@@ -53,7 +55,9 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["from: Container|String", "target: Container|String", "bool"],
         "Whether one ping from `from` to `target` gets an answer.\n\
          ```rhai\nif reachable(client, \"web\") { print(\"up\"); }\n```",
-        move |from: Dynamic, target: Dynamic| reachable(&c, "reachable", &from, &target),
+        move |from: Dynamic, target: Dynamic| {
+            reachable(&c.routed(&from), "reachable", &from, &target)
+        },
     );
 
     let c = ctx.clone();
@@ -64,7 +68,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "Fail the scenario unless `from` reaches `target` (pings by name for a container or a name).\n\
          ```rhai\nassert_reachable(client, web);\n```",
         move |from: Dynamic, target: Dynamic| {
-            assert_reachable(&c, "assert_reachable", &from, &target)
+            assert_reachable(&c.routed(&from), "assert_reachable", &from, &target)
         },
     );
 
@@ -75,7 +79,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["from: Container|String", "target: Container|String"],
         "Fail the scenario if `from` reaches `target`.\n```rhai\nassert_unreachable(outsider, db);\n```",
         move |from: Dynamic, target: Dynamic| {
-            assert_unreachable(&c, "assert_unreachable", &from, &target)
+            assert_unreachable(&c.routed(&from), "assert_unreachable", &from, &target)
         },
     );
 

@@ -74,6 +74,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             if x.is::<NetworkHandle>() {
                 return super::network::inspect(&c, "inspect", &x);
             }
+            let c = c.routed(&x);
             let ctr = c.container("inspect", "the container", &x)?;
             let json = c.wait("inspect", c.client().inspect_container_json(&ctr))?;
             json_to_dynamic("inspect", c.session.names().script_json(json))
@@ -88,7 +89,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "Run a command in a container; returns `#{exit_code, stdout, stderr}`. A string is\n\
          split like a shell does; use `[\"sh\", \"-c\", \"…\"]` for pipes.\n\
          ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\n```",
-        move |ctr: Dynamic, cmd: Dynamic| exec(&c, "exec", &ctr, &cmd),
+        move |ctr: Dynamic, cmd: Dynamic| exec(&c.routed(&ctr), "exec", &ctr, &cmd),
     );
 
     let c = ctx.clone();
@@ -98,6 +99,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["ctr: Container|String", "String"],
         "Everything a container wrote to stdout and stderr.\n```rhai\nprint(logs(web));\n```",
         move |ctr: Dynamic| {
+            let c = c.routed(&ctr);
             let ctr = c.container("logs", "the container", &ctr)?;
             c.wait("logs", c.client().logs(&ctr))
         },
@@ -109,7 +111,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "stop",
         &["ctr: Container|String"],
         "Stop a container (SIGTERM, then SIGKILL after 10 s like `docker stop`).\n```rhai\nstop(web);\n```",
-        move |ctr: Dynamic| stop(&c, &ctr, None),
+        move |ctr: Dynamic| stop(&c.routed(&ctr), &ctr, None),
     );
     let c = ctx.clone();
     register(
@@ -117,7 +119,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "stop",
         &["ctr: Container|String", "timeout_secs: int"],
         "Stop a container, killing it after `timeout_secs`.\n```rhai\nstop(web, 1);\n```",
-        move |ctr: Dynamic, secs: i64| stop(&c, &ctr, Some(secs)),
+        move |ctr: Dynamic, secs: i64| stop(&c.routed(&ctr), &ctr, Some(secs)),
     );
 
     let c = ctx.clone();
@@ -127,6 +129,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["ctr: Container|String"],
         "Start a stopped container again.\n```rhai\nstart(web);\n```",
         move |ctr: Dynamic| {
+            let c = c.routed(&ctr);
             let ctr = c.container("start", "the container", &ctr)?;
             c.wait("start", c.client().start_container(&ctr))
         },
@@ -143,6 +146,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             if x.is::<NetworkHandle>() {
                 return super::network::rm(&c, "rm", &x);
             }
+            let c = c.routed(&x);
             let ctr = c.container("rm", "the container", &x)?;
             c.wait("rm", c.client().remove_container(&ctr))?;
             c.session.forget_removed(ResourceKind::Container, &ctr);
@@ -156,7 +160,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "ip",
         &["ctr: Container", "String"],
         "The container's address on its only network.\n```rhai\nlet addr = web.ip();\n```",
-        move |h: &mut ContainerHandle| ip(&c, h, None),
+        move |h: &mut ContainerHandle| ip(&c.routed_to(h), h, None),
     );
     let c = ctx.clone();
     register(
@@ -164,7 +168,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "ip",
         &["ctr: Container", "net: Network|String", "String"],
         "The container's address on the network `net`.\n```rhai\nlet addr = web.ip(\"my_net\");\n```",
-        move |h: &mut ContainerHandle, net: Dynamic| ip(&c, h, Some(net)),
+        move |h: &mut ContainerHandle, net: Dynamic| ip(&c.routed_to(h), h, Some(net)),
     );
 
     let c = ctx.clone();
@@ -174,7 +178,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["ctr: Container", "container_port: int|String", "int"],
         "The host port a container port is published on (`docker port`); `\"53/udp\"` for UDP.\n\
          ```rhai\nlet host_port = web.port(80);\n```",
-        move |h: &mut ContainerHandle, port: Dynamic| published_port(&c, h, &port),
+        move |h: &mut ContainerHandle, port: Dynamic| published_port(&c.routed_to(h), h, &port),
     );
 }
 

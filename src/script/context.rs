@@ -101,6 +101,24 @@ impl ScriptContext {
         Ok(self.session.docker_name(ResourceKind::Container, &name))
     }
 
+    /// This context, or for a container handle made on another daemon of the
+    /// run (`b.run(…)`), that daemon's: so `far.exec(…)` and `ping(far, …)`
+    /// go where the container is.
+    pub fn routed(self: &Arc<Self>, value: &Dynamic) -> Arc<ScriptContext> {
+        match value.read_lock::<super::handles::ContainerHandle>() {
+            Some(h) => self.routed_to(&h),
+            None => self.clone(),
+        }
+    }
+
+    /// [`Self::routed`] for a handle.
+    pub fn routed_to(self: &Arc<Self>, h: &super::handles::ContainerHandle) -> Arc<ScriptContext> {
+        match self.session.owner_elsewhere(&h.id) {
+            Some(session) => Arc::new(self.for_host(session)),
+            None => self.clone(),
+        }
+    }
+
     /// A handle only names a container: one made on another daemon
     /// (`docker::connect`) must be used through that daemon's host handle.
     pub fn on_this_daemon(
@@ -109,17 +127,27 @@ impl ScriptContext {
         param: &str,
         h: &super::handles::ContainerHandle,
     ) -> ScriptResult<()> {
-        match self.session.elsewhere(&h.id) {
-            None => Ok(()),
-            Some(host) => Err(invalid(
-                function,
+        let Some(host) = self.session.elsewhere(&h.id) else {
+            return Ok(());
+        };
+        let here = self.client().host();
+        // Most functions follow a far handle to its daemon (`routed`); what
+        // is left joins it to something of this daemon, or needs this machine.
+        let what_to_do = match function.trim_start_matches("network::") {
+            f @ ("connect" | "disconnect") => {
                 format!(
-                    "{param} ({}) runs on {host}, not on {}: call it through that daemon's host handle, like h.{function}(…)",
-                    h.name,
-                    self.client().host()
-                ),
-            )),
-        }
+                    "a container joins networks of its own daemon: h.network_{f}(net, ctr) there"
+                )
+            }
+            _ => format!("{function}() works with containers of {here} only"),
+        };
+        Err(invalid(
+            function,
+            format!(
+                "{param} ({}) runs on {host}, not on {here}; {what_to_do}",
+                h.name
+            ),
+        ))
     }
 
     /// The Docker name of the network a script value stands for.
