@@ -68,18 +68,31 @@ fn strip_position(text: &str) -> String {
 /// (an error inside a function the script defined points into that function;
 /// one inside a library module points at the script's call).
 pub fn main_position(err: &EvalAltResult, main_source: &str) -> Position {
-    let mut best = err.position();
+    script_calls(err, main_source)
+        .iter()
+        .rev()
+        .map(|(_, inner)| inner.position())
+        .find(|p| !p.is_none())
+        .unwrap_or_else(|| err.position())
+}
+
+/// The calls of functions the script itself defined that the error passed
+/// through, outermost first, each with the error that came out of its body.
+/// The walk stops at a call into a library module (another source).
+fn script_calls<'a>(
+    err: &'a EvalAltResult,
+    main_source: &str,
+) -> Vec<(&'a str, &'a EvalAltResult)> {
+    let mut calls = Vec::new();
     let mut cur = err;
-    while let EvalAltResult::ErrorInFunctionCall(_, src, inner, _) = cur {
+    while let EvalAltResult::ErrorInFunctionCall(name, src, inner, _) = cur {
         if !(src.is_empty() || src == main_source) {
             break;
         }
-        if !inner.position().is_none() {
-            best = inner.position();
-        }
+        calls.push((name.as_str(), inner.as_ref()));
         cur = inner;
     }
-    best
+    calls
 }
 
 /// The functions the error passed through, innermost first, for a hint.
@@ -173,20 +186,11 @@ pub fn render_in(
     )
 }
 
-/// The script-defined function the error happened in, innermost first:
-/// the one whose body [`main_position`] points into. `None` when the error
-/// happened in the script's top level.
+/// The script-defined function the error happened in: the innermost of
+/// the script's own calls, whose body [`main_position`] points into when
+/// the error there has a position. `None` for the script's top level.
 pub fn innermost_function<'a>(err: &'a EvalAltResult, main_source: &str) -> Option<&'a str> {
-    let mut found = None;
-    let mut cur = err;
-    while let EvalAltResult::ErrorInFunctionCall(name, src, inner, _) = cur {
-        if !(src.is_empty() || src == main_source) {
-            break;
-        }
-        found = Some(name.as_str());
-        cur = inner;
-    }
-    found
+    script_calls(err, main_source).last().map(|(name, _)| *name)
 }
 
 /// Renders a parse error (its position is the syntax error's).
