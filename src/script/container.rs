@@ -70,15 +70,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["x: Container|Network|String", "Map"],
         "The daemon's inspect answer for a container (or a network handle), keys as Docker spells them.\n\
          ```rhai\nlet info = inspect(web);\nprint(info.State.Status);\n```",
-        move |x: Dynamic| {
-            if x.is::<NetworkHandle>() {
-                return super::network::inspect(&c, "inspect", &x);
-            }
-            let c = c.routed(&x);
-            let ctr = c.container("inspect", "the container", &x)?;
-            let json = c.wait("inspect", c.client().inspect_container_json(&ctr))?;
-            json_to_dynamic("inspect", c.session.names().script_json(json))
-        },
+        move |x: Dynamic| inspect(&c.routed(&x), &x),
     );
 
     let c = ctx.clone();
@@ -98,11 +90,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "logs",
         &["ctr: Container|String", "String"],
         "Everything a container wrote to stdout and stderr.\n```rhai\nprint(logs(web));\n```",
-        move |ctr: Dynamic| {
-            let c = c.routed(&ctr);
-            let ctr = c.container("logs", "the container", &ctr)?;
-            c.wait("logs", c.client().logs(&ctr))
-        },
+        move |ctr: Dynamic| logs(&c.routed(&ctr), &ctr),
     );
 
     let c = ctx.clone();
@@ -128,11 +116,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         "start",
         &["ctr: Container|String"],
         "Start a stopped container again.\n```rhai\nstart(web);\n```",
-        move |ctr: Dynamic| {
-            let c = c.routed(&ctr);
-            let ctr = c.container("start", "the container", &ctr)?;
-            c.wait("start", c.client().start_container(&ctr))
-        },
+        move |ctr: Dynamic| start(&c.routed(&ctr), &ctr),
     );
 
     let c = ctx.clone();
@@ -142,16 +126,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         &["x: Container|Network|String"],
         "Remove a container, running or not (`docker rm -f`); a network handle removes the network.\n\
          ```rhai\nrm(web);\n```",
-        move |x: Dynamic| {
-            if x.is::<NetworkHandle>() {
-                return super::network::rm(&c, "rm", &x);
-            }
-            let c = c.routed(&x);
-            let ctr = c.container("rm", "the container", &x)?;
-            c.wait("rm", c.client().remove_container(&ctr))?;
-            c.session.forget_removed(ResourceKind::Container, &ctr);
-            Ok(())
-        },
+        move |x: Dynamic| rm(&c.routed(&x), &x),
     );
 
     let c = ctx.clone();
@@ -345,6 +320,41 @@ pub(crate) fn ip(
             )),
         },
     }
+}
+
+/// `inspect(x)` and `h.inspect(x)`: a container's inspect answer, or a
+/// network handle's, with the script's names.
+pub(super) fn inspect(ctx: &ScriptContext, x: &Dynamic) -> ScriptResult<Dynamic> {
+    if x.is::<NetworkHandle>() {
+        return super::network::inspect(ctx, "inspect", x);
+    }
+    let ctr = ctx.container("inspect", "the container", x)?;
+    let json = ctx.wait("inspect", ctx.client().inspect_container_json(&ctr))?;
+    json_to_dynamic("inspect", ctx.session.names().script_json(json))
+}
+
+/// `logs(ctr)` and `h.logs(ctr)`.
+pub(super) fn logs(ctx: &ScriptContext, ctr: &Dynamic) -> ScriptResult<String> {
+    let ctr = ctx.container("logs", "the container", ctr)?;
+    ctx.wait("logs", ctx.client().logs(&ctr))
+}
+
+/// `start(ctr)` and `h.start(ctr)`.
+pub(super) fn start(ctx: &ScriptContext, ctr: &Dynamic) -> ScriptResult<()> {
+    let ctr = ctx.container("start", "the container", ctr)?;
+    ctx.wait("start", ctx.client().start_container(&ctr))
+}
+
+/// `rm(x)` and `h.rm(x)`: removes a container (or a network handle's
+/// network), and forgets it so `--keep` does not report it as kept.
+pub(super) fn rm(ctx: &ScriptContext, x: &Dynamic) -> ScriptResult<()> {
+    if x.is::<NetworkHandle>() {
+        return super::network::rm(ctx, "rm", x);
+    }
+    let ctr = ctx.container("rm", "the container", x)?;
+    ctx.wait("rm", ctx.client().remove_container(&ctr))?;
+    ctx.session.forget_removed(ResourceKind::Container, &ctr);
+    Ok(())
 }
 
 fn published_port(ctx: &ScriptContext, h: &ContainerHandle, port: &Dynamic) -> ScriptResult<i64> {

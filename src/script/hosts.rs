@@ -11,12 +11,8 @@ use rhai::{Dynamic, Engine, Module, NativeCallContext};
 
 use super::context::ScriptContext;
 use super::error::{ScriptResult, at_call, throw};
-use super::handles::NetworkHandle;
-use super::{
-    checks, container, graph, json_to_dynamic, network, register, service, string_arg, swarm,
-};
+use super::{checks, container, graph, network, register, service, string_arg, swarm};
 use crate::docker::client::resolve_host;
-use crate::docker::session::ResourceKind;
 use crate::docker::{Client, DockerError};
 
 /// A daemon a script connected to. Shown as `host tcp://10.0.0.2:2375`.
@@ -187,15 +183,7 @@ fn register_container_methods(engine: &mut Engine) {
         &["h: Host", "x: Container|Network|String", "Map"],
         "The inspect answer of a container (or network handle) on this host.\n\
          ```rhai\nprint(b.inspect(c).State.Status);\n```",
-        |h: &mut HostHandle, x: Dynamic| {
-            let ctx = &h.ctx;
-            if x.is::<NetworkHandle>() {
-                return network::inspect(ctx, "inspect", &x);
-            }
-            let ctr = ctx.container("inspect", "the container", &x)?;
-            let json = ctx.wait("inspect", ctx.client().inspect_container_json(&ctr))?;
-            json_to_dynamic("inspect", json)
-        },
+        |h: &mut HostHandle, x: Dynamic| container::inspect(&h.ctx, &x),
     );
     register(
         engine,
@@ -217,11 +205,7 @@ fn register_container_methods(engine: &mut Engine) {
         "logs",
         &["h: Host", "ctr: Container|String", "String"],
         "What a container on this host wrote.\n```rhai\nprint(b.logs(c));\n```",
-        |h: &mut HostHandle, ctr: Dynamic| {
-            let ctx = &h.ctx;
-            let ctr = ctx.container("logs", "the container", &ctr)?;
-            ctx.wait("logs", ctx.client().logs(&ctr))
-        },
+        |h: &mut HostHandle, ctr: Dynamic| container::logs(&h.ctx, &ctr),
     );
     register(
         engine,
@@ -235,27 +219,14 @@ fn register_container_methods(engine: &mut Engine) {
         "start",
         &["h: Host", "ctr: Container|String"],
         "Start a stopped container on this host.\n```rhai\nb.start(c);\n```",
-        |h: &mut HostHandle, ctr: Dynamic| {
-            let ctx = &h.ctx;
-            let ctr = ctx.container("start", "the container", &ctr)?;
-            ctx.wait("start", ctx.client().start_container(&ctr))
-        },
+        |h: &mut HostHandle, ctr: Dynamic| container::start(&h.ctx, &ctr),
     );
     register(
         engine,
         "rm",
         &["h: Host", "x: Container|Network|String"],
         "Remove a container (or a network handle) on this host.\n```rhai\nb.rm(c);\n```",
-        |h: &mut HostHandle, x: Dynamic| {
-            let ctx = &h.ctx;
-            if x.is::<NetworkHandle>() {
-                return network::rm(ctx, "rm", &x);
-            }
-            let ctr = ctx.container("rm", "the container", &x)?;
-            ctx.wait("rm", ctx.client().remove_container(&ctr))?;
-            ctx.session.forget_removed(ResourceKind::Container, &ctr);
-            Ok(())
-        },
+        |h: &mut HostHandle, x: Dynamic| container::rm(&h.ctx, &x),
     );
     register(
         engine,
