@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use support::{Scenario, assert_exit, assert_nothing_left, daemon, netrig, netrig_path, text};
+use support::{Scenario, assert_exit, assert_nothing_left, daemon, netrig, netrig_command, text};
 
 /// `step(ctr, name)`: tell the test (through a file in `ctr`) that phase
 /// `name` is reached, then wait until it says go on.
@@ -37,13 +37,11 @@ impl Stepping {
         let out_dir = tempfile::tempdir().unwrap();
         let stdout = std::fs::File::create(out_dir.path().join("stdout")).unwrap();
         let stderr = std::fs::File::create(out_dir.path().join("stderr")).unwrap();
-        let child = Command::new(netrig_path())
+        let child = netrig_command()
             .arg("run")
             .arg(&scenario.path)
-            .env("NO_COLOR", "1")
             // This test kills netrig on purpose and checks what `netrig clean` finds.
             .env("NETRIG_REAPER", "off")
-            .env_remove("DOCKER_HOST")
             .stdout(stdout)
             .stderr(stderr)
             .spawn()

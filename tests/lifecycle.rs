@@ -5,7 +5,7 @@ mod support;
 
 use std::process::{Child, Command, Stdio};
 
-use support::{Scenario, assert_exit, daemon, netrig, netrig_path, text};
+use support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
 
 /// A scenario that builds a network and a container, then waits.
 fn long_running(tag: &str) -> Scenario {
@@ -21,12 +21,10 @@ fn long_running(tag: &str) -> Scenario {
 }
 
 fn spawn(s: &Scenario, extra: &[&str]) -> Child {
-    Command::new(netrig_path())
-        .env("NO_COLOR", "1")
+    netrig_command()
         // One test kills netrig outright to check `netrig clean`; the reaper
         // would otherwise remove the leftovers first (tests/reliability.rs).
         .env("NETRIG_REAPER", "off")
-        .env_remove("DOCKER_HOST")
         .arg("run")
         .arg(&s.path)
         .args(extra)

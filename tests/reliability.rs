@@ -8,13 +8,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Scenario, assert_exit, daemon, netrig, netrig_path, text};
+use support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
 
 fn spawn(s: &Scenario, extra: &[&str], env: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(netrig_path());
-    cmd.env("NO_COLOR", "1")
-        .env_remove("DOCKER_HOST")
-        .envs(env.iter().copied());
+    let mut cmd = netrig_command();
+    cmd.envs(env.iter().copied());
     cmd.arg("run")
         .arg(&s.path)
         .args(extra)

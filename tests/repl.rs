@@ -7,13 +7,14 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::{Options, PtySession, spawn_with_options};
-use support::{assert_exit, assert_nothing_left, daemon, netrig, netrig_path, script_label, text};
+use support::{
+    assert_exit, assert_nothing_left, daemon, netrig, netrig_command, script_label, text,
+};
 
 const PROMPT: &str = "netrig> ";
 /// rustyline turns bracketed paste off when it hands over a finished line:
@@ -37,14 +38,12 @@ struct Repl {
 impl Repl {
     fn start(home: &Path, args: &[&str]) -> Repl {
         daemon();
-        let mut cmd = Command::new(netrig_path());
+        let mut cmd = netrig_command();
         cmd.args(args)
             .current_dir(home)
-            .env("NO_COLOR", "1")
             .env("HOME", home)
             .env("XDG_STATE_HOME", home.join("state"))
-            .env("TERM", "xterm")
-            .env_remove("DOCKER_HOST");
+            .env("TERM", "xterm");
         let pty = spawn_with_options(cmd, Options::new().timeout_ms(Some(30_000))).unwrap();
         let mut repl = Repl { pty };
         repl.expect(":help for help");

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use bollard::query_parameters::{ListContainersOptions, ListServicesOptions};
 use support::dockerd::SecondDaemon;
-use support::{Daemon, Scenario, assert_exit, daemon, netrig, netrig_path, text};
+use support::{Daemon, Scenario, assert_exit, daemon, netrig, netrig_command, text};
 
 const HOST_URL: &str = "unix:///var/run/docker.sock";
 
@@ -176,10 +176,8 @@ impl Running {
     }
 
     fn spawn_with(script: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
-        let mut child = Command::new(netrig_path())
+        let mut child = netrig_command()
             .envs(env.iter().copied())
-            .env("NO_COLOR", "1")
-            .env_remove("DOCKER_HOST")
             .arg("run")
             .arg(script)
             .args(extra)

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptions;
 use support::{
-    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, netrig_path,
+    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, netrig_command,
     script_label, text,
 };
 
@@ -57,12 +57,10 @@ impl Suite {
 
     /// The same, started in the background.
     fn spawn(&self, extra: &[&str]) -> Child {
-        Command::new(netrig_path())
+        netrig_command()
             .arg("test")
             .arg(self.dir.path())
             .args(extra)
-            .env("NO_COLOR", "1")
-            .env_remove("DOCKER_HOST")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -7,7 +7,7 @@ pub mod dockerd;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -263,17 +263,18 @@ fn label_filter(label: &str) -> HashMap<String, Vec<String>> {
 
 /// The netrig binary, with colours off so output is plain text.
 pub fn netrig() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("netrig").unwrap();
+    assert_cmd::Command::from_std(netrig_command())
+}
+
+/// The same as a plain [`Command`], for tests that start netrig in the
+/// background, send it signals or give it a terminal.
+pub fn netrig_command() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("netrig"));
     // Tests never contact a registry (there is none here): a missing image fails at once.
     cmd.env("NO_COLOR", "1")
         .env("NETRIG_PULL", "never")
         .env_remove("DOCKER_HOST");
     cmd
-}
-
-/// Path of the netrig binary (for tests that send signals to it).
-pub fn netrig_path() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("netrig")
 }
 
 /// A scenario script in a temporary directory. Its path is its
