@@ -341,7 +341,9 @@ fn single_node_swarm_overlay_and_service_leave_the_daemon_as_found() {
     assert!(d.can_ping("ovl-debian", "ovl-jupyter"));
     assert!(d.can_ping("ovl-jupyter", "ovl-debian"));
     // … the service's name resolves to its two tasks, and answers.
-    let task_ips: Vec<String> = tasks.iter().map(|(_, ip, _)| ip.clone()).collect();
+    // Both sorted: tasks come in name order, addresses in any order.
+    let mut task_ips: Vec<String> = tasks.iter().map(|(_, ip, _)| ip.clone()).collect();
+    task_ips.sort();
     assert_eq!(resolve(d, "ovl-debian", "ovl-web"), task_ips);
     let hostnames: Vec<String> = tasks.iter().map(|(_, _, h)| h.clone()).collect();
     for (_, ip, hostname) in &tasks {
