@@ -6,9 +6,11 @@
 
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod cli;
 pub mod diagnostic;
 pub mod docker;
+pub mod explain;
 pub mod graph;
 pub mod harness;
 pub mod progress;

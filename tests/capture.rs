@@ -1,0 +1,229 @@
+//! Packet captures inside containers, judged by tshark (Debian's package):
+//! the files must be standard pcap that a real reader opens, holding
+//! exactly the traffic the filter lets through.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use netrig::capture::{Capture, CaptureOptions, CaptureTarget};
+use netrig::docker::Client;
+use support::{Scenario, assert_exit, daemon};
+
+/// A network with an HTTP server and a client on it, kept after the run so
+/// the test can capture on it; the Scenario removes them when dropped.
+fn server_and_client(tag: &str) -> (Scenario, String, String) {
+    let (srv, cli) = (format!("cap-{tag}-srv"), format!("cap-{tag}-cli"));
+    let s = Scenario::new(
+        tag,
+        &format!(
+            r#"
+            let net = network::create("cap-{tag}-net");
+            run("busybox", #{{name: "{srv}", network: net, cmd: "httpd -f -p 80 -h /etc"}});
+            run("busybox", #{{name: "{cli}", network: net, cmd: "sleep 600"}});
+            "#
+        ),
+    );
+    assert_exit(&s.run(&["--keep"]), 0);
+    (s, srv, cli)
+}
+
+fn client() -> Client {
+    daemon().block(Client::connect(None)).unwrap()
+}
+
+fn target(container: &str, network: Option<&str>) -> CaptureTarget {
+    let client = client();
+    daemon()
+        .block(CaptureTarget::resolve(&client, container, network))
+        .unwrap()
+}
+
+/// How many packets of `file` match the display filter `filter`, as tshark counts them.
+fn tshark_count(file: &Path, filter: &str) -> usize {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .output()
+        .expect("tshark is needed (Debian: apt-get install tshark)");
+    assert!(
+        out.status.success(),
+        "tshark cannot read {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[test]
+fn five_pings_are_five_requests_and_five_replies() {
+    let (_s, srv, cli) = server_and_client("icmp");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("srv.pcap");
+    let capture = Capture::start(
+        &target(&srv, Some("cap-icmp-net")),
+        CaptureOptions {
+            filter: Some("icmp".into()),
+            ..CaptureOptions::to_file(&file)
+        },
+    )
+    .unwrap();
+    let (code, out) = daemon().exec(&cli, &["ping", "-c", "5", "-i", "0.2", &srv]);
+    assert_eq!(code, 0, "{out}");
+    // Something else on the wire that the filter must keep out.
+    daemon().exec(
+        &cli,
+        &["wget", "-q", "-O", "-", &format!("http://{srv}/hostname")],
+    );
+    let summary = capture.stop().unwrap();
+
+    assert_eq!(summary.file, file);
+    assert_eq!(summary.packets, 10, "{summary:?}");
+    assert!(summary.bytes >= 10 * 98, "{summary:?}");
+    assert_eq!(summary.ended_early, None);
+    assert_eq!(tshark_count(&file, "icmp.type == 8"), 5, "echo requests");
+    assert_eq!(tshark_count(&file, "icmp.type == 0"), 5, "echo replies");
+    assert_eq!(
+        tshark_count(&file, "!icmp"),
+        0,
+        "only ICMP passes the filter"
+    );
+}
+
+#[test]
+fn a_tcp_port_filter_keeps_only_that_tcp_traffic_on_every_interface() {
+    let (_s, srv, cli) = server_and_client("tcp");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("srv.pcap");
+    let capture = Capture::start(
+        &target(&srv, None),
+        CaptureOptions {
+            filter: Some("tcp port 80".into()),
+            ..CaptureOptions::to_file(&file)
+        },
+    )
+    .unwrap();
+    let (code, out) = daemon().exec(&cli, &["ping", "-c", "3", "-i", "0.2", &srv]);
+    assert_eq!(code, 0, "{out}");
+    let (code, page) = daemon().exec(
+        &cli,
+        &["wget", "-q", "-O", "-", &format!("http://{srv}/hostname")],
+    );
+    assert_eq!(code, 0, "{page}");
+    let summary = capture.stop().unwrap();
+
+    let tcp = tshark_count(&file, "tcp.port == 80");
+    assert!(
+        tcp >= 6,
+        "a handshake, a request, an answer and a close: {tcp}"
+    );
+    assert_eq!(summary.packets as usize, tcp, "{summary:?}");
+    assert_eq!(tshark_count(&file, "!tcp"), 0, "no ping, no DNS");
+    assert_eq!(tshark_count(&file, "http.request.method == \"GET\""), 1);
+}
+
+#[test]
+fn limits_end_the_capture_by_themselves() {
+    let (_s, srv, cli) = server_and_client("limits");
+    let dir = tempfile::tempdir().unwrap();
+    let counted = dir.path().join("three.pcap");
+    let capture = Capture::start(
+        &target(&srv, None),
+        CaptureOptions {
+            filter: Some("icmp".into()),
+            max_packets: Some(3),
+            ..CaptureOptions::to_file(&counted)
+        },
+    )
+    .unwrap();
+    let timed = dir.path().join("timed.pcap");
+    let short = Capture::start(
+        &target(&srv, None),
+        CaptureOptions {
+            duration: Some(Duration::from_millis(300)),
+            ..CaptureOptions::to_file(&timed)
+        },
+    )
+    .unwrap();
+    daemon().exec(&cli, &["ping", "-c", "4", "-i", "0.2", &srv]);
+    assert!(daemon().wait_for(5, || capture.is_finished() && short.is_finished()));
+    assert_eq!(capture.stop().unwrap().packets, 3);
+    assert_eq!(tshark_count(&counted, "icmp"), 3);
+    short.stop().unwrap();
+    tshark_count(&timed, "frame");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_leaves_nothing_running() {
+    let (_s, srv, _cli) = server_and_client("bad");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.pcap");
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    let before = threads();
+
+    let err = Capture::start(
+        &target(&srv, None),
+        CaptureOptions {
+            filter: Some("tcp prot 80".into()),
+            ..CaptureOptions::to_file(&file)
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), "invalid_argument");
+    let text = err.to_string();
+    assert!(
+        text.contains("option \"filter\"")
+            && text.contains("\"tcp prot 80\"")
+            && text.contains("syntax"),
+        "{text}"
+    );
+    assert!(!file.exists(), "a refused filter leaves no file");
+
+    let err = Capture::start(
+        &target(&srv, None),
+        CaptureOptions::to_file(dir.path().join("no/such/dir/x.pcap")),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("option \"file\""), "{err}");
+    assert!(
+        err.to_string().contains("No such file or directory"),
+        "{err}"
+    );
+
+    // /dev/full answers every write with ENOSPC, as a full disk does.
+    let err =
+        Capture::start(&target(&srv, None), CaptureOptions::to_file("/dev/full")).unwrap_err();
+    assert!(err.to_string().contains("No space left on device"), "{err}");
+    assert_eq!(
+        threads(),
+        before,
+        "no capture thread outlives a failed start"
+    );
+
+    // Not on that network: refused before anything opens.
+    let err = daemon()
+        .block(CaptureTarget::resolve(&client(), &srv, Some("bridge")))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is not on network \"bridge\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_stopped_container_cannot_be_captured() {
+    let (_s, srv, _cli) = server_and_client("stopped");
+    let out = Command::new("docker")
+        .args(["stop", "-t", "0", &srv])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = daemon()
+        .block(CaptureTarget::resolve(&client(), &srv, None))
+        .unwrap_err();
+    assert_eq!(err.kind(), "conflict");
+    assert!(err.to_string().contains("not running"), "{err}");
+}
