@@ -20,3 +20,4 @@ pub mod runner;
 pub mod script;
 pub mod setup;
 pub mod table;
+pub mod trace;
