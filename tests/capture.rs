@@ -227,3 +227,49 @@ fn a_stopped_container_cannot_be_captured() {
     assert_eq!(err.kind(), "conflict");
     assert!(err.to_string().contains("not running"), "{err}");
 }
+
+#[test]
+fn a_capture_set_writes_one_readable_file_per_container_across_a_restart() {
+    let (_s, srv, cli) = server_and_client("set");
+    let dir = tempfile::tempdir().unwrap();
+    let set = netrig::capture::CaptureSet::new(&dir.path().join("caps")).unwrap();
+    let srv_file = set.add(&target(&srv, None)).unwrap();
+    let cli_file = set.add(&target(&cli, None)).unwrap();
+    assert_eq!(set.files(), [srv_file.clone(), cli_file.clone()]);
+    assert_eq!(
+        srv_file.file_name().unwrap().to_str(),
+        Some(&*format!("{srv}.pcap"))
+    );
+
+    let (code, out) = daemon().exec(&cli, &["ping", "-c", "2", "-i", "0.2", &srv]);
+    assert_eq!(code, 0, "{out}");
+    // Written as the run goes: readable before the set is stopped.
+    assert!(daemon().wait_for(3, || tshark_count(&srv_file, "icmp.type == 8") == 2));
+
+    // A restarted container has a new namespace; its capture follows it
+    // into the same file.
+    let out = Command::new("docker")
+        .args(["restart", "-t", "0", &srv])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    set.add(&target(&srv, None)).unwrap();
+    let (code, out) = daemon().exec(&cli, &["ping", "-c", "3", "-i", "0.2", &srv]);
+    assert_eq!(code, 0, "{out}");
+
+    let summaries = set.stop_all();
+    assert_eq!(summaries.len(), 2);
+    assert!(summaries.iter().all(Result::is_ok), "{summaries:?}");
+    assert_eq!(
+        tshark_count(&srv_file, "icmp.type == 8"),
+        5,
+        "both namespaces, one file"
+    );
+    assert_eq!(tshark_count(&cli_file, "icmp.type == 8"), 5);
+    // A reply may be lost while the restarted server settles; both ends
+    // must have seen the same ones.
+    let replies = tshark_count(&srv_file, "icmp.type == 0");
+    assert!(replies >= 4, "{replies}");
+    assert_eq!(tshark_count(&cli_file, "icmp.type == 0"), replies);
+    assert!(set.stop_all().is_empty(), "stopping twice is harmless");
+}
