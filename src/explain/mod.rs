@@ -1,0 +1,217 @@
+//! The docker CLI command lines equivalent to what netrig asks the Engine
+//! API for, so a script and the tutorial's commands read side by side
+//! (`netrig run --explain`, `:explain on`). Pure functions of netrig's own
+//! specs; every word is shell-quoted, so a line pastes into a shell as is.
+//!
+//! ```
+//! use netrig::docker::NetworkSpec;
+//! use netrig::explain::{explain, DockerOp};
+//! let spec = NetworkSpec::named("my_net");
+//! assert_eq!(explain(&DockerOp::NetworkCreate(&spec)), ["docker network create my_net"]);
+//! ```
+
+mod lines;
+
+use std::collections::HashMap;
+
+use crate::docker::service::ServiceSpec;
+use crate::docker::swarm::{SwarmInitSpec, SwarmJoinSpec};
+use crate::docker::{ConnectSpec, NetworkSpec, RunSpec};
+
+/// One operation netrig performs on a daemon, in the terms the docker CLI
+/// would need to do the same. Names are the daemon's (as created), not the
+/// script's.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum DockerOp<'a> {
+    /// `docker network create`.
+    NetworkCreate(&'a NetworkSpec),
+    /// `docker network ls`.
+    NetworkLs,
+    /// `docker network inspect`.
+    NetworkInspect(&'a str),
+    /// `docker network rm`.
+    NetworkRm(&'a str),
+    /// `docker network connect`.
+    NetworkConnect {
+        /// The network.
+        network: &'a str,
+        /// The container.
+        container: &'a str,
+        /// Aliases and fixed address.
+        spec: &'a ConnectSpec,
+    },
+    /// `docker network disconnect`.
+    NetworkDisconnect {
+        /// The network.
+        network: &'a str,
+        /// The container.
+        container: &'a str,
+    },
+    /// `docker run -d` (or create, connect, start for several networks).
+    Run {
+        /// What to run.
+        spec: &'a RunSpec,
+        /// The container's name as created (netrig picks one when the spec has none).
+        name: &'a str,
+    },
+    /// `docker exec`.
+    Exec {
+        /// The container.
+        container: &'a str,
+        /// The command, one word per element.
+        cmd: &'a [String],
+    },
+    /// `docker start`.
+    Start(&'a str),
+    /// `docker stop`.
+    Stop {
+        /// The container.
+        container: &'a str,
+        /// Seconds before SIGKILL, when not Docker's default.
+        timeout_secs: Option<i32>,
+    },
+    /// `docker rm -f -v`.
+    Rm(&'a str),
+    /// `docker inspect`.
+    Inspect(&'a str),
+    /// `docker logs`.
+    Logs(&'a str),
+    /// `docker ps -a`.
+    Ps,
+    /// `docker pull`.
+    Pull(&'a str),
+    /// `docker build -t`.
+    Build {
+        /// The build context directory.
+        context: &'a str,
+        /// The image tag.
+        tag: &'a str,
+    },
+    /// `docker image ls`.
+    Images,
+    /// `docker swarm init`.
+    SwarmInit(&'a SwarmInitSpec),
+    /// `docker swarm join`.
+    SwarmJoin(&'a SwarmJoinSpec),
+    /// `docker swarm leave`.
+    SwarmLeave {
+        /// Leave even as the last manager.
+        force: bool,
+    },
+    /// `docker node ls`.
+    NodeLs,
+    /// `docker service create`.
+    ServiceCreate(&'a ServiceSpec),
+    /// `docker service scale`.
+    ServiceScale {
+        /// The service.
+        service: &'a str,
+        /// Tasks wanted.
+        replicas: u64,
+    },
+    /// `docker service ls`.
+    ServiceLs,
+    /// `docker service ps`.
+    ServicePs(&'a str),
+    /// `docker service inspect`.
+    ServiceInspect(&'a str),
+    /// `docker service rm`.
+    ServiceRm(&'a str),
+}
+
+/// The docker CLI command lines that do what `op` does, in order (one,
+/// except a run on several networks: create, connect each, start).
+pub fn explain(op: &DockerOp<'_>) -> Vec<String> {
+    explain_on(None, op)
+}
+
+/// Like [`explain`], for a daemon other than the default one: each line
+/// names it with `-H` (`docker -H ssh://node2 network ls`).
+pub fn explain_on(host: Option<&str>, op: &DockerOp<'_>) -> Vec<String> {
+    lines::words_for(op)
+        .into_iter()
+        .map(|mut words| {
+            if let Some(host) = host {
+                words.0.splice(1..1, ["-H".to_string(), host.to_string()]);
+            }
+            words.join()
+        })
+        .collect()
+}
+
+/// Words quoted for a POSIX shell and joined with spaces.
+fn join<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
+    words.into_iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// One word quoted for a POSIX shell. shell-words also quotes `=`, which
+/// only means something in a command's first word; left bare, `--label
+/// tier=db` reads the way people type it.
+fn quote(word: &str) -> std::borrow::Cow<'_, str> {
+    let bare = !word.is_empty()
+        && word
+            .split('=')
+            .all(|part| part.is_empty() || shell_words::quote(part) == part);
+    if bare {
+        word.into()
+    } else {
+        shell_words::quote(word)
+    }
+}
+
+/// A command line being built, word by word (starting with `docker`).
+#[derive(Debug)]
+struct Words(Vec<String>);
+
+impl Words {
+    /// `docker` and the command's fixed words.
+    fn docker(command: &[&str]) -> Words {
+        let mut w = Words(vec!["docker".to_string()]);
+        for word in command {
+            w.push(word);
+        }
+        w
+    }
+
+    fn push(&mut self, word: &str) {
+        self.0.push(word.to_string());
+    }
+
+    /// A command followed by its arguments.
+    fn with(mut self, args: &[&str]) -> Words {
+        for a in args {
+            self.push(a);
+        }
+        self
+    }
+
+    fn opt(&mut self, flag: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.push(flag);
+            self.push(v);
+        }
+    }
+
+    fn flag(&mut self, flag: &str, on: bool) {
+        if on {
+            self.push(flag);
+        }
+    }
+
+    /// `flag k=v` for each entry, sorted so the line is the same every run.
+    fn pairs(&mut self, flag: &str, map: &HashMap<String, String>) {
+        let mut entries: Vec<_> = map.iter().collect();
+        entries.sort();
+        for (k, v) in entries {
+            self.opt(flag, Some(&format!("{k}={v}")));
+        }
+    }
+
+    fn join(&self) -> String {
+        join(self.0.iter().map(String::as_str))
+    }
+}
+
+#[cfg(test)]
+mod tests;
