@@ -273,3 +273,33 @@ fn a_capture_set_writes_one_readable_file_per_container_across_a_restart() {
     assert_eq!(tshark_count(&cli_file, "icmp.type == 0"), replies);
     assert!(set.stop_all().is_empty(), "stopping twice is harmless");
 }
+
+#[test]
+fn a_capture_whose_interface_goes_away_ends_and_keeps_what_it_saw() {
+    let (_s, srv, cli) = server_and_client("gone");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("srv.pcap");
+    let capture = Capture::start(
+        &target(&srv, Some("cap-gone-net")),
+        CaptureOptions::to_file(&file),
+    )
+    .unwrap();
+    let (code, out) = daemon().exec(&cli, &["ping", "-c", "2", "-i", "0.2", &srv]);
+    assert_eq!(code, 0, "{out}");
+    let out = Command::new("docker")
+        .args(["network", "disconnect", "cap-gone-net", &srv])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        daemon().wait_for(5, || capture.is_finished()),
+        "the capture ends with its interface"
+    );
+    let summary = capture.stop().unwrap();
+    assert!(summary.ended_early.is_some(), "{summary:?}");
+    assert_eq!(tshark_count(&file, "icmp.type == 8"), 2);
+}

@@ -61,7 +61,7 @@ pub(super) fn run(
     ready: SyncSender<Result<(), DockerError>>,
 ) -> Result<CaptureSummary, DockerError> {
     let action = format!("capture packets on container {:?}", target.container);
-    let (mut cap, mut save) = match open(&target, &options, &action) {
+    let (mut cap, mut save, device) = match open(&target, &options, &action) {
         Ok(opened) => {
             let _ = ready.send(Ok(()));
             opened
@@ -88,46 +88,48 @@ pub(super) fn run(
         // Stop asked: one last pass reads what the kernel already holds
         // (the last replies of a ping that just ended), then the loop ends.
         let stopping = shared.stop.load(Ordering::Relaxed);
-        if !stopping && !wait_readable(&cap) {
-            if options.duration.is_some_and(|d| started.elapsed() >= d) {
-                break;
-            }
-            if dirty {
-                save.flush().map_err(write_failed)?;
-                (dirty, last_flush) = (false, Instant::now());
-            }
-            continue;
-        }
-        let limit_reached = loop {
-            if options
-                .max_packets
-                .is_some_and(|max| shared.packets.load(Ordering::Relaxed) >= max)
-            {
-                break true;
-            }
-            match cap.next_packet() {
-                Ok(packet) => {
-                    save.write(&packet);
-                    shared.packets.fetch_add(1, Ordering::Relaxed);
-                    shared
-                        .bytes
-                        .fetch_add(u64::from(packet.header.caplen), Ordering::Relaxed);
-                    dirty = true;
-                }
-                // Non-blocking: nothing more queued.
-                Err(pcap::Error::TimeoutExpired) => break false,
-                // The interface went away (the container stopped or left
-                // the network): the capture is over, and what it saw stays.
-                Err(e) => {
-                    ended_early = Some(describe(&e));
+        let mut read = 0;
+        let mut limit_reached = false;
+        if stopping || wait_readable(&cap) {
+            limit_reached = loop {
+                if options
+                    .max_packets
+                    .is_some_and(|max| shared.packets.load(Ordering::Relaxed) >= max)
+                {
                     break true;
                 }
-            }
-        };
+                match cap.next_packet() {
+                    Ok(packet) => {
+                        save.write(&packet);
+                        shared.packets.fetch_add(1, Ordering::Relaxed);
+                        shared
+                            .bytes
+                            .fetch_add(u64::from(packet.header.caplen), Ordering::Relaxed);
+                        (dirty, read) = (true, read + 1);
+                    }
+                    // Non-blocking: nothing more queued.
+                    Err(pcap::Error::TimeoutExpired) => break false,
+                    // The interface went away (the container stopped or
+                    // left the network): the capture is over, and what it
+                    // saw stays.
+                    Err(e) => {
+                        ended_early = Some(describe(&e));
+                        break true;
+                    }
+                }
+            };
+        }
         if limit_reached || stopping || options.duration.is_some_and(|d| started.elapsed() >= d) {
             break;
         }
-        if dirty && last_flush.elapsed() >= FLUSH_EVERY {
+        if read == 0
+            && let Some(gone) = device.as_ref().and_then(Device::gone)
+        {
+            ended_early = Some(gone);
+            break;
+        }
+        // Quiet, or busy for a while: push what is buffered to the file.
+        if dirty && (read == 0 || last_flush.elapsed() >= FLUSH_EVERY) {
             save.flush().map_err(write_failed)?;
             (dirty, last_flush) = (false, Instant::now());
         }
@@ -149,11 +151,15 @@ fn open(
     target: &CaptureTarget,
     options: &CaptureOptions,
     action: &str,
-) -> Result<(Capture<Active>, Savefile), DockerError> {
+) -> Result<(Capture<Active>, Savefile, Option<Device>), DockerError> {
     enter_namespace(target, action)?;
-    let device = match &target.interfaces {
-        Interfaces::All => "any".to_string(),
-        Interfaces::Network { network, addresses } => interface_for(network, addresses, action)?,
+    let (device, watched) = match &target.interfaces {
+        Interfaces::All => ("any".to_string(), None),
+        Interfaces::Network { network, addresses } => {
+            let name = interface_for(network, addresses, action)?;
+            let watched = Device::watch(&name, network);
+            (name, watched)
+        }
     };
     let mut cap = Capture::from_device(device.as_str())
         .and_then(|c| c.promisc(false).immediate_mode(true).open())
@@ -186,7 +192,38 @@ fn open(
             })?;
     }
     let save = create_file(&cap, &options.file, options.append, action)?;
-    Ok((cap, save))
+    Ok((cap, save, watched))
+}
+
+/// One interface being captured, watched for going away: libpcap reports
+/// a vanished interface once, at best, and then waits on it forever.
+struct Device {
+    name: String,
+    network: String,
+    index: u32,
+}
+
+impl Device {
+    /// Notes the interface's index now (in the namespace already entered).
+    fn watch(name: &str, network: &str) -> Option<Device> {
+        let index = nix::net::if_::if_nametoindex(name).ok()?;
+        Some(Device {
+            name: name.to_string(),
+            network: network.to_string(),
+            index,
+        })
+    }
+
+    /// Why the capture is over, if the interface is gone or was replaced.
+    fn gone(&self) -> Option<String> {
+        let now = nix::net::if_::if_nametoindex(self.name.as_str()).ok();
+        (now != Some(self.index)).then(|| {
+            format!(
+                "interface {} went away (the container left network {:?} or stopped)",
+                self.name, self.network
+            )
+        })
+    }
 }
 
 /// Moves this thread into the container's network namespace, after
