@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod diagnostic;
 pub mod docker;
+pub mod error;
 pub mod graph;
 pub mod harness;
 pub mod progress;
@@ -17,4 +18,5 @@ pub mod repl;
 pub mod runner;
 pub mod script;
 pub mod setup;
+pub mod stop;
 pub mod table;

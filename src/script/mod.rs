@@ -8,6 +8,7 @@ pub mod container;
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod exit;
 pub mod expect;
 pub mod faults;
 pub mod graph;
