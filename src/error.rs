@@ -21,13 +21,13 @@ pub enum Error {
     /// Something else went wrong; the message says what and what to do.
     #[error("{0}")]
     Failed(String),
-    /// The scenario (or suite) failed, and has said so already where it
-    /// happened: the script error with its source line, the failed
-    /// scenarios of a test run, what teardown could not remove.
-    #[error("the scenario failed")]
-    ScenarioFailed,
-    /// The script failed because the daemon stopped answering (shown
-    /// already, like [`Error::ScenarioFailed`]).
+    /// It failed, and has said why already, where it happened: the script
+    /// error with its source line, the failed scenarios of a test run,
+    /// what teardown could not remove.
+    #[error("failed (reported above)")]
+    Reported,
+    /// The script failed because the daemon stopped answering (reported
+    /// already, like [`Error::Reported`]).
     #[error("the Docker daemon stopped answering")]
     DaemonLost,
     /// A signal stopped the run; what it was doing has been cleaned up.
@@ -45,7 +45,7 @@ impl Error {
             Error::Usage(_) => 2,
             Error::Docker(e) if e.kind() == "unreachable" => 3,
             Error::DaemonLost => 3,
-            Error::Docker(_) | Error::Failed(_) | Error::ScenarioFailed => 1,
+            Error::Docker(_) | Error::Failed(_) | Error::Reported => 1,
             Error::Interrupted(signal) => signal.exit_code(),
             Error::ScriptExit(code) => *code,
         }
@@ -56,10 +56,9 @@ impl Error {
     pub fn message(&self) -> Option<String> {
         match self {
             Error::Usage(_) | Error::Docker(_) | Error::Failed(_) => Some(self.to_string()),
-            Error::ScenarioFailed
-            | Error::DaemonLost
-            | Error::Interrupted(_)
-            | Error::ScriptExit(_) => None,
+            Error::Reported | Error::DaemonLost | Error::Interrupted(_) | Error::ScriptExit(_) => {
+                None
+            }
         }
     }
 }
@@ -88,7 +87,7 @@ mod tests {
             message: "no such container".into(),
         };
         let cases = [
-            (Error::ScenarioFailed, 1),
+            (Error::Reported, 1),
             (Error::Failed("x".into()), 1),
             (Error::Docker(not_found), 1),
             (Error::Usage("x".into()), 2),
@@ -107,6 +106,6 @@ mod tests {
                 .as_deref(),
             Some("cannot read x.rhai")
         );
-        assert_eq!(Error::ScenarioFailed.message(), None);
+        assert_eq!(Error::Reported.message(), None);
     }
 }

@@ -500,7 +500,7 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
         },
     );
     assert!(
-        matches!(exit, Err(netrig::error::Error::ScenarioFailed)),
+        matches!(exit, Err(netrig::error::Error::Reported)),
         "{exit:?}"
     );
     let mut seen = seen.into_inner().unwrap();

@@ -59,7 +59,7 @@ pub fn execute(ctx: &Context, args: &CleanArgs) -> Result {
         Ok(())
     } else {
         // What could not be removed has been reported, with how to retry.
-        Err(Error::ScenarioFailed)
+        Err(Error::Reported)
     }
 }
 

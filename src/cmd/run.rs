@@ -75,7 +75,7 @@ pub fn run_source(
 ) -> Result {
     if let Err(e) = crate::rig::check_syntax(source) {
         eprint!("{}", diagnostic::render_parse(&e, name, source));
-        return Err(Error::ScenarioFailed);
+        return Err(Error::Reported);
     }
     let client = ctx.connect()?;
     let rig = Rig::new(&ctx.runtime, client, name, base_dir);
@@ -102,7 +102,7 @@ pub fn run_source(
         std::panic::resume_unwind(panic);
     }
     match result {
-        Ok(()) if !clean => Err(Error::ScenarioFailed),
+        Ok(()) if !clean => Err(Error::Reported),
         other => other,
     }
 }
@@ -124,7 +124,7 @@ fn say_how_it_ended(
         RunEnd::Exited(code) => Err(Error::ScriptExit(*code)),
         RunEnd::ParseError(e) => {
             eprint!("{}", diagnostic::render_parse(e, name, source));
-            Err(Error::ScenarioFailed)
+            Err(Error::Reported)
         }
         RunEnd::Stopped {
             stop: Stop::Timeout,
@@ -136,7 +136,7 @@ fn say_how_it_ended(
                 timeout.as_secs_f64()
             );
             eprint!("{stopped_at}");
-            Err(Error::ScenarioFailed)
+            Err(Error::Reported)
         }
         RunEnd::Stopped {
             stop: Stop::Signal(signal),
@@ -152,12 +152,12 @@ fn say_how_it_ended(
             eprint!("{}", diagnostic::render(error, name, source));
             match netrig_error(error) {
                 Some((kind, _)) if kind == "unreachable" => Err(Error::DaemonLost),
-                _ => Err(Error::ScenarioFailed),
+                _ => Err(Error::Reported),
             }
         }
         RunEnd::Panicked(_) => {
             note("netrig itself failed (a bug); removing what the run created");
-            Err(Error::ScenarioFailed)
+            Err(Error::Reported)
         }
     }
 }

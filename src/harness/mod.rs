@@ -166,7 +166,7 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
     if let Some(Stop::Signal(signal)) = interrupt.stopped() {
         Err(Error::Interrupted(signal))
     } else if tally.failed > 0 {
-        Err(Error::ScenarioFailed)
+        Err(Error::Reported)
     } else {
         Ok(())
     }

@@ -111,7 +111,7 @@ pub fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
     let clean = runtime.block_on(session::leave(&run, keep));
     match end {
         // What could not be removed has been reported.
-        Ok(()) if !clean => Err(Error::ScenarioFailed),
+        Ok(()) if !clean => Err(Error::Reported),
         other => other,
     }
 }
