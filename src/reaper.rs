@@ -14,11 +14,8 @@ use std::io::{BufRead, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 
-use tokio::runtime::Runtime;
-
-use crate::docker::labels;
 use crate::docker::session::remove_matching;
-use crate::runner::{Exit, connect};
+use crate::docker::{Client, labels};
 
 /// What the parent writes when it ends on purpose.
 const DONE: &str = "done";
@@ -86,31 +83,27 @@ pub fn release() {
     }
 }
 
-/// `netrig reap --pid P`: waits for P's pipe to close; reaps unless told `done`.
-pub fn run(runtime: &Runtime, host: Option<&str>, pid: u32) -> Exit {
+/// In the reaper (`netrig reap`): waits until the parent's pipe closes;
+/// true when the parent said it ended on purpose (nothing to reap).
+pub fn parent_ended_on_purpose() -> bool {
     let mut line = String::new();
-    let told_done = std::io::stdin()
+    std::io::stdin()
         .lock()
         .read_line(&mut line)
         .map(|_| line.trim() == DONE)
-        .unwrap_or(false);
-    if told_done {
-        return Exit::Success;
-    }
-    let Ok(client) = connect(runtime, host) else {
-        return Exit::Unreachable;
-    };
+        .unwrap_or(false)
+}
+
+/// Removes what netrig process `pid` made on this host's daemon: every
+/// service, container and network labelled with its pid, and a swarm it
+/// started there (other daemons it used are left to `netrig clean
+/// --host`). False when something stayed.
+pub async fn reap(client: &Client, pid: u32) -> bool {
     let filters = [
         format!("{}={pid}", labels::PID),
         format!("{}={}", labels::HOST, labels::this_host()),
     ];
-    let report = runtime.block_on(remove_matching(&client, &filters));
-    // A swarm the dead process started on this daemon goes too (other
-    // daemons it used are left to `netrig clean --host`).
-    let left = runtime.block_on(crate::docker::hosts::leave_swarm_made_by(&client, pid));
-    if report.is_clean() && left.is_ok() {
-        Exit::Success
-    } else {
-        Exit::Failed
-    }
+    let report = remove_matching(client, &filters).await;
+    let left = crate::docker::hosts::leave_swarm_made_by(client, pid).await;
+    report.is_clean() && left.is_ok()
 }

@@ -6,8 +6,10 @@ use std::path::Path;
 
 use tokio::runtime::Runtime;
 
+use super::Context;
 use crate::docker::DockerError;
-use crate::runner::{Exit, connect, note};
+use crate::error::{Error, Result};
+use crate::rig::report::note;
 
 /// The image the seed scripts and tests use.
 pub const BUSYBOX: &str = "busybox:latest";
@@ -21,11 +23,9 @@ RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
 CMD [\"sh\"]\n";
 
 /// Runs `netrig setup`.
-pub fn run(runtime: &Runtime, host: Option<&str>) -> Exit {
-    let client = match connect(runtime, host) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
+pub fn execute(ctx: &Context) -> Result {
+    let runtime = &ctx.runtime;
+    let client = ctx.connect()?;
     let version = runtime
         .block_on(client.server_version())
         .unwrap_or_default();
@@ -39,38 +39,27 @@ pub fn run(runtime: &Runtime, host: Option<&str>) -> Exit {
     match runtime.block_on(client.ensure_image(BUSYBOX, &quiet)) {
         Ok(()) => {
             note(format!("{BUSYBOX} is ready"));
-            return Exit::Success;
+            return Ok(());
         }
         Err(DockerError::NotFound { .. }) => {}
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Failed;
-        }
+        Err(e) => return Err(e.into()),
     }
     if !Path::new(HOST_BUSYBOX).is_file() {
-        eprintln!(
-            "error: {BUSYBOX} is not here, no registry provides it, and there is no {HOST_BUSYBOX} to build it from.\n\
+        return Err(Error::Failed(format!(
+            "{BUSYBOX} is not here, no registry provides it, and there is no {HOST_BUSYBOX} to build it from.\n\
              Install a static busybox (Debian/Ubuntu: apt-get install busybox-static) and run `netrig setup` again,\n\
              or load an image with `docker load -i busybox.tar`."
-        );
-        return Exit::Failed;
+        )));
     }
     note(format!(
         "no registry provides {BUSYBOX}; building it from {HOST_BUSYBOX}"
     ));
-    match build_busybox(runtime, &client) {
-        Ok(id) => {
-            note(format!(
-                "{BUSYBOX} built ({})",
-                crate::docker::network::short_id(&id)
-            ));
-            Exit::Success
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Exit::Failed
-        }
-    }
+    let id = build_busybox(runtime, &client).map_err(Error::Failed)?;
+    note(format!(
+        "{BUSYBOX} built ({})",
+        crate::docker::network::short_id(&id)
+    ));
+    Ok(())
 }
 
 fn build_busybox(runtime: &Runtime, client: &crate::docker::Client) -> Result<String, String> {
