@@ -258,8 +258,8 @@ fn graph(
                 runner::note(format!(
                     "wrote the {format} graph of {} ({}, {}) to {}",
                     scope.describe(),
-                    crate::docker::session::plural(topology.networks.len(), "network"),
-                    crate::docker::session::plural(topology.containers.len(), "container"),
+                    crate::text::plural(topology.networks.len(), "network"),
+                    crate::text::plural(topology.containers.len(), "container"),
                     path.display()
                 ));
                 Exit::Success

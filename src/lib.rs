@@ -2,7 +2,8 @@
 //!
 //! Layers, top to bottom: `cli` → `runner` / `repl` → `script` (Rhai) →
 //! `docker` (bollard). Dependencies point down only; `diagnostic`,
-//! `progress` and `table` are how results and errors are shown to people.
+//! `progress`, `table` and `text` are how results and errors are shown to
+//! people.
 
 #![warn(missing_docs)]
 
@@ -18,3 +19,4 @@ pub mod runner;
 pub mod script;
 pub mod setup;
 pub mod table;
+pub mod text;

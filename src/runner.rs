@@ -11,7 +11,7 @@ use rhai::{Dynamic, Engine, EvalAltResult};
 use tokio::runtime::Runtime;
 
 use crate::diagnostic;
-use crate::docker::session::plural;
+use crate::text::plural;
 use crate::docker::{Client, DockerError, RunSession, TeardownReport};
 use crate::script::error::netrig_error;
 use crate::script::sandbox::{HostAccess, Sandbox};

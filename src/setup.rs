@@ -62,7 +62,7 @@ pub fn run(runtime: &Runtime, host: Option<&str>) -> Exit {
         Ok(id) => {
             note(format!(
                 "{BUSYBOX} built ({})",
-                crate::docker::network::short_id(&id)
+                crate::text::short_id(&id)
             ));
             Exit::Success
         }

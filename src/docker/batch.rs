@@ -321,7 +321,7 @@ impl RunSession {
             ResourceKind::Network => "network",
             ResourceKind::Service => "service",
         };
-        err.undone = Some(super::session::plural(gone.len(), word));
+        err.undone = Some(crate::text::plural(gone.len(), word));
         err
     }
 }

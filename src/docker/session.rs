@@ -18,6 +18,7 @@ use super::labels::{self, RunLabels};
 use super::names::Names;
 use super::network::NetworkRef;
 use super::spec::{ConnectSpec, NetworkSpec, RunSpec, is_builtin_network};
+use crate::text::plural;
 
 /// Kinds of resource a run creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,15 +364,6 @@ impl TeardownReport {
         } else {
             format!("{}, {resources}", plural(self.services.len(), "service"))
         }
-    }
-}
-
-/// `1 network`, `2 networks`.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

@@ -23,7 +23,7 @@ use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 use tokio_util::sync::CancellationToken;
 
-use crate::docker::session::plural;
+use crate::text::plural;
 use crate::docker::{Client, RunSession, labels};
 use crate::runner::{self, Exit, Rig, TIMEOUT_SIGNAL, note};
 use crate::script::Interrupt;

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use rhai::{Array, Dynamic, Map};
 use serde_json::Value;
 
-use crate::docker::network::short_id;
-use crate::docker::session::plural;
+use crate::text::short_id;
+use crate::text::plural;
 use crate::script::handles::{ContainerHandle, NetworkHandle};
 
 /// What the daemon says about a container, for its summary line.

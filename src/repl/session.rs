@@ -18,7 +18,7 @@ use super::lexer;
 use super::live::Daemon;
 use super::out::say;
 use crate::diagnostic;
-use crate::docker::session::plural;
+use crate::text::plural;
 use crate::docker::{ContainerSummary, NetworkSummary, RunSession, TeardownReport};
 use crate::runner::Rig;
 
@@ -271,7 +271,7 @@ impl Session {
                 vec![
                     "container".into(),
                     c.name.clone(),
-                    crate::docker::network::short_id(&c.id).into(),
+                    crate::text::short_id(&c.id).into(),
                     c.state.clone(),
                     c.networks.join(", "),
                     c.ports.join(", "),
@@ -281,7 +281,7 @@ impl Session {
                 vec![
                     "network".into(),
                     n.name.clone(),
-                    crate::docker::network::short_id(&n.id).into(),
+                    crate::text::short_id(&n.id).into(),
                     n.driver.clone(),
                     n.subnets.join(", "),
                     String::new(),

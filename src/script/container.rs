@@ -182,7 +182,7 @@ pub fn summary_map(c: &ContainerSummary, shown: impl Fn(&str) -> String) -> Map 
     m.insert("name".into(), shown(&c.name).into());
     m.insert(
         "id".into(),
-        crate::docker::network::short_id(&c.id).to_string().into(),
+        crate::text::short_id(&c.id).to_string().into(),
     );
     m.insert("image".into(), c.image.clone().into());
     m.insert("state".into(), c.state.clone().into());

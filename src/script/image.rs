@@ -67,7 +67,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
                     );
                     m.insert(
                         "id".into(),
-                        crate::docker::network::short_id(&i.id).to_string().into(),
+                        crate::text::short_id(&i.id).to_string().into(),
                     );
                     m.insert("size_mb".into(), ((i.size as f64) / 1e6).into());
                     m.insert("created".into(), i.created.into());

@@ -162,7 +162,7 @@ pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     m.insert("name".into(), shown(&n.name).into());
     m.insert(
         "id".into(),
-        crate::docker::network::short_id(&n.id).to_string().into(),
+        crate::text::short_id(&n.id).to_string().into(),
     );
     m.insert("driver".into(), n.driver.clone().into());
     m.insert("scope".into(), n.scope.clone().into());

@@ -43,7 +43,7 @@ impl fmt::Display for ServiceHandle {
             f,
             "service {} ({})",
             self.name,
-            crate::docker::network::short_id(&self.id)
+            crate::text::short_id(&self.id)
         )
     }
 }
@@ -245,7 +245,7 @@ fn task_map(t: &TaskSummary) -> Map {
     m.insert("error".into(), t.error.clone().into());
     m.insert(
         "container".into(),
-        crate::docker::network::short_id(&t.container_id)
+        crate::text::short_id(&t.container_id)
             .to_string()
             .into(),
     );
@@ -271,7 +271,7 @@ fn summary_map(s: &ServiceSummary) -> Map {
     m.insert("name".into(), s.name.clone().into());
     m.insert(
         "id".into(),
-        crate::docker::network::short_id(&s.id).to_string().into(),
+        crate::text::short_id(&s.id).to_string().into(),
     );
     m.insert("image".into(), s.image.clone().into());
     m.insert(
