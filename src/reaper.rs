@@ -16,8 +16,8 @@ use std::sync::Mutex;
 
 use tokio::runtime::Runtime;
 
-use crate::docker::labels;
-use crate::docker::session::remove_matching;
+use crate::docker::run::labels;
+use crate::docker::run::session::remove_matching;
 use crate::runner::{Exit, connect};
 
 /// What the parent writes when it ends on purpose.
@@ -107,7 +107,9 @@ pub fn run(runtime: &Runtime, host: Option<&str>, pid: u32) -> Exit {
     let report = runtime.block_on(remove_matching(&client, &filters));
     // A swarm the dead process started on this daemon goes too (other
     // daemons it used are left to `netrig clean --host`).
-    let left = runtime.block_on(crate::docker::hosts::leave_swarm_made_by(&client, pid));
+    let left = runtime.block_on(crate::docker::swarm::hosts::leave_swarm_made_by(
+        &client, pid,
+    ));
     if report.is_clean() && left.is_ok() {
         Exit::Success
     } else {

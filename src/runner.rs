@@ -11,11 +11,11 @@ use rhai::{Dynamic, Engine, EvalAltResult};
 use tokio::runtime::Runtime;
 
 use crate::diagnostic;
-use crate::text::plural;
 use crate::docker::{Client, DockerError, RunSession, TeardownReport};
 use crate::script::error::netrig_error;
 use crate::script::sandbox::{HostAccess, Sandbox};
 use crate::script::{Interrupt, ScriptContext, build_engine};
+use crate::text::plural;
 
 /// How netrig ends, and the exit code each way maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ pub fn watch_signals(runtime: &Runtime, interrupt: Arc<Interrupt>, client: Clien
 
 /// What this netrig process created and the daemon still has, for people.
 async fn leftovers_of_this_process(client: &Client) -> String {
-    use crate::docker::labels;
+    use crate::docker::run::labels;
     let filter = std::collections::HashMap::from([(
         "label".to_string(),
         vec![format!("{}={}", labels::PID, std::process::id())],
@@ -507,7 +507,7 @@ pub fn clean(
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let runs = match runtime.block_on(crate::docker::session::leftover_runs(&client)) {
+    let runs = match runtime.block_on(crate::docker::run::session::leftover_runs(&client)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -574,8 +574,8 @@ pub fn clean(
     }
     let reports = runtime.block_on(futures_util::future::join_all(chosen.iter().map(|r| {
         let client = client.clone();
-        let filter = format!("{}={}", crate::docker::labels::RUN, r.run_id);
-        async move { crate::docker::session::remove_labelled(&client, &filter).await }
+        let filter = format!("{}={}", crate::docker::run::labels::RUN, r.run_id);
+        async move { crate::docker::run::session::remove_labelled(&client, &filter).await }
     })));
     let mut clean = true;
     for (r, report) in chosen.iter().zip(&reports) {
@@ -583,7 +583,7 @@ pub fn clean(
         clean &= report.is_clean();
     }
     if chosen.iter().any(|r| r.swarm) {
-        match runtime.block_on(crate::docker::hosts::leave_netrig_swarm(&client)) {
+        match runtime.block_on(crate::docker::swarm::hosts::leave_netrig_swarm(&client)) {
             Ok(()) => note(format!("left the swarm on {}", client.host())),
             Err(e) => {
                 note(format!("could not leave the swarm: {e}"));

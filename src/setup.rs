@@ -60,10 +60,7 @@ pub fn run(runtime: &Runtime, host: Option<&str>) -> Exit {
     ));
     match build_busybox(runtime, &client) {
         Ok(id) => {
-            note(format!(
-                "{BUSYBOX} built ({})",
-                crate::text::short_id(&id)
-            ));
+            note(format!("{BUSYBOX} built ({})", crate::text::short_id(&id)));
             Exit::Success
         }
         Err(e) => {

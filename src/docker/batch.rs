@@ -15,7 +15,7 @@ use super::exec::ExecOutput;
 use super::image::PullObserver;
 use super::network::{NetworkRef, name_taken};
 use super::ping::PingReport;
-use super::session::{ResourceKind, RunSession};
+use super::run::session::{ResourceKind, RunSession};
 use super::spec::{NetworkSpec, RunSpec};
 
 /// Requests a batch keeps in flight. Container starts keep the daemon's

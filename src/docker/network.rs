@@ -184,7 +184,7 @@ pub fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
         message: format!(
             "the name {name:?} is in use: a network with that name already exists (id {}, made by {})",
             crate::text::short_id(&existing.id),
-            super::labels::owner(&existing.labels)
+            super::run::labels::owner(&existing.labels)
         ),
     }
 }

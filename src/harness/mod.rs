@@ -23,11 +23,12 @@ use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 use tokio_util::sync::CancellationToken;
 
-use crate::text::plural;
-use crate::docker::{Client, RunSession, labels};
+use crate::docker::run::labels;
+use crate::docker::{Client, RunSession};
 use crate::runner::{self, Exit, Rig, TIMEOUT_SIGNAL, note};
 use crate::script::Interrupt;
 use crate::script::sandbox::HostAccess;
+use crate::text::plural;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
 use report::Tally;

@@ -18,9 +18,9 @@ use super::lexer;
 use super::live::Daemon;
 use super::out::say;
 use crate::diagnostic;
-use crate::text::plural;
 use crate::docker::{ContainerSummary, NetworkSummary, RunSession, TeardownReport};
 use crate::runner::Rig;
+use crate::text::plural;
 
 /// How an input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

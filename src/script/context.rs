@@ -13,7 +13,7 @@ use rhai::Dynamic;
 use super::convert;
 use super::error::{ScriptResult, invalid, throw};
 use super::sandbox::Sandbox;
-use crate::docker::session::ResourceKind;
+use crate::docker::ResourceKind;
 use crate::docker::{Client, DockerError, RunSession};
 
 /// Ctrl-C / SIGTERM as the script sees it: a cancelled token that makes the

@@ -13,9 +13,9 @@ use super::convert::{ArgResult, Options, container_ref, describe, network_ref};
 use super::error::{ScriptResult, invalid};
 use super::handles::ContainerHandle;
 use super::register;
-use crate::docker::failure::check_signal;
-use crate::docker::impair::parse_rate;
-use crate::docker::session::ResourceKind;
+use crate::docker::ResourceKind;
+use crate::docker::faults::failure::check_signal;
+use crate::docker::faults::impair::parse_rate;
 use crate::docker::{Faults, Impairment, Scope};
 
 /// Options accepted by `impair`.

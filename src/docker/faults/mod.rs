@@ -44,6 +44,12 @@
 //! remote daemon too, but needs an image with `iptables` and `tc`, which a
 //! registry-less daemon may not have; it can be added behind the same book.)
 
+pub mod failure;
+pub mod firewall;
+pub mod impair;
+pub mod netns;
+pub mod partition;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -54,10 +60,10 @@ use futures_util::future::join_all;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
-use super::firewall::{Family, InputRules, Installed};
-use super::impair::{Impairment, Qdisc, is_nothing_to_delete, is_unknown_qdisc, root_qdiscs};
-use super::netns::Netns;
-use super::partition::{pair, pairs_across};
+use firewall::{Family, InputRules, Installed};
+use impair::{Impairment, Qdisc, is_nothing_to_delete, is_unknown_qdisc, root_qdiscs};
+use netns::Netns;
+use partition::{pair, pairs_across};
 
 /// Which interfaces of a container an impairment is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, join_all};
 
-use super::client::Client;
-use super::container::ContainerRef;
-use super::error::{DockerError, Result};
-use super::image::PullObserver;
 use super::labels::{self, RunLabels};
 use super::names::Names;
-use super::network::NetworkRef;
-use super::spec::{ConnectSpec, NetworkSpec, RunSpec, is_builtin_network};
+use crate::docker::client::Client;
+use crate::docker::container::ContainerRef;
+use crate::docker::error::{DockerError, Result};
+use crate::docker::image::PullObserver;
+use crate::docker::network::NetworkRef;
+use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec, is_builtin_network};
 use crate::text::plural;
 
 /// Kinds of resource a run creates.
@@ -58,11 +58,11 @@ pub struct RunSession {
     /// carry them, and teardown has nothing to look for.
     labels_used: AtomicBool,
     /// The other daemons' sessions (kept by the default daemon's session only).
-    pub(super) hosts: Mutex<Vec<Arc<RunSession>>>,
+    pub(crate) hosts: Mutex<Vec<Arc<RunSession>>>,
     /// The swarm this run made the daemon start or join, to leave at the end.
-    pub(super) swarm: Mutex<Option<super::hosts::Membership>>,
+    pub(crate) swarm: Mutex<Option<crate::docker::swarm::hosts::Membership>>,
     /// The default daemon's session, from another daemon's session.
-    pub(super) root: std::sync::Weak<RunSession>,
+    pub(crate) root: std::sync::Weak<RunSession>,
 }
 
 /// How long teardown waits for creations still in flight.
@@ -88,7 +88,7 @@ impl RunSession {
     /// A session for another daemon in the same run: same labels and name
     /// mapping, and one numbering of generated names, so names never repeat
     /// across daemons.
-    pub(super) fn sibling(self: &Arc<Self>, client: Client) -> Self {
+    pub(crate) fn sibling(self: &Arc<Self>, client: Client) -> Self {
         RunSession {
             client,
             labels: self.labels.clone(),
@@ -293,7 +293,7 @@ impl RunSession {
             in_flight.push(task);
         }
         rx.await.unwrap_or_else(|_| {
-            Err(super::error::DockerError::Failed {
+            Err(crate::docker::error::DockerError::Failed {
                 action: "create a resource".into(),
                 message: "the creation task ended without an answer".into(),
             })
@@ -305,22 +305,22 @@ impl RunSession {
     /// containers are gone, all concurrently; then leaves the swarms the
     /// run started or joined.
     pub async fn teardown(&self) -> TeardownReport {
-        super::hosts::teardown(self).await
+        crate::docker::swarm::hosts::teardown(self).await
     }
 
     /// Forgets what was created (after a teardown).
-    pub(super) fn forget_created(&self) {
+    pub(crate) fn forget_created(&self) {
         self.created.lock().expect("created list poisoned").clear();
     }
 
     /// Whether anything was ever labelled for this run here (or is being):
     /// if not, teardown has nothing to look for on this daemon.
-    pub(super) fn labels_were_used(&self) -> bool {
+    pub(crate) fn labels_were_used(&self) -> bool {
         self.labels_used.load(Ordering::SeqCst)
     }
 
     /// Waits for creations still in flight, so teardown sees what they made.
-    pub(super) async fn settle(&self) {
+    pub(crate) async fn settle(&self) {
         let pending = std::mem::take(&mut *self.in_flight.lock().expect("in-flight list poisoned"));
         let _ = tokio::time::timeout(IN_FLIGHT_WAIT, join_all(pending)).await;
     }
@@ -652,7 +652,7 @@ pub async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
         Err(DockerError::Conflict { .. }) => Vec::new(),
         Err(e) => return Err(e),
     };
-    let swarm_labels = super::hosts::swarm_made_by_netrig(client).await?;
+    let swarm_labels = crate::docker::swarm::hosts::swarm_made_by_netrig(client).await?;
 
     let mut runs: BTreeMap<String, LeftoverRun> = BTreeMap::new();
     let this_host = labels::this_host();

@@ -7,7 +7,7 @@
 //! netrig's `run` has no options for bind mounts, devices or PID/IPC modes
 //! at all, so those cannot be asked for; what remains is checked here.
 
-use super::spec::{NetworkSpec, RunSpec};
+use crate::docker::spec::{NetworkSpec, RunSpec};
 
 /// Capabilities a network scenario may add without host access.
 pub const NETWORK_CAPS: [&str; 2] = ["NET_ADMIN", "NET_RAW"];

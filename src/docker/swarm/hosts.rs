@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 
-use super::client::Client;
-use super::error::{DockerError, Result};
-use super::labels;
-use super::session::{RunSession, TeardownReport, remove_matching_on};
-use super::swarm::{GWBRIDGE, SwarmInitSpec, SwarmJoinSpec};
+use super::{GWBRIDGE, SwarmInitSpec, SwarmJoinSpec};
+use crate::docker::client::Client;
+use crate::docker::error::{DockerError, Result};
+use crate::docker::run::labels;
+use crate::docker::run::session::{RunSession, TeardownReport, remove_matching_on};
 
 /// This run made the daemon start or join a swarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,9 +64,9 @@ impl RunSession {
             .chain(root.other_hosts())
             .filter(|s| s.client().host() != self.client().host())
             .find(|s| {
-                s.created()
-                    .iter()
-                    .any(|c| c.kind == super::session::ResourceKind::Container && c.id == id)
+                s.created().iter().any(|c| {
+                    c.kind == crate::docker::run::session::ResourceKind::Container && c.id == id
+                })
             })
     }
 
@@ -145,7 +145,7 @@ pub async fn remove_gwbridge(client: &Client) -> Result<()> {
 /// The run's teardown on every daemon it used: resources first (see
 /// [`remove_matching_on`]), then the swarms it started or joined — workers
 /// before managers, so no worker is left with a vanished manager.
-pub(super) async fn teardown(root: &RunSession) -> TeardownReport {
+pub(crate) async fn teardown(root: &RunSession) -> TeardownReport {
     let started = Instant::now();
     let others = root.other_hosts();
     let sessions: Vec<&RunSession> = std::iter::once(root)

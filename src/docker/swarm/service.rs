@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
-use super::client::Client;
-use super::error::{DockerError, Result};
-use super::ports::{PortMapping, Protocol};
-use super::session::{ResourceKind, RunSession};
+use crate::docker::client::Client;
+use crate::docker::error::{DockerError, Result};
+use crate::docker::ports::{PortMapping, Protocol};
+use crate::docker::run::session::{ResourceKind, RunSession};
 
 /// How long `create` and `scale` wait for the tasks to run, and `rm` for them to go.
 pub const CONVERGE_TIMEOUT: Duration = Duration::from_secs(120);

@@ -1,6 +1,9 @@
 //! Swarm membership: whether a daemon is in a swarm, `docker swarm
 //! init/join/leave`, join tokens and `docker node ls`.
 
+pub mod hosts;
+pub mod service;
+
 use std::collections::HashMap;
 
 use bollard::models::{LocalNodeState, SwarmInitRequest, SwarmJoinRequest, SwarmSpec};
