@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use comfy_table::{Table, presets::ASCII_MARKDOWN};
 use netrig::docker::Client;
-use netrig::docker::run::session::remove_labelled;
+use netrig::docker::run::teardown::remove_labelled;
 
 const NETRIG: &str = env!("CARGO_BIN_EXE_netrig");
 const IMAGE: &str = "busybox:latest";

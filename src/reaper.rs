@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use tokio::runtime::Runtime;
 
 use crate::docker::run::labels;
-use crate::docker::run::session::remove_matching;
+use crate::docker::run::teardown::remove_matching;
 use crate::runner::{Exit, connect};
 
 /// What the parent writes when it ends on purpose.

@@ -507,7 +507,7 @@ pub fn clean(
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let runs = match runtime.block_on(crate::docker::run::session::leftover_runs(&client)) {
+    let runs = match runtime.block_on(crate::docker::run::leftovers::leftover_runs(&client)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -575,7 +575,7 @@ pub fn clean(
     let reports = runtime.block_on(futures_util::future::join_all(chosen.iter().map(|r| {
         let client = client.clone();
         let filter = format!("{}={}", crate::docker::run::labels::RUN, r.run_id);
-        async move { crate::docker::run::session::remove_labelled(&client, &filter).await }
+        async move { crate::docker::run::teardown::remove_labelled(&client, &filter).await }
     })));
     let mut clean = true;
     for (r, report) in chosen.iter().zip(&reports) {

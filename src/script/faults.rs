@@ -1,7 +1,7 @@
 //! Breaking the network on purpose: `partition`, `heal`, `cut`, `restore`,
 //! `impair`, `clear`, `faults`, and node failures `pause`, `unpause`,
 //! `kill`, `restart`. How faults are applied is explained in
-//! `docker/faults.rs`; this file turns script values into its calls.
+//! `docker/faults/`; this file turns script values into its calls.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,7 +10,10 @@
 
 pub mod access;
 pub mod labels;
+pub mod leftovers;
 pub mod names;
 pub mod session;
+pub mod teardown;
 
-pub use session::{Created, ResourceKind, RunSession, TeardownReport};
+pub use session::{Created, ResourceKind, RunSession};
+pub use teardown::TeardownReport;
