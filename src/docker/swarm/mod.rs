@@ -3,6 +3,7 @@
 
 pub mod hosts;
 pub mod service;
+pub mod tasks;
 
 use std::collections::HashMap;
 
