@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::daemon_args::{DaemonArgs, parse_secs};
+use crate::docker::ClientOptions;
 use crate::runner::{self, Exit, RunArgs};
 
 /// Shown after `netrig --help`: the common first steps.
@@ -22,13 +24,9 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "netrig", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Docker daemon to talk to (unix:///path, tcp://host:port, ssh://user@host); defaults to DOCKER_HOST, then the local socket.
-    #[arg(long, global = true, value_name = "URL")]
-    pub host: Option<String>,
-
-    /// Pull images that are not on the daemon (`missing`, the default), or never contact a registry (`never`: a missing image is an error); defaults to NETRIG_PULL.
-    #[arg(long, global = true, value_enum, value_name = "WHEN")]
-    pub pull: Option<crate::docker::image::PullPolicy>,
+    /// How to reach the Docker daemon.
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
 
     /// Keep what the REPL session created when it ends.
     #[arg(long)]
@@ -136,16 +134,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(Exit::Failed.code());
         }
     };
-    if let Some(policy) = cli.pull {
-        crate::docker::image::set_pull_policy(policy);
-    }
-    let host = cli.host.as_deref();
+    let docker = cli.daemon.client_options();
     // Whatever creates resources gets a reaper, in case this process is killed.
     if matches!(
         &cli.command,
         Some(Command::Run { .. } | Command::Test { .. }) | None
     ) {
-        crate::reaper::start(host);
+        crate::reaper::start(&docker);
     }
     let exit = match cli.command {
         Some(Command::Run {
@@ -158,13 +153,13 @@ pub fn main() -> ExitCode {
             &RunArgs {
                 script: file,
                 keep,
-                host: cli.host.clone(),
+                docker: docker.clone(),
                 allow_host_access,
                 timeout,
             },
         ),
         Some(Command::Clean { run, all, dry_run }) => {
-            runner::clean(&runtime, host, run.as_deref(), all, dry_run)
+            runner::clean(&runtime, &docker, run.as_deref(), all, dry_run)
         }
         Some(Command::Test {
             paths,
@@ -186,7 +181,7 @@ pub fn main() -> ExitCode {
                 keep_failed,
                 timeout,
                 show_output,
-                host: cli.host.clone(),
+                docker: docker.clone(),
             };
             match report {
                 Some(dir) => {
@@ -195,15 +190,15 @@ pub fn main() -> ExitCode {
                 None => crate::harness::run_tests(&runtime, &args),
             }
         }
-        Some(Command::Setup) => crate::setup::run(&runtime, host),
+        Some(Command::Setup) => crate::setup::run(&runtime, &docker),
         Some(Command::Graph {
             run,
             all,
             format,
             output,
-        }) => graph(&runtime, host, run, all, format, output),
-        Some(Command::Reap { pid }) => crate::reaper::run(&runtime, host, pid),
-        None => crate::repl::run(&runtime, host, cli.keep),
+        }) => graph(&runtime, &docker, run, all, format, output),
+        Some(Command::Reap { pid }) => crate::reaper::run(&runtime, &docker, pid),
+        None => crate::repl::run(&runtime, &docker, cli.keep),
     };
     crate::reaper::release();
     // Do not wait for the signal watcher or other idle tasks.
@@ -214,7 +209,7 @@ pub fn main() -> ExitCode {
 /// `netrig graph`: collect the topology of the chosen scope, draw it, print or write it.
 fn graph(
     runtime: &tokio::runtime::Runtime,
-    host: Option<&str>,
+    docker: &ClientOptions,
     run: Option<String>,
     all: bool,
     format: Option<crate::graph::Format>,
@@ -230,7 +225,7 @@ fn graph(
     let format = format
         .or_else(|| output.as_deref().and_then(Format::from_extension))
         .unwrap_or(Format::Mermaid);
-    let client = match runner::connect(runtime, host) {
+    let client = match runner::connect(runtime, docker) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
@@ -289,13 +284,4 @@ fn write_report_svg(f: &crate::harness::Finished<'_>, dir: &std::path::Path) {
             f.scenario.file
         ));
     }
-}
-
-/// `--timeout 30`, `--timeout 2.5`: positive seconds, at most a day.
-fn parse_secs(text: &str) -> Result<std::time::Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map(std::time::Duration::from_secs_f64)
-        .ok_or_else(|| format!("expected seconds between 0 and 86400, got {text:?}"))
 }

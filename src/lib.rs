@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod daemon_args;
 pub mod diagnostic;
 pub mod docker;
 pub mod graph;

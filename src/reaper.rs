@@ -16,6 +16,8 @@ use std::sync::Mutex;
 
 use tokio::runtime::Runtime;
 
+use crate::daemon_args::DaemonArgs;
+use crate::docker::ClientOptions;
 use crate::docker::run::labels;
 use crate::docker::run::teardown::remove_matching;
 use crate::runner::{Exit, connect};
@@ -31,10 +33,10 @@ pub struct Reaper {
 }
 
 impl Reaper {
-    /// Starts a reaper for this process, talking to `host`; `None` when
-    /// turned off or when it cannot start (netrig then works as before,
-    /// with `netrig clean` as the fallback).
-    pub fn spawn(host: Option<&str>) -> Option<Reaper> {
+    /// Starts a reaper for this process, reaching the daemon as `docker`
+    /// says; `None` when turned off or when it cannot start (netrig then
+    /// works as before, with `netrig clean` as the fallback).
+    pub fn spawn(docker: &ClientOptions) -> Option<Reaper> {
         if matches!(
             std::env::var("NETRIG_REAPER").as_deref(),
             Ok("off" | "0" | "false")
@@ -43,9 +45,7 @@ impl Reaper {
         }
         let exe = std::env::current_exe().ok()?;
         let mut cmd = Command::new(exe);
-        if let Some(h) = host {
-            cmd.args(["--host", h]);
-        }
+        cmd.args(DaemonArgs::to_args(docker));
         use std::os::unix::process::CommandExt;
         let mut child = cmd
             .args(["reap", "--pid", &std::process::id().to_string()])
@@ -73,8 +73,8 @@ impl Reaper {
 static REAPER: Mutex<Option<Reaper>> = Mutex::new(None);
 
 /// Starts this process's reaper (see [`Reaper::spawn`]).
-pub fn start(host: Option<&str>) {
-    let reaper = Reaper::spawn(host);
+pub fn start(docker: &ClientOptions) {
+    let reaper = Reaper::spawn(docker);
     *REAPER.lock().unwrap_or_else(|e| e.into_inner()) = reaper;
 }
 
@@ -87,7 +87,7 @@ pub fn release() {
 }
 
 /// `netrig reap --pid P`: waits for P's pipe to close; reaps unless told `done`.
-pub fn run(runtime: &Runtime, host: Option<&str>, pid: u32) -> Exit {
+pub fn run(runtime: &Runtime, docker: &ClientOptions, pid: u32) -> Exit {
     let mut line = String::new();
     let told_done = std::io::stdin()
         .lock()
@@ -97,7 +97,7 @@ pub fn run(runtime: &Runtime, host: Option<&str>, pid: u32) -> Exit {
     if told_done {
         return Exit::Success;
     }
-    let Ok(client) = connect(runtime, host) else {
+    let Ok(client) = connect(runtime, docker) else {
         return Exit::Unreachable;
     };
     let filters = [

@@ -11,7 +11,7 @@ use rhai::{Dynamic, Engine, EvalAltResult};
 use tokio::runtime::Runtime;
 
 use crate::diagnostic;
-use crate::docker::{Client, DockerError, RunSession, TeardownReport};
+use crate::docker::{Client, ClientOptions, DockerError, RunSession, TeardownReport};
 use crate::script::error::netrig_error;
 use crate::script::sandbox::{HostAccess, Sandbox};
 use crate::script::{Interrupt, ScriptContext, build_engine};
@@ -54,8 +54,8 @@ pub fn note(text: impl AsRef<str>) {
 }
 
 /// Connects to the daemon, or explains why not (exit 3).
-pub fn connect(runtime: &Runtime, host: Option<&str>) -> Result<Client, Exit> {
-    runtime.block_on(Client::connect(host)).map_err(|e| {
+pub fn connect(runtime: &Runtime, docker: &ClientOptions) -> Result<Client, Exit> {
+    runtime.block_on(Client::connect(docker)).map_err(|e| {
         eprintln!("error: {e}");
         Exit::Unreachable
     })
@@ -342,8 +342,8 @@ pub struct RunArgs {
     pub script: PathBuf,
     /// Leave the resources in place.
     pub keep: bool,
-    /// Daemon address (else `DOCKER_HOST`, else the local socket).
-    pub host: Option<String>,
+    /// How to reach the daemon.
+    pub docker: ClientOptions,
     /// Let the script ask for host access (privileged containers, the host
     /// network, big capabilities, files outside its directory).
     pub allow_host_access: bool,
@@ -357,7 +357,7 @@ impl RunArgs {
         RunArgs {
             script,
             keep: false,
-            host: None,
+            docker: ClientOptions::default(),
             allow_host_access: false,
             timeout: DEFAULT_RUN_TIMEOUT,
         }
@@ -397,7 +397,7 @@ pub fn run_source(
         eprint!("{}", diagnostic::render_parse(&e, name, source));
         return Exit::Failed;
     }
-    let client = match connect(runtime, args.host.as_deref()) {
+    let client = match connect(runtime, &args.docker) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
@@ -498,12 +498,12 @@ fn exit_value(value: &Dynamic) -> Exit {
 /// `netrig clean`: removes what finished or dead runs left.
 pub fn clean(
     runtime: &Runtime,
-    host: Option<&str>,
+    docker: &ClientOptions,
     run: Option<&str>,
     all: bool,
     dry_run: bool,
 ) -> Exit {
-    let client = match connect(runtime, host) {
+    let client = match connect(runtime, docker) {
         Ok(c) => c,
         Err(exit) => return exit,
     };

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio::runtime::Runtime;
 
-use crate::docker::DockerError;
+use crate::docker::{ClientOptions, DockerError};
 use crate::runner::{Exit, connect, note};
 
 /// The image the seed scripts and tests use.
@@ -21,8 +21,8 @@ RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
 CMD [\"sh\"]\n";
 
 /// Runs `netrig setup`.
-pub fn run(runtime: &Runtime, host: Option<&str>) -> Exit {
-    let client = match connect(runtime, host) {
+pub fn run(runtime: &Runtime, docker: &ClientOptions) -> Exit {
+    let client = match connect(runtime, docker) {
         Ok(c) => c,
         Err(exit) => return exit,
     };

@@ -68,10 +68,12 @@ impl DockerError {
         }
     }
 
-    /// Classifies a bollard error, naming what was asked.
+    /// Classifies a bollard error, naming what was asked; `timeout` is the
+    /// request timeout the client had, for the message when it ran out.
     pub fn from_bollard(
         action: impl Into<String>,
         host: &str,
+        timeout: Duration,
         err: bollard::errors::Error,
     ) -> Self {
         use bollard::errors::Error as B;
@@ -102,7 +104,7 @@ impl DockerError {
             }
             B::RequestTimeoutError => DockerError::Timeout {
                 action,
-                after: crate::docker::client::request_timeout(),
+                after: timeout,
             },
             B::DockerStreamError { error } => DockerError::Failed {
                 action,
@@ -154,7 +156,9 @@ mod tests {
 
     #[test]
     fn status_codes_map_to_kinds() {
-        let kind = |s, m| DockerError::from_bollard("x", "unix:///s", server(s, m)).kind();
+        let kind = |s, m| {
+            DockerError::from_bollard("x", "unix:///s", Duration::from_secs(1), server(s, m)).kind()
+        };
         assert_eq!(kind(404, "No such container: a"), "not_found");
         assert_eq!(
             kind(409, "Conflict. The container name is in use"),
@@ -171,6 +175,7 @@ mod tests {
         let e = DockerError::from_bollard(
             "inspect network \"nope\"",
             "unix:///s",
+            Duration::from_secs(1),
             server(404, "network nope not found"),
         );
         assert_eq!(

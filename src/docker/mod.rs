@@ -24,7 +24,7 @@ pub mod swarm;
 pub mod topology;
 
 pub use batch::BatchError;
-pub use client::Client;
+pub use client::{Client, ClientOptions, Notes};
 pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
 pub use error::DockerError;
 pub use exec::ExecOutput;

@@ -24,7 +24,7 @@ use tokio::runtime::{Handle, Runtime};
 use tokio_util::sync::CancellationToken;
 
 use crate::docker::run::labels;
-use crate::docker::{Client, RunSession};
+use crate::docker::{Client, ClientOptions, RunSession};
 use crate::runner::{self, Exit, Rig, TIMEOUT_SIGNAL, note};
 use crate::script::Interrupt;
 use crate::script::sandbox::HostAccess;
@@ -56,8 +56,8 @@ pub struct TestArgs {
     pub timeout: Option<Duration>,
     /// Print what passing scenarios printed too (failures always show it).
     pub show_output: bool,
-    /// Daemon address (else `DOCKER_HOST`, else the local socket).
-    pub host: Option<String>,
+    /// How to reach the daemon.
+    pub docker: ClientOptions,
     /// Let scenarios ask for host access (see `runner::RunArgs`).
     pub allow_host_access: bool,
 }
@@ -115,7 +115,7 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         },
         None => None,
     };
-    let client = match runner::connect(runtime, args.host.as_deref()) {
+    let client = match runner::connect(runtime, &args.docker) {
         Ok(c) => c,
         Err(exit) => return exit,
     };

@@ -32,7 +32,7 @@ use rustyline::history::FileHistory;
 use rustyline::{ColorMode, CompletionType, Config, Editor};
 use tokio::runtime::Runtime;
 
-use crate::docker::Client;
+use crate::docker::{Client, ClientOptions};
 use crate::runner::{self, Exit, Rig};
 use helper::ReplHelper;
 use highlight::Style;
@@ -43,11 +43,11 @@ const PROMPT: &str = "netrig> ";
 
 /// `netrig` with no arguments. Input that is not a terminal
 /// (`netrig < scenario.rhai`) runs as a script, exit code and all.
-pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
+pub fn run(runtime: &Runtime, docker: &ClientOptions, keep: bool) -> Exit {
     if !std::io::stdin().is_terminal() {
-        return run_stdin(runtime, host, keep);
+        return run_stdin(runtime, docker, keep);
     }
-    let client = match runner::connect(runtime, host) {
+    let client = match runner::connect(runtime, docker) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
@@ -155,7 +155,7 @@ fn welcome(runtime: &Runtime, client: &Client) {
     );
 }
 
-fn run_stdin(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
+fn run_stdin(runtime: &Runtime, docker: &ClientOptions, keep: bool) -> Exit {
     let mut source = String::new();
     if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut source) {
         crate::repl::out::err!("error: cannot read standard input: {e}");
@@ -163,7 +163,7 @@ fn run_stdin(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
     }
     let args = runner::RunArgs {
         keep,
-        host: host.map(str::to_string),
+        docker: docker.clone(),
         ..runner::RunArgs::new(PathBuf::from("<stdin>"))
     };
     runner::run_source(runtime, "<stdin>", &source, PathBuf::from("."), &args)

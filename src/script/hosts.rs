@@ -71,9 +71,10 @@ fn connect(
                 )],
             )?;
             let token = ctx.interrupt.token();
+            let options = ctx.client().options().for_host(&wanted);
             let connected = ctx.runtime.block_on(async {
                 tokio::select! {
-                    r = Client::connect(Some(&wanted)) => r,
+                    r = Client::connect(&options) => r,
                     _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{function}()") }),
                 }
             });

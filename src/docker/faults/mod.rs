@@ -318,10 +318,11 @@ impl Faults {
             tokio::spawn(async move {
                 tokio::time::sleep(after).await;
                 if let Err(e) = faults.expire(&id, layer).await {
-                    eprintln!(
-                        "netrig: could not end the impairment of {name} after {} s: {e}",
+                    // Nobody waits for this task: the caller's warnings hear of it.
+                    faults.client.options().notes.warn(&format!(
+                        "could not end the impairment of {name} after {} s: {e}",
                         after.as_secs_f64()
-                    );
+                    ));
                 }
             });
         }
