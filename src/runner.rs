@@ -11,9 +11,10 @@ use rhai::{Dynamic, Engine, EvalAltResult};
 use tokio::runtime::Runtime;
 
 use crate::diagnostic;
+use crate::docker::run::access::HostAccess;
 use crate::docker::{Client, ClientOptions, DockerError, RunSession, TeardownReport};
 use crate::script::error::netrig_error;
-use crate::script::sandbox::{HostAccess, Sandbox};
+use crate::script::sandbox::Sandbox;
 use crate::script::{Interrupt, ScriptContext, build_engine};
 use crate::text::plural;
 
@@ -175,7 +176,7 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
-        let sandbox = Arc::new(Sandbox::default());
+        let sandbox = Arc::new(Sandbox::new(session.access_policy()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),
@@ -403,7 +404,7 @@ pub fn run_source(
     };
     let rig = Rig::new(runtime, client, name, base_dir);
     if args.allow_host_access {
-        rig.sandbox.set_host_access(HostAccess::Allow);
+        rig.session.set_host_access(HostAccess::Allow);
     }
     watch_signals(runtime, rig.interrupt.clone(), rig.session.client().clone());
     let deadline = watch_deadline(runtime, rig.interrupt.clone(), args.timeout);

@@ -42,6 +42,12 @@ pub enum DockerError {
     /// The run was interrupted (Ctrl-C, SIGTERM) while waiting for the daemon.
     #[error("{action}: interrupted")]
     Interrupted { action: String },
+    /// The run's policy refuses what the request asks of the host
+    /// (`reason` names the option); `--allow-host-access` allows it.
+    #[error(
+        "{reason}; scenarios may not reach the host unless you run them with --allow-host-access"
+    )]
+    Forbidden { reason: String },
     /// This machine lacks what the call needs: a kernel feature, a host tool
     /// or a privilege. `message` names it and says how to get it.
     #[error("{action}: {message}")]
@@ -65,6 +71,7 @@ impl DockerError {
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
             DockerError::Unsupported { .. } => "unsupported",
+            DockerError::Forbidden { .. } => "forbidden",
         }
     }
 

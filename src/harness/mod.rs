@@ -23,11 +23,11 @@ use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 use tokio_util::sync::CancellationToken;
 
+use crate::docker::run::access::HostAccess;
 use crate::docker::run::labels;
 use crate::docker::{Client, ClientOptions, RunSession};
 use crate::runner::{self, Exit, Rig, TIMEOUT_SIGNAL, note};
 use crate::script::Interrupt;
-use crate::script::sandbox::HostAccess;
 use crate::text::plural;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
@@ -263,7 +263,7 @@ impl Suite<'_> {
         result.run_id = session.run_id().to_string();
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
         if self.args.allow_host_access {
-            rig.sandbox.set_host_access(HostAccess::Allow);
+            rig.session.set_host_access(HostAccess::Allow);
         }
         let output = Arc::new(Mutex::new(String::new()));
         capture_output(&mut rig.engine, &output);

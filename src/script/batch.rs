@@ -125,10 +125,6 @@ fn run_all(ctx: &ScriptContext, specs: Array) -> ScriptResult<Array> {
         };
         convert::run_spec(&image, Dynamic::from_map(map))
     })?;
-    for spec in &specs {
-        ctx.sandbox
-            .check(F, &crate::docker::run::access::run_needs_host_access(spec))?;
-    }
     let observer = crate::progress::pull_observer(ctx.show_progress);
     let ctrs = wait_batch(ctx, F, ctx.session.run_all(&specs, &*observer))?;
     Ok(ctrs
@@ -161,12 +157,6 @@ fn create_networks(ctx: &ScriptContext, specs: Array) -> ScriptResult<Array> {
         };
         convert::network_spec(&name, Dynamic::from_map(map))
     })?;
-    for spec in &specs {
-        ctx.sandbox.check(
-            F,
-            &crate::docker::run::access::network_needs_host_access(spec),
-        )?;
-    }
     let nets = wait_batch(ctx, F, ctx.session.create_networks(&specs))?;
     Ok(nets
         .into_iter()

@@ -164,10 +164,6 @@ pub(crate) fn run(
 ) -> ScriptResult<ContainerHandle> {
     let image = string_arg("run", "the image", &image)?;
     let spec = convert::run_spec(&image, opts).map_err(|e| invalid("run", e))?;
-    ctx.sandbox.check(
-        "run",
-        &crate::docker::run::access::run_needs_host_access(&spec),
-    )?;
     let observer = crate::progress::pull_observer(ctx.show_progress);
     let ctr = ctx.wait("run", ctx.session.run(&spec, &*observer))?;
     Ok(ContainerHandle {

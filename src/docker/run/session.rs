@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
+use super::access::{AccessPolicy, Admitted, HostAccess, HostRequest};
 use super::labels::{self, RunLabels};
 use super::names::Names;
 use crate::docker::client::Client;
@@ -45,9 +46,12 @@ pub struct Created {
 /// daemon, all with the same run id; the first (the default daemon's) keeps
 /// the others, and its teardown covers them all.
 ///
-/// Its state and its containers and networks are here; its other methods
-/// sit with their subject: batches in `docker/batch.rs`, services in
-/// `swarm/service.rs`, other daemons and swarm membership in
+/// Everything it creates first passes [`RunSession::admit`], the run's
+/// host-access check, and the creating steps take the proof it gives.
+///
+/// Its state, that check, and its containers and networks are here; its
+/// other methods sit with their subject: batches in `docker/batch.rs`,
+/// services in `swarm/service.rs`, other daemons and swarm membership in
 /// `swarm/hosts.rs`, the teardown in `run/teardown.rs`.
 pub struct RunSession {
     client: Client,
@@ -66,6 +70,8 @@ pub struct RunSession {
     swarm: Mutex<Option<Membership>>,
     /// The default daemon's session, from another daemon's session.
     root: Weak<RunSession>,
+    /// What the run may ask of the host; one policy for all its sessions.
+    access: Arc<AccessPolicy>,
 }
 
 /// How long teardown waits for creations still in flight.
@@ -85,6 +91,7 @@ impl RunSession {
             hosts: Mutex::new(Vec::new()),
             swarm: Mutex::new(None),
             root: Weak::new(),
+            access: Arc::new(AccessPolicy::default()),
         }
     }
 
@@ -103,6 +110,7 @@ impl RunSession {
             hosts: Mutex::new(Vec::new()),
             swarm: Mutex::new(None),
             root: Arc::downgrade(self),
+            access: self.access.clone(),
         }
     }
 
@@ -118,7 +126,9 @@ impl RunSession {
     /// The session of this run on the daemon `client` talks to: this one
     /// for the same address, else the one made the first time, else a new
     /// one (same run id and labels) that this session's teardown covers.
-    pub fn for_host(self: &Arc<Self>, client: Client) -> Arc<RunSession> {
+    /// Reaching another daemon was admitted first (see
+    /// [`RunSession::connect_host`]).
+    pub(crate) fn for_host(self: &Arc<Self>, client: Client, _: Admitted) -> Arc<RunSession> {
         if client.host() == self.client().host() {
             return self.clone();
         }
@@ -154,6 +164,33 @@ impl RunSession {
     /// Forgets the swarm this run started or joined (it left), returning it.
     pub(crate) fn forget_swarm(&self) -> Option<Membership> {
         self.swarm.lock().expect("swarm poisoned").take()
+    }
+
+    /// The run's policy on host access (one for all its sessions).
+    pub fn host_access(&self) -> HostAccess {
+        self.access.get()
+    }
+
+    /// Sets the run's policy on host access: `Allow` for
+    /// `--allow-host-access`, `Warn` in the REPL.
+    pub fn set_host_access(&self, mode: HostAccess) {
+        self.access.set(mode);
+    }
+
+    /// The policy itself, for the checks outside the Docker layer that
+    /// follow it (the script's file paths).
+    pub fn access_policy(&self) -> Arc<AccessPolicy> {
+        self.access.clone()
+    }
+
+    /// The one place every creation passes through: checks what `request`
+    /// asks of the host against the run's policy. Refused, it is a
+    /// `forbidden` error naming the option; under [`HostAccess::Warn`] the
+    /// reasons go to the client's notes. The creating steps (`settled` for
+    /// containers, networks and services, `for_host` for other daemons,
+    /// [`Client::init_swarm`] and [`Client::join_swarm`]) take the proof.
+    pub fn admit(&self, request: &(impl HostRequest + ?Sized)) -> Result<Admitted> {
+        self.access.admit(request, &self.client.options().notes)
     }
 
     /// How this run's script names map to Docker names.
@@ -210,11 +247,14 @@ impl RunSession {
     /// Creates a labelled network (named by `docker_name`; the returned ref
     /// carries the Docker name).
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
+        let admitted = self.admit(spec)?;
         let mut spec = spec.clone();
         spec.name = self.docker_name(ResourceKind::Network, &spec.name);
         let (client, labels) = (self.client.clone(), self.labels().merged_with(&spec.labels));
         let net = self
-            .settled(async move { client.create_network(&spec, labels).await })
+            .settled(admitted, async move {
+                client.create_network(&spec, labels).await
+            })
             .await?;
         self.record(ResourceKind::Network, &net.id, &net.name);
         Ok(net)
@@ -225,10 +265,11 @@ impl RunSession {
     /// name), so it is recognisable and needs no inspect. The returned ref
     /// carries the Docker name.
     pub async fn run(&self, spec: &RunSpec, observer: &PullObserver) -> Result<ContainerRef> {
+        let admitted = self.admit(spec)?;
         let (name, spec) = self.docker_run_spec(spec);
         // The pull may be abandoned (nothing exists yet); the rest runs to its end.
         self.client.ensure_image(&spec.image, observer).await?;
-        self.run_present(name, spec).await
+        self.run_present(admitted, name, spec).await
     }
 
     /// The Docker name and spec for what a script asked to run: names
@@ -256,10 +297,17 @@ impl RunSession {
     /// Creates and starts a container from [`RunSession::docker_run_spec`]
     /// whose image is known to be here; runs to its end even when the
     /// script stops waiting.
-    pub(crate) async fn run_present(&self, name: String, spec: RunSpec) -> Result<ContainerRef> {
+    pub(crate) async fn run_present(
+        &self,
+        admitted: Admitted,
+        name: String,
+        spec: RunSpec,
+    ) -> Result<ContainerRef> {
         let (client, labels) = (self.client.clone(), self.labels().merged_with(&spec.labels));
         let container = self
-            .settled(async move { client.create_and_start(&spec, &name, labels).await })
+            .settled(admitted, async move {
+                client.create_and_start(&spec, &name, labels).await
+            })
             .await?;
         self.record(ResourceKind::Container, &container.id, &container.name);
         Ok(container)
@@ -322,9 +370,11 @@ impl RunSession {
 
     /// Runs a creation to its end even when the script stops waiting for it
     /// (Ctrl-C, a scenario's timeout): a create request the daemon already
-    /// has would otherwise finish after teardown looked, and leak.
+    /// has would otherwise finish after teardown looked, and leak. Only what
+    /// [`RunSession::admit`] let through gets here.
     pub(crate) async fn settled<T: Send + 'static>(
         &self,
+        _: Admitted,
         creation: impl Future<Output = Result<T>> + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = tokio::sync::oneshot::channel();

@@ -1,7 +1,7 @@
 //! A run on several daemons: one [`RunSession`] per daemon, all with the
 //! same run id; the default daemon's session keeps the others (see
-//! [`RunSession::for_host`]). Also the swarm a run starts or joins, which is
-//! left again when the run ends.
+//! [`RunSession::connect_host`]). Also the swarm a run starts or joins,
+//! which is left again when the run ends.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::{GWBRIDGE, SwarmInitSpec, SwarmJoinSpec};
 use crate::docker::client::Client;
 use crate::docker::error::{DockerError, Result};
+use crate::docker::run::access::OtherDaemon;
 use crate::docker::run::labels;
 use crate::docker::run::session::RunSession;
 
@@ -23,6 +24,16 @@ pub struct Membership {
 }
 
 impl RunSession {
+    /// Connects this run to the daemon at `url` (as the default daemon's
+    /// client is connected: same timeout, pull policy and notes) and returns
+    /// its session, made on first use. Reaching another daemon is host
+    /// access: the run's policy is asked before anything is dialled.
+    pub async fn connect_host(self: &Arc<Self>, url: &str) -> Result<Arc<RunSession>> {
+        let admitted = self.admit(&OtherDaemon(url))?;
+        let client = Client::connect(&self.client().options().for_host(url)).await?;
+        Ok(self.for_host(client, admitted))
+    }
+
     /// The clients of every daemon this run uses, the default daemon's first.
     pub fn all_clients(self: &Arc<Self>) -> Vec<Client> {
         let root = self.root();
@@ -55,13 +66,17 @@ impl RunSession {
     /// Starts a swarm on this daemon (labelled with the run, so `netrig
     /// clean` knows whose it is); the run leaves it when it ends.
     pub async fn init_swarm(&self, spec: &SwarmInitSpec) -> Result<String> {
+        let admitted = self.admit(spec)?;
         let made_gwbridge = self.client().find_network(GWBRIDGE).await?.is_none();
         let mut swarm_labels = self.labels().merged_with(&HashMap::new());
         swarm_labels.insert(
             labels::GWBRIDGE.into(),
             if made_gwbridge { "made" } else { "kept" }.into(),
         );
-        let node_id = self.client().init_swarm(spec, swarm_labels).await?;
+        let node_id = self
+            .client()
+            .init_swarm(spec, swarm_labels, admitted)
+            .await?;
         self.remember_swarm(Membership {
             manager: true,
             made_gwbridge,
@@ -71,8 +86,9 @@ impl RunSession {
 
     /// Joins this daemon to a swarm; the run makes it leave when it ends.
     pub async fn join_swarm(&self, spec: &SwarmJoinSpec) -> Result<()> {
+        let admitted = self.admit(spec)?;
         let made_gwbridge = self.client().find_network(GWBRIDGE).await?.is_none();
-        self.client().join_swarm(spec).await?;
+        self.client().join_swarm(spec, admitted).await?;
         let manager = self
             .client()
             .swarm_state()

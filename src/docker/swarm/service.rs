@@ -19,6 +19,7 @@ pub use super::tasks::TaskSummary;
 use crate::docker::client::Client;
 use crate::docker::error::{DockerError, Result};
 use crate::docker::ports::{PortMapping, Protocol};
+use crate::docker::run::access::HostRequest;
 use crate::docker::run::session::{ResourceKind, RunSession};
 
 /// How long `create` and `scale` wait for the tasks to run, and `rm` for them to go.
@@ -136,9 +137,9 @@ impl ServiceSpec {
     }
 }
 
-impl ServiceSpec {
-    /// Why creating this service needs host access (empty: it does not).
-    pub fn needs_host_access(&self) -> Vec<String> {
+/// A service on the host network puts its tasks on every node's own stack.
+impl HostRequest for ServiceSpec {
+    fn host_access(&self) -> Vec<String> {
         self.networks
             .iter()
             .filter(|n| n.as_str() == "host")
@@ -311,6 +312,7 @@ impl RunSession {
     /// Names are mapped like a container's (`netrig test` prefixes them,
     /// and the script's name stays a DNS alias on the service's networks).
     pub async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceRef> {
+        let admitted = self.admit(spec)?;
         let mut spec = spec.clone();
         let script_name = spec.name.clone();
         spec.name = self.docker_name(ResourceKind::Service, &script_name);
@@ -329,7 +331,9 @@ impl RunSession {
         );
         // Created to its end even if the script stops waiting, so teardown sees it.
         let service = self
-            .settled(async move { client.create_service(&spec, labels).await })
+            .settled(admitted, async move {
+                client.create_service(&spec, labels).await
+            })
             .await?;
         self.record(ResourceKind::Service, &service.id, &service.name);
         self.client()
