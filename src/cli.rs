@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::daemon_args::{DaemonArgs, parse_secs};
+
 /// Shown after `netrig --help`: the common first steps.
 const EXAMPLES: &str = "\
 Examples:
@@ -21,9 +23,9 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "netrig", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Options every command takes.
+    /// How to reach the Docker daemon: options every command takes.
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub global: DaemonArgs,
 
     /// Keep what the REPL session created when it ends.
     #[arg(long)]
@@ -32,19 +34,6 @@ pub struct Cli {
     /// What to do; none opens the REPL.
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-/// Options every command takes (`--host`, `--pull`), before or after the
-/// subcommand.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Docker daemon to talk to (unix:///path, tcp://host:port, ssh://user@host); defaults to DOCKER_HOST, then the local socket.
-    #[arg(long, global = true, value_name = "URL")]
-    pub host: Option<String>,
-
-    /// Pull images that are not on the daemon (`missing`, the default), or never contact a registry (`never`: a missing image is an error); defaults to NETRIG_PULL.
-    #[arg(long, global = true, value_enum, value_name = "WHEN")]
-    pub pull: Option<crate::docker::image::PullPolicy>,
 }
 
 /// netrig's subcommands.
@@ -149,13 +138,4 @@ pub struct GraphArgs {
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-/// `--timeout 30`, `--timeout 2.5`: positive seconds, at most a day.
-fn parse_secs(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("expected seconds between 0 and 86400, got {text:?}"))
 }

@@ -14,8 +14,10 @@ use std::io::{BufRead, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 
-use crate::docker::session::remove_matching;
-use crate::docker::{Client, labels};
+use crate::daemon_args::DaemonArgs;
+use crate::docker::run::labels;
+use crate::docker::run::teardown::remove_matching;
+use crate::docker::{Client, ClientOptions};
 
 /// What the parent writes when it ends on purpose.
 const DONE: &str = "done";
@@ -28,10 +30,10 @@ pub struct Reaper {
 }
 
 impl Reaper {
-    /// Starts a reaper for this process, talking to `host`; `None` when
-    /// turned off or when it cannot start (netrig then works as before,
-    /// with `netrig clean` as the fallback).
-    pub fn spawn(host: Option<&str>) -> Option<Reaper> {
+    /// Starts a reaper for this process, reaching the daemon as `docker`
+    /// says; `None` when turned off or when it cannot start (netrig then
+    /// works as before, with `netrig clean` as the fallback).
+    pub fn spawn(docker: &ClientOptions) -> Option<Reaper> {
         if matches!(
             std::env::var("NETRIG_REAPER").as_deref(),
             Ok("off" | "0" | "false")
@@ -40,9 +42,7 @@ impl Reaper {
         }
         let exe = std::env::current_exe().ok()?;
         let mut cmd = Command::new(exe);
-        if let Some(h) = host {
-            cmd.args(["--host", h]);
-        }
+        cmd.args(DaemonArgs::to_args(docker));
         use std::os::unix::process::CommandExt;
         let mut child = cmd
             .args(["reap", "--pid", &std::process::id().to_string()])
@@ -70,8 +70,8 @@ impl Reaper {
 static REAPER: Mutex<Option<Reaper>> = Mutex::new(None);
 
 /// Starts this process's reaper (see [`Reaper::spawn`]).
-pub fn start(host: Option<&str>) {
-    let reaper = Reaper::spawn(host);
+pub fn start(docker: &ClientOptions) {
+    let reaper = Reaper::spawn(docker);
     *REAPER.lock().unwrap_or_else(|e| e.into_inner()) = reaper;
 }
 
@@ -104,6 +104,6 @@ pub async fn reap(client: &Client, pid: u32) -> bool {
         format!("{}={}", labels::HOST, labels::this_host()),
     ];
     let report = remove_matching(client, &filters).await;
-    let left = crate::docker::hosts::leave_swarm_made_by(client, pid).await;
+    let left = crate::docker::swarm::hosts::leave_swarm_made_by(client, pid).await;
     report.is_clean() && left.is_ok()
 }

@@ -3,8 +3,10 @@
 
 use super::Context;
 use crate::cli::CleanArgs;
-use crate::docker::session::{LeftoverRun, leftover_runs, remove_labelled};
-use crate::docker::{Client, labels};
+use crate::docker::Client;
+use crate::docker::run::labels;
+use crate::docker::run::leftovers::{LeftoverRun, leftover_runs};
+use crate::docker::run::teardown::remove_labelled;
 use crate::error::{Error, Result};
 use crate::rig::report::{self, note};
 
@@ -101,7 +103,7 @@ fn remove(ctx: &Context, client: &Client, chosen: &[LeftoverRun]) -> bool {
         clean &= teardown.is_clean();
     }
     if chosen.iter().any(|r| r.swarm) {
-        match runtime.block_on(crate::docker::hosts::leave_netrig_swarm(client)) {
+        match runtime.block_on(crate::docker::swarm::hosts::leave_netrig_swarm(client)) {
             Ok(()) => note(format!("left the swarm on {}", client.host())),
             Err(e) => {
                 note(format!("could not leave the swarm: {e}"));

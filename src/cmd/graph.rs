@@ -3,11 +3,11 @@
 
 use super::Context;
 use crate::cli::GraphArgs;
-use crate::docker::session::plural;
 use crate::docker::topology::TopologyScope;
 use crate::error::{Error, Result};
 use crate::graph::{Format, render};
 use crate::rig::report::note;
+use crate::text::plural;
 
 /// `netrig graph [--run ID | --all] [--format F] [-o FILE]`.
 pub fn execute(ctx: &Context, args: &GraphArgs) -> Result {

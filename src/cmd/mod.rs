@@ -20,46 +20,43 @@ use std::process::ExitCode;
 use clap::Parser;
 use tokio::runtime::Runtime;
 
-use crate::cli::{Cli, Command, GlobalArgs};
-use crate::docker::Client;
+use crate::cli::{Cli, Command};
+use crate::daemon_args::DaemonArgs;
+use crate::docker::{Client, ClientOptions};
 use crate::error::{Error, Result};
 
 /// What every command gets: the async runtime and the global options.
 pub struct Context {
     /// The program's tokio runtime; commands block on it.
     pub runtime: Runtime,
-    /// `--host`, `--pull`.
-    pub global: GlobalArgs,
+    /// How to reach the daemon (`--host`, `--pull`, `--docker-timeout`),
+    /// as the Docker layer takes it.
+    pub docker: ClientOptions,
 }
 
 impl Context {
     /// Starts the runtime and applies the global options.
-    pub fn new(global: GlobalArgs) -> Result<Context> {
+    pub fn new(global: &DaemonArgs) -> Result<Context> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
-        if let Some(policy) = global.pull {
-            crate::docker::image::set_pull_policy(policy);
-        }
-        Ok(Context { runtime, global })
-    }
-
-    /// The daemon address asked for (`--host`), if any.
-    pub fn host(&self) -> Option<&str> {
-        self.global.host.as_deref()
+        Ok(Context {
+            runtime,
+            docker: global.client_options(),
+        })
     }
 
     /// Connects to the daemon (exit 3 when none answers).
     pub fn connect(&self) -> Result<Client> {
-        crate::rig::connect(&self.runtime, self.host())
+        crate::rig::connect(&self.runtime, &self.docker)
     }
 }
 
 /// Parses the command line, runs the command, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = match Context::new(cli.global) {
+    let ctx = match Context::new(&cli.global) {
         Ok(ctx) => ctx,
         Err(e) => return exit_code(Err(e)),
     };
@@ -68,7 +65,7 @@ pub fn main() -> ExitCode {
         &cli.command,
         Some(Command::Run(_) | Command::Test(_)) | None
     ) {
-        crate::reaper::start(ctx.host());
+        crate::reaper::start(&ctx.docker);
     }
     let result = execute(&ctx, cli.command, cli.keep);
     crate::reaper::release();

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use super::Context;
 use crate::cli::RunArgs;
 use crate::diagnostic;
+use crate::docker::run::access::HostAccess;
 use crate::error::{Error, Result};
 use crate::rig::report::note;
 use crate::rig::{Rig, RunEnd, Stop, signals};
 use crate::script::error::netrig_error;
-use crate::script::sandbox::HostAccess;
 
 /// How long `netrig run` lets a script run when `--timeout` does not say
 /// (the same as the `--timeout` default).
@@ -80,7 +80,7 @@ pub fn run_source(
     let client = ctx.connect()?;
     let rig = Rig::new(&ctx.runtime, client, name, base_dir);
     if options.allow_host_access {
-        rig.sandbox.set_host_access(HostAccess::Allow);
+        rig.session.set_host_access(HostAccess::Allow);
     }
     signals::watch(
         &ctx.runtime,

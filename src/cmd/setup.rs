@@ -55,10 +55,7 @@ pub fn execute(ctx: &Context) -> Result {
         "no registry provides {BUSYBOX}; building it from {HOST_BUSYBOX}"
     ));
     let id = build_busybox(runtime, &client).map_err(Error::Failed)?;
-    note(format!(
-        "{BUSYBOX} built ({})",
-        crate::docker::network::short_id(&id)
-    ));
+    note(format!("{BUSYBOX} built ({})", crate::text::short_id(&id)));
     Ok(())
 }
 

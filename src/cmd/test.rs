@@ -17,7 +17,7 @@ pub fn execute(ctx: &Context, args: &TestArgs) -> Result {
         keep_failed: args.keep_failed,
         timeout: args.timeout,
         show_output: args.show_output,
-        host: ctx.global.host.clone(),
+        docker: ctx.docker.clone(),
         allow_host_access: args.allow_host_access,
     };
     match &args.report {

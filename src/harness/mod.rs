@@ -21,12 +21,13 @@ use std::time::{Duration, Instant};
 use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 
-use crate::docker::session::plural;
-use crate::docker::{Client, RunSession, labels};
+use crate::docker::run::access::HostAccess;
+use crate::docker::run::labels;
+use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::{Error, Result};
 use crate::rig::report::{self as notes, note};
 use crate::rig::{Interrupt, Rig, Stop, signals};
-use crate::script::sandbox::HostAccess;
+use crate::text::plural;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
 use report::Tally;
@@ -54,8 +55,8 @@ pub struct TestArgs {
     pub timeout: Option<Duration>,
     /// Print what passing scenarios printed too (failures always show it).
     pub show_output: bool,
-    /// Daemon address (else `DOCKER_HOST`, else the local socket).
-    pub host: Option<String>,
+    /// How to reach the daemon.
+    pub docker: ClientOptions,
     /// Let scenarios ask for host access (see `netrig run --allow-host-access`).
     pub allow_host_access: bool,
 }
@@ -108,7 +109,7 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         },
         None => None,
     };
-    let client = crate::rig::connect(runtime, args.host.as_deref())?;
+    let client = crate::rig::connect(runtime, &args.docker)?;
     let interrupt = Interrupt::new();
     signals::watch(runtime, interrupt.clone(), client.clone());
 
@@ -252,7 +253,7 @@ impl Suite<'_> {
         result.run_id = session.run_id().to_string();
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
         if self.args.allow_host_access {
-            rig.sandbox.set_host_access(HostAccess::Allow);
+            rig.session.set_host_access(HostAccess::Allow);
         }
         let output = Arc::new(Mutex::new(String::new()));
         capture_output(&mut rig.engine, &output);

@@ -48,8 +48,8 @@ pub fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
     welcome(runtime, &client);
     let rig = Rig::new(runtime, client, "<repl>", PathBuf::from("."));
     // A person is typing: host access is allowed, with a warning each time.
-    rig.sandbox
-        .set_host_access(crate::script::sandbox::HostAccess::Warn);
+    rig.session
+        .set_host_access(crate::docker::run::access::HostAccess::Warn);
     let run = rig.session.clone();
     let interrupt = rig.interrupt.clone();
     let busy = signals::watch(runtime, interrupt.clone(), run.clone(), keep);

@@ -17,10 +17,10 @@ use super::lexer;
 use super::live::Daemon;
 use super::out::say;
 use crate::diagnostic;
-use crate::docker::session::plural;
 use crate::docker::{ContainerSummary, NetworkSummary, RunSession};
 use crate::rig::report::{self, removed_by_name};
 use crate::rig::{Rig, RunEnd, Signal, Stop};
+use crate::text::plural;
 
 /// How an input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,7 +264,7 @@ impl Session {
                 vec![
                     "container".into(),
                     c.name.clone(),
-                    crate::docker::network::short_id(&c.id).into(),
+                    crate::text::short_id(&c.id).into(),
                     c.state.clone(),
                     c.networks.join(", "),
                     c.ports.join(", "),
@@ -274,7 +274,7 @@ impl Session {
                 vec![
                     "network".into(),
                     n.name.clone(),
-                    crate::docker::network::short_id(&n.id).into(),
+                    crate::text::short_id(&n.id).into(),
                     n.driver.clone(),
                     n.subnets.join(", "),
                     String::new(),

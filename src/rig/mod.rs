@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rhai::{AST, Dynamic, Engine, EvalAltResult, ParseError, Scope};
 use tokio::runtime::{Handle, Runtime};
 
-use crate::docker::{Client, RunSession};
+use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::Error;
 use crate::script::exit::ExitCall;
 use crate::script::sandbox::Sandbox;
@@ -87,9 +87,9 @@ pub fn check_syntax(source: &str) -> Result<(), ParseError> {
 
 /// Connects to the daemon at `host` (else `DOCKER_HOST`, else the local
 /// socket). The one place every command connects.
-pub fn connect(runtime: &Runtime, host: Option<&str>) -> Result<Client, Error> {
+pub fn connect(runtime: &Runtime, docker: &ClientOptions) -> Result<Client, Error> {
     runtime
-        .block_on(Client::connect(host))
+        .block_on(Client::connect(docker))
         .map_err(Error::Docker)
 }
 
@@ -130,7 +130,7 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
-        let sandbox = Arc::new(Sandbox::default());
+        let sandbox = Arc::new(Sandbox::new(session.access_policy()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),

@@ -6,8 +6,9 @@
 
 use std::io::Write;
 
-use crate::docker::session::plural;
-use crate::docker::{RunSession, TeardownReport, labels};
+use crate::docker::run::labels;
+use crate::docker::{RunSession, TeardownReport};
+use crate::text::plural;
 
 /// Prints a line from netrig itself (not from the script) on stderr:
 /// `netrig: …`. A closed stderr (the terminal went away) is ignored, so

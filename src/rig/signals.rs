@@ -13,8 +13,8 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::report::note;
 use crate::docker::Client;
-use crate::docker::session::plural;
 use crate::stop::{Interrupt, Signal, Stop};
+use crate::text::plural;
 
 /// The signals this process listens to, as one stream.
 pub struct Signals {
@@ -134,7 +134,7 @@ pub fn watch_deadline(
 
 /// What this netrig process created and the daemon still has, for people.
 async fn leftovers_of_this_process(client: &Client) -> String {
-    use crate::docker::labels;
+    use crate::docker::run::labels;
     let filter = std::collections::HashMap::from([(
         "label".to_string(),
         vec![format!("{}={}", labels::PID, std::process::id())],

@@ -10,7 +10,7 @@ use rhai::Dynamic;
 use super::convert;
 use super::error::{ScriptResult, invalid, throw};
 use super::sandbox::Sandbox;
-use crate::docker::session::ResourceKind;
+use crate::docker::ResourceKind;
 use crate::docker::{Client, DockerError, RunSession};
 
 pub use crate::stop::Interrupt;

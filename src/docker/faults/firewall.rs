@@ -2,7 +2,7 @@
 //! namespace, `NETRIG-INPUT`, jumped to from `INPUT`. Everything netrig
 //! drops on arrival lives there: the addresses of containers cut off from
 //! this one, and random loss per interface. Pure: this file renders and
-//! reads iptables text; `faults.rs` runs the tools.
+//! reads iptables text; `faults/mod.rs` runs the tools.
 //!
 //! Why on arrival (INPUT) only: a packet dropped on the way out (OUTPUT)
 //! fails the sender's `sendto` with EPERM, and busybox `ping` gives up at

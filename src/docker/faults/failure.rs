@@ -3,8 +3,8 @@
 
 use bollard::query_parameters::{KillContainerOptions, RestartContainerOptions};
 
-use super::client::Client;
-use super::error::Result;
+use crate::docker::client::Client;
+use crate::docker::error::Result;
 
 impl Client {
     /// Freezes every process of a container (`docker pause`).

@@ -1,19 +1,18 @@
 //! A run on several daemons: one [`RunSession`] per daemon, all with the
-//! same run id; the default daemon's session keeps the others. Also the
-//! swarm a run starts or joins, which is left again when the run ends, and
-//! the teardown that covers every daemon the run touched.
+//! same run id; the default daemon's session keeps the others (see
+//! [`RunSession::connect_host`]). Also the swarm a run starts or joins,
+//! which is left again when the run ends.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
-
-use super::client::Client;
-use super::error::{DockerError, Result};
-use super::labels;
-use super::session::{RunSession, TeardownReport, remove_matching_on};
-use super::swarm::{GWBRIDGE, SwarmInitSpec, SwarmJoinSpec};
+use super::{GWBRIDGE, SwarmInitSpec, SwarmJoinSpec};
+use crate::docker::client::Client;
+use crate::docker::error::{DockerError, Result};
+use crate::docker::run::access::OtherDaemon;
+use crate::docker::run::labels;
+use crate::docker::run::session::RunSession;
 
 /// This run made the daemon start or join a swarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,25 +24,19 @@ pub struct Membership {
 }
 
 impl RunSession {
-    /// The session of this run on the daemon `client` talks to: this one
-    /// for the same address, else the one made the first time, else a new
-    /// one (same run id and labels) that this session's teardown covers.
-    pub fn for_host(self: &Arc<Self>, client: Client) -> Arc<RunSession> {
-        if client.host() == self.client().host() {
-            return self.clone();
-        }
-        let mut hosts = self.hosts.lock().expect("hosts poisoned");
-        if let Some(existing) = hosts.iter().find(|h| h.client().host() == client.host()) {
-            return existing.clone();
-        }
-        let session = Arc::new(self.sibling(client));
-        hosts.push(session.clone());
-        session
+    /// Connects this run to the daemon at `url` (as the default daemon's
+    /// client is connected: same timeout, pull policy and notes) and returns
+    /// its session, made on first use. Reaching another daemon is host
+    /// access: the run's policy is asked before anything is dialled.
+    pub async fn connect_host(self: &Arc<Self>, url: &str) -> Result<Arc<RunSession>> {
+        let admitted = self.admit(&OtherDaemon(url))?;
+        let client = Client::connect(&self.client().options().for_host(url)).await?;
+        Ok(self.for_host(client, admitted))
     }
 
     /// The clients of every daemon this run uses, the default daemon's first.
     pub fn all_clients(self: &Arc<Self>) -> Vec<Client> {
-        let root = self.root.upgrade().unwrap_or_else(|| self.clone());
+        let root = self.root();
         std::iter::once(root.client().clone())
             .chain(root.other_hosts().iter().map(|s| s.client().clone()))
             .collect()
@@ -59,38 +52,32 @@ impl RunSession {
 
     /// The session of another daemon of this run that made container `id`.
     pub fn owner_elsewhere(self: &Arc<Self>, id: &str) -> Option<Arc<RunSession>> {
-        let root = self.root.upgrade().unwrap_or_else(|| self.clone());
+        let root = self.root();
         std::iter::once(root.clone())
             .chain(root.other_hosts())
             .filter(|s| s.client().host() != self.client().host())
             .find(|s| {
-                s.created()
-                    .iter()
-                    .any(|c| c.kind == super::session::ResourceKind::Container && c.id == id)
+                s.created().iter().any(|c| {
+                    c.kind == crate::docker::run::session::ResourceKind::Container && c.id == id
+                })
             })
-    }
-
-    /// The other daemons' sessions of this run, in the order they were connected.
-    pub fn other_hosts(&self) -> Vec<Arc<RunSession>> {
-        self.hosts.lock().expect("hosts poisoned").clone()
-    }
-
-    /// The swarm this run made the daemon start or join, if any.
-    pub fn membership(&self) -> Option<Membership> {
-        *self.swarm.lock().expect("swarm poisoned")
     }
 
     /// Starts a swarm on this daemon (labelled with the run, so `netrig
     /// clean` knows whose it is); the run leaves it when it ends.
     pub async fn init_swarm(&self, spec: &SwarmInitSpec) -> Result<String> {
+        let admitted = self.admit(spec)?;
         let made_gwbridge = self.client().find_network(GWBRIDGE).await?.is_none();
         let mut swarm_labels = self.labels().merged_with(&HashMap::new());
         swarm_labels.insert(
             labels::GWBRIDGE.into(),
             if made_gwbridge { "made" } else { "kept" }.into(),
         );
-        let node_id = self.client().init_swarm(spec, swarm_labels).await?;
-        *self.swarm.lock().expect("swarm poisoned") = Some(Membership {
+        let node_id = self
+            .client()
+            .init_swarm(spec, swarm_labels, admitted)
+            .await?;
+        self.remember_swarm(Membership {
             manager: true,
             made_gwbridge,
         });
@@ -99,15 +86,16 @@ impl RunSession {
 
     /// Joins this daemon to a swarm; the run makes it leave when it ends.
     pub async fn join_swarm(&self, spec: &SwarmJoinSpec) -> Result<()> {
+        let admitted = self.admit(spec)?;
         let made_gwbridge = self.client().find_network(GWBRIDGE).await?.is_none();
-        self.client().join_swarm(spec).await?;
+        self.client().join_swarm(spec, admitted).await?;
         let manager = self
             .client()
             .swarm_state()
             .await
             .map(|s| s.manager)
             .unwrap_or(false);
-        *self.swarm.lock().expect("swarm poisoned") = Some(Membership {
+        self.remember_swarm(Membership {
             manager,
             made_gwbridge,
         });
@@ -119,7 +107,7 @@ impl RunSession {
     /// `docker_gwbridge` that came with it removed.
     pub async fn leave_swarm(&self) -> Result<()> {
         self.client().leave_swarm(true).await?;
-        let membership = self.swarm.lock().expect("swarm poisoned").take();
+        let membership = self.forget_swarm();
         if membership.is_some_and(|m| m.made_gwbridge) {
             remove_gwbridge(self.client()).await?;
         }
@@ -140,52 +128,6 @@ pub async fn remove_gwbridge(client: &Client) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// The run's teardown on every daemon it used: resources first (see
-/// [`remove_matching_on`]), then the swarms it started or joined — workers
-/// before managers, so no worker is left with a vanished manager.
-pub(super) async fn teardown(root: &RunSession) -> TeardownReport {
-    let started = Instant::now();
-    let others = root.other_hosts();
-    let sessions: Vec<&RunSession> = std::iter::once(root)
-        .chain(others.iter().map(|s| s.as_ref()))
-        .collect();
-    if !sessions
-        .iter()
-        .any(|s| s.labels_were_used() || s.membership().is_some())
-    {
-        // Nothing was ever labelled for this run, nor is being: spare the
-        // start-up of a one-line script its round trips.
-        return TeardownReport::default();
-    }
-    join_all(sessions.iter().map(|s| s.settle())).await;
-    let clients: Vec<Client> = sessions.iter().map(|s| s.client().clone()).collect();
-    let mut report = remove_matching_on(&clients, &[root.labels().run_filter()]).await;
-
-    for managers in [false, true] {
-        let leaving: Vec<&RunSession> = sessions
-            .iter()
-            .copied()
-            .filter(|s| s.membership().is_some_and(|m| m.manager == managers))
-            .collect();
-        let results = join_all(leaving.iter().map(|s| s.leave_swarm())).await;
-        for (s, result) in leaving.iter().zip(results) {
-            match result {
-                Ok(()) => report.swarms_left.push(s.client().host().to_string()),
-                Err(e) => report.failures.push(e.to_string()),
-            }
-        }
-    }
-    for s in &sessions {
-        s.forget_created();
-    }
-    report.other_hosts = others
-        .iter()
-        .map(|s| s.client().host().to_string())
-        .collect();
-    report.elapsed = started.elapsed();
-    report
 }
 
 /// The labels of the swarm this daemon manages, if netrig started it.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
-use super::error::{DockerError, Result};
+use crate::docker::error::{DockerError, Result};
 
 /// How long one tool may run; iptables waits for its lock at most this long too.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(60);

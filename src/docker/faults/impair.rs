@@ -1,7 +1,7 @@
 //! Link impairments as values: what `impair()` asks for, how later calls
 //! combine with earlier ones, and the `tc` command lines that put the
 //! sending side of an interface into that shape. Pure: no processes here
-//! (see `faults.rs` for where they run).
+//! (see `faults/mod.rs` for where they run).
 
 use std::fmt;
 

@@ -1,6 +1,10 @@
 //! Swarm membership: whether a daemon is in a swarm, `docker swarm
 //! init/join/leave`, join tokens and `docker node ls`.
 
+pub mod hosts;
+pub mod service;
+pub mod tasks;
+
 use std::collections::HashMap;
 
 use bollard::models::{LocalNodeState, SwarmInitRequest, SwarmJoinRequest, SwarmSpec};
@@ -8,6 +12,7 @@ use bollard::query_parameters::{LeaveSwarmOptions, ListNodesOptions};
 
 use super::client::Client;
 use super::error::{DockerError, Result};
+use super::run::access::{Admitted, HostRequest};
 
 /// The port managers listen on for joining nodes when none is given.
 pub const MANAGER_PORT: u16 = 2377;
@@ -130,22 +135,26 @@ impl SwarmInitSpec {
     }
 }
 
-/// Why starting a swarm needs host access: the daemon becomes a manager
-/// that other machines can join, listening on a port of the host.
-pub fn init_needs_host_access(spec: &SwarmInitSpec) -> Vec<String> {
-    let listen = spec
-        .listen_addr
-        .clone()
-        .unwrap_or_else(|| format!("0.0.0.0:{MANAGER_PORT}"));
-    vec![format!(
-        "starting a swarm makes the daemon a manager that other machines can join (listening on {listen})"
-    )]
+/// Starting a swarm needs host access: the daemon becomes a manager that
+/// other machines can join, listening on a port of the host.
+impl HostRequest for SwarmInitSpec {
+    fn host_access(&self) -> Vec<String> {
+        let listen = self
+            .listen_addr
+            .clone()
+            .unwrap_or_else(|| format!("0.0.0.0:{MANAGER_PORT}"));
+        vec![format!(
+            "starting a swarm makes the daemon a manager that other machines can join (listening on {listen})"
+        )]
+    }
 }
 
-/// Why joining a swarm needs host access: its managers may then run any
+/// Joining a swarm needs host access: its managers may then run any
 /// container on this daemon.
-pub fn join_needs_host_access() -> Vec<String> {
-    vec!["joining a swarm lets its managers run any container on this daemon".to_string()]
+impl HostRequest for SwarmJoinSpec {
+    fn host_access(&self) -> Vec<String> {
+        vec!["joining a swarm lets its managers run any container on this daemon".to_string()]
+    }
 }
 
 /// `docker swarm join` options.
@@ -237,10 +246,12 @@ impl Client {
 
     /// Starts a new swarm with this daemon as its only manager; returns the
     /// node id. Fails with `Conflict` when the daemon is already in a swarm.
+    /// Only what a run's policy admitted ([`RunSession::admit`](crate::docker::RunSession::admit)).
     pub async fn init_swarm(
         &self,
         spec: &SwarmInitSpec,
         labels: HashMap<String, String>,
+        _: Admitted,
     ) -> Result<String> {
         const ACTION: &str = "initialise a swarm";
         self.must_be_outside_a_swarm(ACTION).await?;
@@ -250,8 +261,8 @@ impl Client {
             .map_err(|e| self.swarm_err(ACTION, e))
     }
 
-    /// Joins the swarm of the managers in `spec`.
-    pub async fn join_swarm(&self, spec: &SwarmJoinSpec) -> Result<()> {
+    /// Joins the swarm of the managers in `spec`, as a run's policy admitted.
+    pub async fn join_swarm(&self, spec: &SwarmJoinSpec, _: Admitted) -> Result<()> {
         let action = format!("join the swarm at {}", spec.remote_addrs.join(", "));
         self.must_be_outside_a_swarm(&action).await?;
         self.docker
