@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use netrig::capture::{Capture, CaptureOptions, CaptureTarget};
-use netrig::docker::Client;
+use netrig::docker::{Client, ClientOptions};
 use support::{Scenario, assert_exit, daemon};
 
 /// A network with an HTTP server and a client on it, kept after the run so
@@ -31,7 +31,9 @@ fn server_and_client(tag: &str) -> (Scenario, String, String) {
 }
 
 fn client() -> Client {
-    daemon().block(Client::connect(None)).unwrap()
+    daemon()
+        .block(Client::connect(&ClientOptions::default()))
+        .unwrap()
 }
 
 fn target(container: &str, network: Option<&str>) -> CaptureTarget {

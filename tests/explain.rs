@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use netrig::docker::ports::parse_publish;
-use netrig::docker::{Client, ConnectSpec, NetworkSpec, RunSpec};
+use netrig::docker::{Client, ClientOptions, ConnectSpec, NetworkSpec, RunSpec};
 use netrig::explain::{DockerOp, explain};
 use serde_json::{Value, json};
 use support::{LabelGuard, daemon};
@@ -210,7 +210,7 @@ fn the_docker_cli_makes_what_netrig_makes_from_the_same_specs() {
     let d = daemon();
 
     // netrig, through the Engine API.
-    let client = d.block(Client::connect(None)).unwrap();
+    let client = d.block(Client::connect(&ClientOptions::default())).unwrap();
     for n in &specs.networks {
         d.block(client.create_network(n, labels(&n.labels, &test_label)))
             .unwrap();

@@ -20,7 +20,7 @@ use pcap::{Active, Capture, Savefile};
 use super::target::{CaptureTarget, Interfaces};
 use super::{CaptureOptions, CaptureSummary};
 use crate::docker::DockerError;
-use crate::docker::netns::cgroup_names;
+use crate::docker::faults::netns::cgroup_names;
 
 /// How long the loop waits for packets before it looks at the stop flag and
 /// the limits again: the worst-case delay of `stop()`.

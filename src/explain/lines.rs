@@ -2,8 +2,8 @@
 
 use super::{DockerOp, Words, join};
 use crate::docker::ports::{PortMapping, Protocol};
-use crate::docker::service::{EndpointMode, ServiceSpec};
 use crate::docker::spec::is_builtin_network;
+use crate::docker::swarm::service::{EndpointMode, ServiceSpec};
 use crate::docker::swarm::{SwarmInitSpec, SwarmJoinSpec};
 use crate::docker::{NetworkSpec, RunSpec};
 

@@ -14,7 +14,7 @@ mod lines;
 
 use std::collections::HashMap;
 
-use crate::docker::service::ServiceSpec;
+use crate::docker::swarm::service::ServiceSpec;
 use crate::docker::swarm::{SwarmInitSpec, SwarmJoinSpec};
 use crate::docker::{ConnectSpec, NetworkSpec, RunSpec};
 

@@ -289,7 +289,7 @@ fn another_daemon_is_named_with_dash_h() {
 
 #[test]
 fn swarm_and_services() {
-    use crate::docker::service::{EndpointMode, ServiceSpec};
+    use crate::docker::swarm::service::{EndpointMode, ServiceSpec};
     use crate::docker::swarm::{SwarmInitSpec, SwarmJoinSpec};
     let init = SwarmInitSpec {
         advertise_addr: Some("10.0.0.1".into()),
