@@ -17,7 +17,6 @@ pub mod daemon_args;
 pub mod diagnostic;
 pub mod docker;
 pub mod error;
-pub mod explain;
 pub mod graph;
 pub mod harness;
 pub mod progress;

@@ -7,9 +7,9 @@ mod support;
 use std::collections::HashMap;
 use std::process::Command;
 
+use netrig::docker::explain::{DockerOp, explain};
 use netrig::docker::ports::parse_publish;
 use netrig::docker::{Client, ClientOptions, ConnectSpec, NetworkSpec, RunSpec};
-use netrig::explain::{DockerOp, explain};
 use serde_json::{Value, json};
 use support::{LabelGuard, daemon};
 

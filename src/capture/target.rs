@@ -146,7 +146,8 @@ impl CaptureTarget {
         container: &str,
         network: Option<&str>,
     ) -> Result<CaptureTarget, DockerError> {
-        let inspect = client.inspect_container(container).await?;
+        // netrig's own lookup: no docker command to explain.
+        let inspect = client.quiet().inspect_container(container).await?;
         CaptureTarget::from_inspect(&inspect, network)
     }
 }

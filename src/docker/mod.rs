@@ -12,6 +12,7 @@ pub mod client;
 pub mod container;
 pub mod error;
 pub mod exec;
+pub mod explain;
 pub mod faults;
 pub mod image;
 pub mod network;
@@ -24,7 +25,7 @@ pub mod swarm;
 pub mod topology;
 
 pub use batch::BatchError;
-pub use client::{Client, ClientOptions, Notes};
+pub use client::{Client, ClientOptions, Notes, Started};
 pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
 pub use error::DockerError;
 pub use exec::ExecOutput;

@@ -54,6 +54,19 @@ pub(super) fn words_for(op: &DockerOp<'_>) -> Vec<Words> {
             one(Words::docker(&["build", "-t"]).with(&[tag, context]))
         }
         DockerOp::Images => one(Words::docker(&["image", "ls"])),
+        DockerOp::Pause(c) => one(Words::docker(&["pause"]).with(&[c])),
+        DockerOp::Unpause(c) => one(Words::docker(&["unpause"]).with(&[c])),
+        DockerOp::Kill { container, signal } => {
+            one(Words::docker(&["kill", "--signal"]).with(&[signal, container]))
+        }
+        DockerOp::Restart {
+            container,
+            timeout_secs,
+        } => {
+            let mut w = Words::docker(&["restart"]);
+            w.opt("-t", timeout_secs.map(|t| t.to_string()).as_deref());
+            one(w.with(&[container]))
+        }
         DockerOp::SwarmInit(spec) => one(swarm_init(spec)),
         DockerOp::SwarmJoin(spec) => one(swarm_join(spec)),
         DockerOp::SwarmLeave { force } => {

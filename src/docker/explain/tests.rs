@@ -361,3 +361,50 @@ fn swarm_and_services() {
     );
     assert_eq!(explain(&DockerOp::NodeLs), ["docker node ls"]);
 }
+
+#[test]
+fn node_failures() {
+    assert_eq!(explain(&DockerOp::Pause("db")), ["docker pause db"]);
+    assert_eq!(explain(&DockerOp::Unpause("db")), ["docker unpause db"]);
+    assert_eq!(
+        explain(&DockerOp::Kill {
+            container: "db",
+            signal: "SIGUSR1"
+        }),
+        ["docker kill --signal SIGUSR1 db"]
+    );
+    assert_eq!(
+        explain(&DockerOp::Restart {
+            container: "db",
+            timeout_secs: Some(0)
+        }),
+        ["docker restart -t 0 db"]
+    );
+}
+
+#[test]
+fn the_explainer_shows_when_on_names_other_daemons_and_mutes_lookups() {
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = seen.clone();
+    let explainer = Explainer::new(false, move |line| {
+        sink.lock().unwrap().push(line.to_string())
+    });
+    explainer.set_default_host("unix:///var/run/docker.sock");
+    explainer.show("unix:///var/run/docker.sock", &DockerOp::NetworkLs);
+    assert!(seen.lock().unwrap().is_empty(), "off by default here");
+    explainer.set(true);
+    let clone = explainer.clone();
+    clone.show("unix:///var/run/docker.sock", &DockerOp::NetworkLs);
+    clone.show("ssh://node2", &DockerOp::Ps);
+    explainer
+        .muted()
+        .show("unix:///var/run/docker.sock", &DockerOp::Inspect("web"));
+    assert!(!explainer.muted().is_on());
+    explainer.set(false);
+    clone.show("unix:///var/run/docker.sock", &DockerOp::NodeLs);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["docker network ls", "docker -H ssh://node2 ps -a"]
+    );
+    assert!(!Explainer::default().is_on());
+}

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use netrig::docker::NetworkSpec;
-//! use netrig::explain::{explain, DockerOp};
+//! use netrig::docker::explain::{explain, DockerOp};
 //! let spec = NetworkSpec::named("my_net");
 //! assert_eq!(explain(&DockerOp::NetworkCreate(&spec)), ["docker network create my_net"]);
 //! ```
@@ -13,6 +13,8 @@
 mod lines;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::docker::swarm::service::ServiceSpec;
 use crate::docker::swarm::{SwarmInitSpec, SwarmJoinSpec};
@@ -90,6 +92,24 @@ pub enum DockerOp<'a> {
     },
     /// `docker image ls`.
     Images,
+    /// `docker pause`.
+    Pause(&'a str),
+    /// `docker unpause`.
+    Unpause(&'a str),
+    /// `docker kill --signal`.
+    Kill {
+        /// The container.
+        container: &'a str,
+        /// The signal as given (`KILL`, `SIGUSR1`, `9`).
+        signal: &'a str,
+    },
+    /// `docker restart`.
+    Restart {
+        /// The container.
+        container: &'a str,
+        /// Seconds before SIGKILL, when not Docker's default.
+        timeout_secs: Option<i32>,
+    },
     /// `docker swarm init`.
     SwarmInit(&'a SwarmInitSpec),
     /// `docker swarm join`.
@@ -138,6 +158,103 @@ pub fn explain_on(host: Option<&str>, op: &DockerOp<'_>) -> Vec<String> {
             words.join()
         })
         .collect()
+}
+
+/// Where explanations go, and whether they are wanted now. Cloned into
+/// every client of a run (the `ClientOptions` carry it); off by default.
+/// The REPL's `:explain on|off` flips the shared switch.
+#[derive(Clone, Default)]
+pub struct Explainer {
+    shared: Option<Arc<Shared>>,
+    /// A clone for netrig's own lookups, which no script asked for.
+    muted: bool,
+}
+
+struct Shared {
+    on: AtomicBool,
+    /// The daemon the run talks to by default: lines for any other name it with `-H`.
+    default_host: Mutex<Option<String>>,
+    show: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+impl Explainer {
+    /// Explanations go to `show`, one line at a time, when switched on.
+    pub fn new(on: bool, show: impl Fn(&str) + Send + Sync + 'static) -> Explainer {
+        Explainer {
+            shared: Some(Arc::new(Shared {
+                on: AtomicBool::new(on),
+                default_host: Mutex::new(None),
+                show: Box::new(show),
+            })),
+            muted: false,
+        }
+    }
+
+    /// Lines on stderr, `$ ` first, as a terminal shows a typed command.
+    pub fn to_stderr(on: bool) -> Explainer {
+        Explainer::new(on, |line| eprintln!("$ {line}"))
+    }
+
+    /// Switches explanations on or off (for every clone).
+    pub fn set(&self, on: bool) {
+        if let Some(shared) = &self.shared {
+            shared.on.store(on, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether explanations are shown now.
+    pub fn is_on(&self) -> bool {
+        !self.muted
+            && self
+                .shared
+                .as_ref()
+                .is_some_and(|s| s.on.load(Ordering::Relaxed))
+    }
+
+    /// A clone that shows nothing: for what netrig asks the daemon on its
+    /// own (name checks, addresses), which no docker command of the user's
+    /// would do.
+    pub fn muted(&self) -> Explainer {
+        Explainer {
+            shared: self.shared.clone(),
+            muted: true,
+        }
+    }
+
+    /// Notes the daemon lines need no `-H` for (the first one set wins).
+    pub fn set_default_host(&self, host: &str) {
+        if let Some(shared) = &self.shared {
+            let mut default = shared
+                .default_host
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            default.get_or_insert_with(|| host.to_string());
+        }
+    }
+
+    /// Shows the command lines of `op` on the daemon at `host`, if on.
+    pub fn show(&self, host: &str, op: &DockerOp<'_>) {
+        if !self.is_on() {
+            return;
+        }
+        let Some(shared) = &self.shared else { return };
+        let other = {
+            let default = shared
+                .default_host
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            default.as_deref().is_some_and(|d| d != host)
+        };
+        for line in explain_on(other.then_some(host), op) {
+            (shared.show)(&line);
+        }
+    }
+}
+
+impl std::fmt::Debug for Explainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Explainer(on: {})", self.is_on())
+    }
 }
 
 /// Words quoted for a POSIX shell and joined with spaces.
