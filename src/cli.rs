@@ -68,6 +68,15 @@ pub struct RunArgs {
     /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, starting or joining a swarm, other Docker daemons (docker::connect), files outside the script's directory.
     #[arg(long)]
     pub allow_host_access: bool,
+    /// Record every Docker API call, exec and check (start, duration, arguments, result) in FILE, as Chrome trace-event JSON: open it in https://ui.perfetto.dev or chrome://tracing.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Before each Docker operation, print the docker CLI command that does the same (on stderr, after `$ `).
+    #[arg(long)]
+    pub explain: bool,
+    /// Capture the packets of every container the run starts, all its interfaces, into DIR/<container>.pcap as the run goes (Wireshark and tshark read them).
+    #[arg(long, value_name = "DIR")]
+    pub capture: Option<PathBuf>,
 }
 
 /// `netrig test`.
@@ -96,9 +105,12 @@ pub struct TestArgs {
     /// Allow scenarios host access (see `netrig run --help`).
     #[arg(long)]
     pub allow_host_access: bool,
-    /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
+    /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown); with --capture, a failed scenario's captures go beside it as DIR/<scenario>.<container>.pcap.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// Capture the packets of every container each scenario starts, all its interfaces, into DIR/<scenario>/<container>.pcap.
+    #[arg(long, value_name = "DIR")]
+    pub capture: Option<PathBuf>,
 }
 
 /// `netrig clean`.

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::{Capture, CaptureOptions, CaptureSummary, CaptureTarget, Interfaces};
-use crate::docker::DockerError;
+use crate::docker::{DockerError, Started};
 
 /// Every capture of one run, keyed by container name.
 #[derive(Debug)]
@@ -64,6 +64,30 @@ impl CaptureSet {
             files.push(file.clone());
         }
         Ok(file)
+    }
+
+    /// A hook for [`ClientOptions::started`](crate::docker::ClientOptions):
+    /// every container a client of the run starts is captured from then on
+    /// (again after a restart, into the same file). A container that cannot
+    /// be captured (it exited at once, or lives on another machine) is a
+    /// warning through the client's notes, not a failed run.
+    pub fn follower(self: &Arc<Self>) -> Started {
+        let set = self.clone();
+        Started::new(move |client, container| {
+            let set = set.clone();
+            Box::pin(async move {
+                let added = match CaptureTarget::resolve(&client, &container, None).await {
+                    Ok(target) => set.add(&target).map(drop),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = added {
+                    client
+                        .options()
+                        .notes
+                        .warn(&format!("--capture: no capture of {container}: {e}"));
+                }
+            })
+        })
     }
 
     /// The files written so far, in the order their containers appeared.

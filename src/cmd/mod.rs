@@ -8,6 +8,7 @@
 
 pub mod clean;
 pub mod graph;
+pub mod observe;
 pub mod reap;
 pub mod repl;
 pub mod run;

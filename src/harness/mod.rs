@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 
+use crate::capture::CaptureSet;
 use crate::docker::run::access::HostAccess;
 use crate::docker::run::labels;
 use crate::docker::{Client, ClientOptions, RunSession};
@@ -59,6 +60,8 @@ pub struct TestArgs {
     pub docker: ClientOptions,
     /// Let scenarios ask for host access (see `netrig run --allow-host-access`).
     pub allow_host_access: bool,
+    /// Capture every scenario's containers into `<dir>/<scenario>/<container>.pcap`.
+    pub capture: Option<PathBuf>,
 }
 
 /// What a finished-scenario hook sees: called once per scenario that ran,
@@ -75,6 +78,8 @@ pub struct Finished<'a> {
     pub rig: &'a Rig,
     /// The runtime to block on for Docker calls.
     pub runtime: &'a Handle,
+    /// Its packet captures (`--capture`), complete: one file per container.
+    pub captures: &'a [PathBuf],
 }
 
 /// A hook called for every finished scenario, from the scenario's thread.
@@ -109,6 +114,10 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         },
         None => None,
     };
+    // So is a capture directory that cannot be written.
+    if let Some(dir) = &args.capture {
+        CaptureSet::new(dir).map_err(|e| Error::Usage(e.to_string()))?;
+    }
     let client = crate::rig::connect(runtime, &args.docker)?;
     let interrupt = Interrupt::new();
     signals::watch(runtime, interrupt.clone(), client.clone());
@@ -222,6 +231,18 @@ impl Suite<'_> {
         results.into_inner().expect("results poisoned")
     }
 
+    /// The capture set of one scenario (`--capture DIR`): `DIR/<scenario>/`.
+    fn captures_for(
+        &self,
+        scenario: &Scenario,
+    ) -> std::result::Result<Option<Arc<CaptureSet>>, crate::docker::DockerError> {
+        let Some(dir) = &self.args.capture else {
+            return Ok(None);
+        };
+        let dir = dir.join(crate::graph::file_stem(&scenario.file));
+        CaptureSet::new(&dir).map(|set| Some(Arc::new(set)))
+    }
+
     /// Runs one scenario in an isolated session and tears it down.
     fn run_one(&self, index: usize, scenario: &Scenario) -> ScenarioResult {
         let started = Instant::now();
@@ -249,7 +270,19 @@ impl Suite<'_> {
             return result;
         }
 
-        let session = RunSession::isolated(self.client.clone(), file);
+        let captures = match self.captures_for(scenario) {
+            Ok(c) => c,
+            Err(e) => {
+                result.status = Status::Error;
+                result.failure = Some(Failure::plain("capture", e.to_string()));
+                return result;
+            }
+        };
+        let client = match &captures {
+            Some(set) => self.client.with_started(set.follower()),
+            None => self.client.clone(),
+        };
+        let session = RunSession::isolated(client, file);
         result.run_id = session.run_id().to_string();
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
         if self.args.allow_host_access {
@@ -276,12 +309,25 @@ impl Suite<'_> {
         result.failure = failure;
         result.output = std::mem::take(&mut *output.lock().expect("output poisoned"));
 
+        // The captures end with the script, complete before anyone reads them.
+        let capture_files = match &captures {
+            Some(set) => {
+                for stopped in set.stop_all() {
+                    if let Err(e) = stopped {
+                        result.notes.push(format!("--capture: {e}"));
+                    }
+                }
+                set.files()
+            }
+            None => Vec::new(),
+        };
         (self.on_finished)(&Finished {
             scenario,
             run_id: &result.run_id,
             status: result.status,
             rig: &rig,
             runtime: &self.runtime,
+            captures: &capture_files,
         });
 
         if self.args.keep_failed && result.status != Status::Passed {
@@ -316,10 +362,11 @@ impl Suite<'_> {
             "label".to_string(),
             vec![format!("{}={run_id}", labels::RUN)],
         )]);
+        let client = self.client.quiet();
         let (containers, networks) = self.runtime.block_on(async {
             futures_util::join!(
-                self.client.list_containers(true, filter.clone()),
-                self.client.list_networks(filter.clone())
+                client.list_containers(true, filter.clone()),
+                client.list_networks(filter.clone())
             )
         });
         let containers: Vec<String> = containers
