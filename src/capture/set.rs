@@ -15,6 +15,9 @@ pub struct CaptureSet {
     dir: PathBuf,
     running: Mutex<HashMap<String, Capture>>,
     files: Mutex<Vec<PathBuf>>,
+    /// What the run puts before its containers' names (`netrig test`'s run id),
+    /// left out of the file names so they read as the script's names.
+    prefix: Mutex<Option<String>>,
 }
 
 impl CaptureSet {
@@ -31,7 +34,24 @@ impl CaptureSet {
             dir: dir.to_path_buf(),
             running: Mutex::new(HashMap::new()),
             files: Mutex::new(Vec::new()),
+            prefix: Mutex::new(None),
         })
+    }
+
+    /// Names files after the script's names: `prefix` (an isolated run's
+    /// `<run id>-`) is left out of them.
+    pub fn strip_prefix(&self, prefix: &str) {
+        *self.prefix.lock().unwrap_or_else(|p| p.into_inner()) = Some(prefix.to_string());
+    }
+
+    /// The file a container's capture goes to.
+    fn file_for(&self, container: &str) -> PathBuf {
+        let prefix = self.prefix.lock().unwrap_or_else(|p| p.into_inner());
+        let name = prefix
+            .as_deref()
+            .and_then(|p| container.strip_prefix(p))
+            .unwrap_or(container);
+        self.dir.join(file_name(name))
     }
 
     /// The directory the files go to.
@@ -44,7 +64,7 @@ impl CaptureSet {
     /// new namespace) has its capture reopened on the new namespace and
     /// appended to the same file.
     pub fn add(&self, target: &CaptureTarget) -> Result<PathBuf, DockerError> {
-        let file = self.dir.join(file_name(&target.container));
+        let file = self.file_for(&target.container);
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let seen = running.remove(&target.container).map(Capture::stop);
         let all = CaptureTarget {
@@ -97,7 +117,7 @@ impl CaptureSet {
 
     /// The file of `container`'s capture, if it has one.
     pub fn file_of(&self, container: &str) -> Option<PathBuf> {
-        let file = self.dir.join(file_name(container));
+        let file = self.file_for(container);
         self.files().contains(&file).then_some(file)
     }
 
@@ -171,6 +191,10 @@ mod tests {
         let set = CaptureSet::new(&dir).unwrap();
         assert!(set.files().is_empty());
         assert_eq!(set.file_of("web"), None);
+        assert_eq!(set.file_for("3f2a1b2c-web"), dir.join("3f2a1b2c-web.pcap"));
+        set.strip_prefix("3f2a1b2c-");
+        assert_eq!(set.file_for("3f2a1b2c-web"), dir.join("web.pcap"));
+        assert_eq!(set.file_for("other"), dir.join("other.pcap"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -283,6 +283,9 @@ impl Suite<'_> {
             None => self.client.clone(),
         };
         let session = RunSession::isolated(client, file);
+        if let (Some(set), Some(prefix)) = (&captures, session.names().prefix()) {
+            set.strip_prefix(prefix);
+        }
         result.run_id = session.run_id().to_string();
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
         if self.args.allow_host_access {
