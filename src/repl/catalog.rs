@@ -389,6 +389,50 @@ pub(crate) mod tests {
         assert_eq!(folded_call(".ip", &ip, true), ".ip(net)");
     }
 
+    /// Every function with a host form has it for each of its overloads,
+    /// with the same parameters after the host.
+    #[test]
+    fn every_overload_has_its_host_form_with_the_same_parameters() {
+        let catalog = Catalog::from_engine(&crate::script::engine_without_docker());
+        let mut checked = 0;
+        for f in crate::script::functions() {
+            let overloads = catalog.named(&f.qualified_name());
+            let globals: Vec<&&FnDoc> = overloads
+                .iter()
+                .filter(|o| o.netrig && o.params.first().is_none_or(|p| p.ty != "Host"))
+                .collect();
+            assert!(
+                !globals.is_empty(),
+                "{} is not registered",
+                f.qualified_name()
+            );
+            let Some(method) = f.host_name() else {
+                assert!(
+                    catalog
+                        .named(&f.qualified_name().replace("::", "_"))
+                        .iter()
+                        .all(|o| o.params.first().is_none_or(|p| p.ty != "Host"))
+                );
+                continue;
+            };
+            let hosts = catalog.named(&method);
+            for global in globals {
+                let wanted: Vec<&Param> = global.params.iter().collect();
+                assert!(
+                    hosts
+                        .iter()
+                        .any(|h| h.params.first().is_some_and(|p| p.ty == "Host")
+                            && h.params[1..].iter().collect::<Vec<_>>() == wanted
+                            && h.returns == global.returns),
+                    "no host form h.{method}(…) for {}",
+                    global.signature()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 60, "only {checked} overloads checked");
+    }
+
     #[test]
     fn knows_rhais_own_methods_apart_from_netrigs() {
         let catalog = Catalog::from_engine(&sample_engine());

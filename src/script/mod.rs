@@ -122,3 +122,15 @@ pub fn doc_lines(doc: &str) -> Vec<String> {
 pub fn json_to_dynamic(function: &str, json: serde_json::Value) -> ScriptResult<Dynamic> {
     rhai::serde::to_dynamic(json).map_err(|e| invalid(function, e.to_string()))
 }
+
+/// An engine with every netrig function registered but no daemon behind
+/// it: for tests that read the registered metadata (`:help`, completion).
+#[cfg(test)]
+pub(crate) fn engine_without_docker() -> Engine {
+    let mut engine = Engine::new();
+    handles::register_types(&mut engine);
+    hosts::register_types(&mut engine);
+    service::register_types(&mut engine);
+    api::install(&mut engine, None, &functions());
+    engine
+}
