@@ -1,7 +1,8 @@
 //! Every function the engine knows, read from its registered metadata
 //! (names, parameter names and types, doc comments): the source of `:help`,
 //! of completion and of signature hints. Nothing about a function is
-//! written twice: register it with `script::register` and it shows up here.
+//! written twice: define it in `script/api.rs` style and it shows up here,
+//! in both its forms.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -323,7 +324,8 @@ pub(crate) mod tests {
     use super::*;
     use rhai::{Dynamic, FuncRegistration, Module};
 
-    /// A small engine registered the way netrig's bindings register.
+    /// A small engine with registered metadata, like netrig's functions
+    /// (`crate::script::engine_without_docker` has the real ones).
     pub fn sample_engine() -> Engine {
         let mut engine = Engine::new();
         crate::script::register(

@@ -47,8 +47,12 @@
 //! - **Errors**: [`Call::invalid`], [`Call::fail`], and [`Call::wait`] for
 //!   Docker operations (interruptible; errors keep their kind). They all name
 //!   the function as it was called.
+//! - **Returns**: any value a script can hold (`Map`, `Array`, `String`,
+//!   `bool`, `i64`, a handle, `()`), wrapped in [`ScriptResult`].
 //! - **`.global_only()`** for functions that do not talk to a daemon
 //!   (`assert`, `sleep`, `table`, …).
+//! - **A new file** (`compose.rs`): give it a `pub(super) fn functions(api:
+//!   &mut Api)` and call it from `script::functions()` in `mod.rs`.
 //!
 //! A malformed entry (parameters that do not match the body, a `[…]` before
 //! a required one) panics when the engine is built, naming the function;
