@@ -53,6 +53,9 @@
 //!   (`assert`, `sleep`, `table`, …).
 //! - **A new file** (`compose.rs`): give it a `pub(super) fn functions(api:
 //!   &mut Api)` and call it from `script::functions()` in `mod.rs`.
+//! - **A new handle type** (a capture): register its name and properties in
+//!   `register_netrig` in `mod.rs` (like `handles::register_types`), add it to
+//!   `plain_args!` in `body.rs` so bodies can take it typed (`.stop()` on it).
 //!
 //! A malformed entry (parameters that do not match the body, a `[…]` before
 //! a required one) panics when the engine is built, naming the function;

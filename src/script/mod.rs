@@ -61,11 +61,17 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
             .map(|s| Dynamic::from(format!("interrupted by signal {s}")))
     });
 
-    handles::register_types(&mut engine);
-    hosts::register_types(&mut engine);
-    service::register_types(&mut engine);
-    api::install(&mut engine, Some(&ctx), &functions());
+    register_netrig(&mut engine, Some(&ctx));
     engine
+}
+
+/// netrig's handle types and functions, bound to the default daemon `ctx`
+/// (`None`: an engine for tests that only read the metadata).
+fn register_netrig(engine: &mut Engine, ctx: Option<&Arc<ScriptContext>>) {
+    handles::register_types(engine);
+    hosts::register_types(engine);
+    service::register_types(engine);
+    api::install(engine, ctx, &functions());
 }
 
 /// Every script function netrig defines, one entry each (see `api.rs`).
@@ -128,9 +134,6 @@ pub fn json_to_dynamic(function: &str, json: serde_json::Value) -> ScriptResult<
 #[cfg(test)]
 pub(crate) fn engine_without_docker() -> Engine {
     let mut engine = Engine::new();
-    handles::register_types(&mut engine);
-    hosts::register_types(&mut engine);
-    service::register_types(&mut engine);
-    api::install(&mut engine, None, &functions());
+    register_netrig(&mut engine, None);
     engine
 }
