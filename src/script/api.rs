@@ -9,7 +9,7 @@
 //! `functions(api)`: name, parameters, doc with a ```` ```rhai ```` example,
 //! body. For `tcp(from, target, port[, opts])` in `checks.rs`:
 //!
-//! ```ignore
+//! ```text
 //! api.function(
 //!     "tcp",
 //!     &["from: Container|String", "target: Container|String", "port: int", "[opts: Map]", "Map"],
