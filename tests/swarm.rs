@@ -398,6 +398,9 @@ assert_eq(exec(far, "hostname").exit_code, 0);
 assert_eq(far.exec(["sh", "-c", "hostname"]).exit_code, 0);
 assert_reachable(far, far2);
 assert_eq(inspect(far).Name, "/i7-t-far");
+// Every overload has its host form; a network handle goes home too.
+assert_eq(b.ping(far, far2, 2).sent, 2);
+assert_eq(network::inspect(far_net).Name, "i7-t-far-net");
 // … but cannot join a network of another daemon.
 try {{ near_net.connect(far); throw #{{message: "connecting a far container should have failed"}}; }}
 catch (e) {{

@@ -1,7 +1,8 @@
 //! Every function the engine knows, read from its registered metadata
 //! (names, parameter names and types, doc comments): the source of `:help`,
 //! of completion and of signature hints. Nothing about a function is
-//! written twice: register it with `script::register` and it shows up here.
+//! written twice: define it in `script/api.rs` style and it shows up here,
+//! in both its forms.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -323,7 +324,8 @@ pub(crate) mod tests {
     use super::*;
     use rhai::{Dynamic, FuncRegistration, Module};
 
-    /// A small engine registered the way netrig's bindings register.
+    /// A small engine with registered metadata, like netrig's functions
+    /// (`crate::script::engine_without_docker` has the real ones).
     pub fn sample_engine() -> Engine {
         let mut engine = Engine::new();
         crate::script::register(
@@ -387,6 +389,50 @@ pub(crate) mod tests {
         let ip = catalog.named(".ip");
         assert_eq!(ip[0].receivers(), vec!["Container"]);
         assert_eq!(folded_call(".ip", &ip, true), ".ip(net)");
+    }
+
+    /// Every function with a host form has it for each of its overloads,
+    /// with the same parameters after the host.
+    #[test]
+    fn every_overload_has_its_host_form_with_the_same_parameters() {
+        let catalog = Catalog::from_engine(&crate::script::engine_without_docker());
+        let mut checked = 0;
+        for f in crate::script::functions() {
+            let overloads = catalog.named(&f.qualified_name());
+            let globals: Vec<&&FnDoc> = overloads
+                .iter()
+                .filter(|o| o.netrig && o.params.first().is_none_or(|p| p.ty != "Host"))
+                .collect();
+            assert!(
+                !globals.is_empty(),
+                "{} is not registered",
+                f.qualified_name()
+            );
+            let Some(method) = f.host_name() else {
+                assert!(
+                    catalog
+                        .named(&f.qualified_name().replace("::", "_"))
+                        .iter()
+                        .all(|o| o.params.first().is_none_or(|p| p.ty != "Host"))
+                );
+                continue;
+            };
+            let hosts = catalog.named(&method);
+            for global in globals {
+                let wanted: Vec<&Param> = global.params.iter().collect();
+                assert!(
+                    hosts
+                        .iter()
+                        .any(|h| h.params.first().is_some_and(|p| p.ty == "Host")
+                            && h.params[1..].iter().collect::<Vec<_>>() == wanted
+                            && h.returns == global.returns),
+                    "no host form h.{method}(…) for {}",
+                    global.signature()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 60, "only {checked} overloads checked");
     }
 
     #[test]

@@ -495,10 +495,7 @@ mod tests {
 
     #[test]
     fn handle_members_and_map_keys() {
-        let web = ContainerHandle {
-            id: "1".into(),
-            name: "web".into(),
-        };
+        let web = ContainerHandle::detached("1", "web");
         let mut info = Map::new();
         let mut ipam = Map::new();
         ipam.insert("Driver".into(), "default".into());

@@ -319,10 +319,7 @@ mod tests {
     }
 
     fn web(id: &str) -> Dynamic {
-        Dynamic::from(ContainerHandle {
-            id: id.into(),
-            name: "web".into(),
-        })
+        Dynamic::from(ContainerHandle::detached(id, "web"))
     }
 
     #[test]
@@ -335,10 +332,7 @@ mod tests {
             render(&web("gone"), false, &Known).unwrap(),
             "container web gone  (removed)"
         );
-        let net = Dynamic::from(NetworkHandle {
-            id: "9a8b7c6d5e4f00".into(),
-            name: "my_net".into(),
-        });
+        let net = Dynamic::from(NetworkHandle::detached("9a8b7c6d5e4f00", "my_net"));
         assert_eq!(
             render(&net, false, &Known).unwrap(),
             "network my_net 9a8b7c6d5e4f  bridge 172.18.0.0/16  2 containers: db, web"

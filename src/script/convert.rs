@@ -557,18 +557,12 @@ mod tests {
 
     #[test]
     fn handles_and_names_both_refer() {
-        let h = Dynamic::from(ContainerHandle {
-            id: "1".into(),
-            name: "web".into(),
-        });
+        let h = Dynamic::from(ContainerHandle::detached("1", "web"));
         assert_eq!(container_ref("ctr", &h).unwrap(), "web");
         assert_eq!(container_ref("ctr", &Dynamic::from("db")).unwrap(), "db");
         let err = container_ref("ctr", &Dynamic::from(3_i64)).unwrap_err();
         assert!(err.contains("ctr must be a container handle or a container name, got 3"));
-        let n = Dynamic::from(NetworkHandle {
-            id: "1".into(),
-            name: "net".into(),
-        });
+        let n = Dynamic::from(NetworkHandle::detached("1", "net"));
         assert!(
             container_ref("ctr", &n)
                 .unwrap_err()

@@ -42,18 +42,6 @@ pub fn docker(function: &str, err: DockerError) -> Box<EvalAltResult> {
     throw(err.kind(), function, err.to_string())
 }
 
-/// Rhai fills in the call position for errors of global functions but not
-/// of module-qualified ones (`network::create`): module functions wrap their
-/// result in this, so every error names its script line.
-pub fn at_call<T>(cx: &rhai::NativeCallContext, result: ScriptResult<T>) -> ScriptResult<T> {
-    result.map_err(|mut e| {
-        if e.position().is_none() {
-            e.set_position(cx.call_position());
-        }
-        e
-    })
-}
-
 /// The `kind` and `message` of a netrig error, if `err` (or the error it
 /// wraps) is one.
 pub fn netrig_error(err: &EvalAltResult) -> Option<(String, String)> {

@@ -42,27 +42,6 @@ impl RunSession {
             .collect()
     }
 
-    /// The daemon that another session of this run created container `id`
-    /// on, when that is not this session's daemon (a handle used with the
-    /// wrong daemon).
-    pub fn elsewhere(self: &Arc<Self>, id: &str) -> Option<String> {
-        self.owner_elsewhere(id)
-            .map(|s| s.client().host().to_string())
-    }
-
-    /// The session of another daemon of this run that made container `id`.
-    pub fn owner_elsewhere(self: &Arc<Self>, id: &str) -> Option<Arc<RunSession>> {
-        let root = self.root();
-        std::iter::once(root.clone())
-            .chain(root.other_hosts())
-            .filter(|s| s.client().host() != self.client().host())
-            .find(|s| {
-                s.created().iter().any(|c| {
-                    c.kind == crate::docker::run::session::ResourceKind::Container && c.id == id
-                })
-            })
-    }
-
     /// Starts a swarm on this daemon (labelled with the run, so `netrig
     /// clean` knows whose it is); the run leaves it when it ends.
     pub async fn init_swarm(&self, spec: &SwarmInitSpec) -> Result<String> {
