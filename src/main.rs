@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    netrig::cmd::main()
+    netrig::main()
 }

@@ -3,7 +3,7 @@
 //! isolation seen from outside, --keep-failed, headers, filters, timeouts,
 //! Ctrl-C, and the exit codes CI relies on.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptions;
-use support::{
+use crate::support::{
     LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, netrig_command,
     script_label, text,
 };
@@ -481,9 +481,9 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
     ]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
-    let exit = netrig::harness::run_tests_with(
+    let exit = netrig::tools::run_tests_with(
         &runtime,
-        &netrig::harness::TestArgs {
+        &netrig::tools::TestArgs {
             paths: vec![suite.dir.path().to_path_buf()],
             jobs: Some(2),
             ..Default::default()
@@ -500,12 +500,12 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
         },
     );
     assert!(
-        matches!(exit, Err(netrig::error::Error::Reported)),
+        matches!(exit, Err(netrig::tools::Error::Reported)),
         "{exit:?}"
     );
     let mut seen = seen.into_inner().unwrap();
     seen.sort_by(|a, b| a.0.cmp(&b.0));
-    use netrig::harness::outcome::Status;
+    use netrig::tools::Status;
     assert_eq!(
         seen,
         vec![

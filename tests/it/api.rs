@@ -1,11 +1,10 @@
 //! The script API against the real daemon: each function's effect is checked
 //! from outside, through bollard, not through netrig.
 
-mod support;
 
 use std::io::{Read, Write};
 
-use support::{Scenario, assert_exit, daemon, text};
+use crate::support::{Scenario, assert_exit, daemon, text};
 
 /// Runs a scenario with --keep so the test can look at what it made; the
 /// Scenario removes it when dropped.

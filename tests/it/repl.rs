@@ -4,7 +4,7 @@
 //! across sessions, and cleanup on Ctrl-D and SIGTERM, all checked against
 //! the real daemon from outside netrig.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +12,7 @@ use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::{Options, PtySession, spawn_with_options};
-use support::{
+use crate::support::{
     assert_exit, assert_nothing_left, daemon, netrig, netrig_command, script_label, text,
 };
 

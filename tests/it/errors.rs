@@ -1,9 +1,8 @@
 //! Failures as users see them: the message names the function, option and
 //! script position, the exit code is right, and nothing is left behind.
 
-mod support;
 
-use support::{Scenario, assert_exit, daemon, netrig, text};
+use crate::support::{Scenario, assert_exit, daemon, netrig, text};
 
 /// Runs a scenario that must fail; returns its stderr.
 fn fails(s: &Scenario, code: i32) -> String {

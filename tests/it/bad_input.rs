@@ -2,12 +2,12 @@
 //! function and the option (or argument), points at the script line, exits 1
 //! and leaves nothing behind.
 
-mod support;
+use crate::support;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::{Scenario, text};
+use crate::support::{Scenario, text};
 
 /// What a case needs before its bad call: nothing, a network `NET`, or also a container `CTR`.
 #[derive(Clone, Copy)]

@@ -1,11 +1,10 @@
 //! The run lifecycle: labels on everything, teardown on Ctrl-C and SIGTERM,
 //! --keep and `netrig clean`, and nothing unlabelled ever touched.
 
-mod support;
 
 use std::process::{Child, Command, Stdio};
 
-use support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
+use crate::support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
 
 /// A scenario that builds a network and a container, then waits.
 fn long_running(tag: &str) -> Scenario {
@@ -23,7 +22,7 @@ fn long_running(tag: &str) -> Scenario {
 fn spawn(s: &Scenario, extra: &[&str]) -> Child {
     netrig_command()
         // One test kills netrig outright to check `netrig clean`; the reaper
-        // would otherwise remove the leftovers first (tests/reliability.rs).
+        // would otherwise remove the leftovers first (tests/it/reliability.rs).
         .env("NETRIG_REAPER", "off")
         .arg("run")
         .arg(&s.path)

@@ -4,13 +4,13 @@
 //! transfers it runs in the containers itself, the daemon's inspect, and
 //! the kernel state read with nsenter. Names start with `i8-`.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use support::{Scenario, assert_exit, assert_nothing_left, daemon, netrig, netrig_command, text};
+use crate::support::{Scenario, assert_exit, assert_nothing_left, daemon, netrig, netrig_command, text};
 
 /// `step(ctr, name)`: tell the test (through a file in `ctr`) that phase
 /// `name` is reached, then wait until it says go on.

@@ -3,9 +3,8 @@
 //! batch that fails half-way leaves nothing of itself behind (checked with
 //! `--keep`, so the end-of-run teardown cannot hide a leak).
 
-mod support;
 
-use support::{LabelGuard, Scenario, assert_exit, clean_runs_with, daemon, text};
+use crate::support::{LabelGuard, Scenario, assert_exit, clean_runs_with, daemon, text};
 
 #[test]
 fn run_all_and_ping_all_keep_the_order_asked() {

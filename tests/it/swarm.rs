@@ -1,14 +1,14 @@
 //! Beyond one machine: swarm mode, overlay networks, services and several
 //! daemons in one script, against real daemons — the host's, and a second
 //! `dockerd` each test starts in a network namespace of its own
-//! (tests/support/dockerd.rs). Effects are checked from outside through
+//! (tests/it/support/dockerd.rs). Effects are checked from outside through
 //! bollard; the swarm state after a run must equal the state before.
 //!
 //! The host's daemon is shared: a test that puts it into swarm mode holds
 //! [`HostSwarm`], which serialises such tests and makes the daemon leave
 //! the swarm again however the test ends.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
@@ -18,8 +18,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use bollard::query_parameters::{ListContainersOptions, ListServicesOptions};
-use support::dockerd::SecondDaemon;
-use support::{Daemon, Scenario, assert_exit, daemon, netrig, netrig_command, text};
+use crate::support::dockerd::SecondDaemon;
+use crate::support::{Daemon, Scenario, assert_exit, daemon, netrig, netrig_command, text};
 
 const HOST_URL: &str = "unix:///var/run/docker.sock";
 

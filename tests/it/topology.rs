@@ -3,12 +3,12 @@
 //! reports through bollard, not through netrig), and `expect_topology`
 //! names exactly the drift between an intended map and the live state.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use support::{Scenario, assert_exit, clean_runs_with, daemon, netrig, text};
+use crate::support::{Scenario, assert_exit, clean_runs_with, daemon, netrig, text};
 
 /// Three networks, five containers; `web` publishes a port, `back` is internal.
 const TOPOLOGY: &str = r#"
@@ -357,12 +357,13 @@ fn bad_arguments_are_named() {
 /// `netrig test --report DIR`, driven on a session of their own.
 #[test]
 fn library_hooks_for_the_repl_and_the_report() {
-    use netrig::docker::{Client, NetworkSpec, RunSession, RunSpec};
-    use netrig::graph::{Format, session_graph, write_run_svg};
+    use netrig::tools::{
+        Client, DaemonArgs, Format, NetworkSpec, RunSession, RunSpec, session_graph, write_run_svg,
+    };
 
     daemon();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let options = netrig::daemon_args::DaemonArgs::from_env()
+    let options = DaemonArgs::from_env()
         .unwrap()
         .client_options();
     let client = rt.block_on(Client::connect(&options)).unwrap();

@@ -2,13 +2,12 @@
 //! daemon, its effects are checked from outside with --keep, and nothing
 //! remains afterwards.
 
-mod support;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use support::{
+use crate::support::{
     LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, script_label,
     text,
 };

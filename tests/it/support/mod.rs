@@ -1,7 +1,6 @@
 //! Test support: the real Docker daemon seen from outside netrig (bollard,
 //! not netrig's own code), the busybox fixture, and scenario files that
 //! clean up after themselves even when an assertion fails.
-#![allow(dead_code)]
 
 pub mod dockerd;
 

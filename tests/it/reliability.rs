@@ -2,13 +2,13 @@
 //! loop, robbed of a container, raced by another run, or left without a
 //! daemon — and the sandbox that keeps a scenario away from the host.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
+use crate::support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
 
 fn spawn(s: &Scenario, extra: &[&str], env: &[(&str, &str)]) -> Child {
     let mut cmd = netrig_command();
