@@ -22,7 +22,7 @@ Examples:
 /// them, and leave no trace.
 #[derive(Debug, Parser)]
 #[command(name = "netrig", version, about, long_about = None, after_help = EXAMPLES)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// How to reach the Docker daemon: options every command takes.
     #[command(flatten)]
     pub global: DaemonArgs,
@@ -38,7 +38,7 @@ pub struct Cli {
 
 /// netrig's subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a scenario script, then remove everything it created.
     Run(RunArgs),
     /// Run scenario scripts as a test suite: isolated from each other, in parallel, with a report and an exit code for CI.
@@ -56,7 +56,7 @@ pub enum Command {
 
 /// `netrig run`.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The .rhai script.
     pub file: PathBuf,
     /// Leave the containers and networks in place (remove them later with `netrig clean`).
@@ -72,7 +72,7 @@ pub struct RunArgs {
 
 /// `netrig test`.
 #[derive(Debug, Clone, Args)]
-pub struct TestArgs {
+pub(crate) struct TestArgs {
     /// Scenario files and directories (default: tests/scenarios/, else scenarios/).
     pub paths: Vec<PathBuf>,
     /// Scenarios run at once (default: the number of CPUs).
@@ -103,7 +103,7 @@ pub struct TestArgs {
 
 /// `netrig clean`.
 #[derive(Debug, Clone, Args)]
-pub struct CleanArgs {
+pub(crate) struct CleanArgs {
     /// Only this run.
     #[arg(long, value_name = "RUN_ID")]
     pub run: Option<String>,
@@ -117,7 +117,7 @@ pub struct CleanArgs {
 
 /// `netrig reap`.
 #[derive(Debug, Clone, Args)]
-pub struct ReapArgs {
+pub(crate) struct ReapArgs {
     /// The netrig process to watch.
     #[arg(long)]
     pub pid: u32,
@@ -125,7 +125,7 @@ pub struct ReapArgs {
 
 /// `netrig graph`.
 #[derive(Debug, Clone, Args)]
-pub struct GraphArgs {
+pub(crate) struct GraphArgs {
     /// Only this run (e.g. one kept with `netrig run --keep`); default: everything netrig manages.
     #[arg(long, value_name = "RUN_ID", conflicts_with = "all")]
     pub run: Option<String>,

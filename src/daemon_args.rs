@@ -112,7 +112,7 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// `--timeout 30`, `--timeout 2.5`: positive seconds, at most a day.
-pub fn parse_secs(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_secs(text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)

@@ -70,7 +70,7 @@ impl From<DockerError> for Error {
 }
 
 /// What every command returns.
-pub type Result<T = (), E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T = (), E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

@@ -21,14 +21,14 @@ use super::spec::{NetworkSpec, RunSpec};
 /// Requests a batch keeps in flight. Container starts keep the daemon's
 /// cores busy whatever the client does, so more only queues in the daemon;
 /// fewer leaves it idle between a request's answer and the next request.
-pub const PARALLELISM: usize = 8;
+pub(crate) const PARALLELISM: usize = 8;
 
 /// Targets pinged from one container by one exec; more get another exec.
-pub const TARGETS_PER_EXEC: usize = 32;
+pub(crate) const TARGETS_PER_EXEC: usize = 32;
 
 /// Runs `futures` with at most `limit` in flight; the outputs come back in
 /// the order of the input.
-pub async fn in_order<F: Future>(
+pub(crate) async fn in_order<F: Future>(
     futures: impl IntoIterator<Item = F>,
     limit: usize,
 ) -> Vec<F::Output> {
@@ -120,7 +120,7 @@ impl fmt::Display for BatchError {
 impl std::error::Error for BatchError {}
 
 /// The items whose name already appeared earlier in `names`.
-pub fn duplicates(names: &[String], what: &str) -> Vec<ItemError> {
+pub(crate) fn duplicates(names: &[String], what: &str) -> Vec<ItemError> {
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
     let mut failures = Vec::new();
     for (i, name) in names.iter().enumerate() {
@@ -388,7 +388,7 @@ impl Client {
 
 /// Pair indexes grouped by source container, in order of first appearance,
 /// at most `per_group` targets a group.
-pub fn group_by_source(pairs: &[(String, String)], per_group: usize) -> Vec<(String, Vec<usize>)> {
+pub(crate) fn group_by_source(pairs: &[(String, String)], per_group: usize) -> Vec<(String, Vec<usize>)> {
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     let mut open: HashMap<&str, usize> = HashMap::new();
     for (i, (from, _)) in pairs.iter().enumerate() {

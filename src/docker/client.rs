@@ -11,12 +11,12 @@ use super::image::PullPolicy;
 
 /// How long one request may take before netrig gives up on the daemon,
 /// unless told otherwise ([`ClientOptions::timeout`]).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the first contact may take; a daemon that does not answer this
 /// quickly is treated as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The daemon address when none is named.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+pub(crate) const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// How netrig talks to a daemon. The command line builds it (`--host`,
 /// `--pull`, `--docker-timeout` and their environment variables) and every
@@ -179,7 +179,7 @@ impl Client {
 
 /// The address to dial for `host`: the local socket when none (or an empty
 /// one) is given; a bare path means a unix socket.
-pub fn resolve_host(host: Option<&str>) -> String {
+pub(crate) fn resolve_host(host: Option<&str>) -> String {
     let chosen = host
         .filter(|h| !h.is_empty())
         .unwrap_or(DEFAULT_HOST)

@@ -48,7 +48,7 @@ pub struct ContainerSummary {
 
 /// Where a container can be reached: its address on each network and its published ports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContainerAddresses {
+pub(crate) struct ContainerAddresses {
     /// `(network name, IPv4 address)`, sorted by network name.
     pub networks: Vec<(String, String)>,
     /// `(container key like "80/tcp", host address, host port)`.
@@ -57,7 +57,7 @@ pub struct ContainerAddresses {
 
 impl ContainerAddresses {
     /// Reads addresses out of an inspect answer.
-    pub fn from_inspect(inspect: &ContainerInspectResponse) -> Self {
+    pub(crate) fn from_inspect(inspect: &ContainerInspectResponse) -> Self {
         let settings = inspect.network_settings.as_ref();
         let mut networks: Vec<(String, String)> = settings
             .and_then(|s| s.networks.as_ref())
@@ -86,7 +86,7 @@ impl ContainerAddresses {
     }
 
     /// The host port published for `container_key` (e.g. `"80/tcp"`), preferring IPv4.
-    pub fn host_port(&self, container_key: &str) -> Option<u16> {
+    pub(crate) fn host_port(&self, container_key: &str) -> Option<u16> {
         let mut matching = self.published.iter().filter(|(k, _, _)| k == container_key);
         let all: Vec<_> = matching.by_ref().collect();
         all.iter()

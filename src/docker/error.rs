@@ -55,7 +55,7 @@ pub enum DockerError {
 }
 
 /// Shorthand for results of the Docker layer.
-pub type Result<T, E = DockerError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = DockerError> = std::result::Result<T, E>;
 
 impl DockerError {
     /// A short, stable name for the variant; scripts see it as `e.kind`.

@@ -66,7 +66,7 @@ pub struct PullProgress {
 }
 
 /// Receives pull progress; the caller decides how (or whether) to show it.
-pub type PullObserver = dyn Fn(&PullProgress) + Send + Sync;
+pub(crate) type PullObserver = dyn Fn(&PullProgress) + Send + Sync;
 
 /// One row of `images`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub struct ImageSummary {
 
 /// Splits `name[:tag][@digest]` into the name and the tag or digest to
 /// pull, defaulting to `latest` like the docker CLI (an empty tag would pull every tag).
-pub fn split_reference(image: &str) -> (&str, String) {
+pub(crate) fn split_reference(image: &str) -> (&str, String) {
     if let Some((name, digest)) = image.split_once('@') {
         return (name, digest.to_string());
     }

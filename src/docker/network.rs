@@ -178,7 +178,7 @@ impl Client {
 }
 
 /// The error for creating a network whose name `existing` already has.
-pub fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
+pub(crate) fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
     DockerError::Conflict {
         action: format!("create network {name:?}"),
         message: format!(

@@ -24,7 +24,7 @@ const INTERVAL_SECS: f64 = 0.2;
 
 /// The ping command line: `count` requests, a short interval, and a
 /// deadline so an unreachable target costs about a second, not ten.
-pub fn ping_command(target: &str, count: u32) -> Vec<String> {
+pub(crate) fn ping_command(target: &str, count: u32) -> Vec<String> {
     let deadline = (f64::from(count) * INTERVAL_SECS).ceil() as u32 + 1;
     vec![
         "ping".into(),
@@ -50,7 +50,7 @@ pub fn ping_command(target: &str, count: u32) -> Vec<String> {
 /// assert_eq!((r.sent, r.received), (3, 2));
 /// assert_eq!(r.rtt_ms, Some(0.2));
 /// ```
-pub fn parse_ping_output(output: &str) -> Option<PingReport> {
+pub(crate) fn parse_ping_output(output: &str) -> Option<PingReport> {
     let stats = output.lines().find(|l| l.contains("packets transmitted"))?;
     let mut numbers = stats
         .split(',')
@@ -81,7 +81,7 @@ pub fn parse_ping_output(output: &str) -> Option<PingReport> {
 /// means an answer (or none); no summary means the name did not resolve
 /// or the network is down, which is an unreachable target, not a failed
 /// call; exit code 126/127 means there is no `ping` to run.
-pub fn interpret_ping(from: &str, target: &str, exit_code: i64, said: &str) -> Result<PingReport> {
+pub(crate) fn interpret_ping(from: &str, target: &str, exit_code: i64, said: &str) -> Result<PingReport> {
     if let Some(report) = parse_ping_output(said) {
         return Ok(report);
     }
@@ -107,7 +107,7 @@ pub fn interpret_ping(from: &str, target: &str, exit_code: i64, said: &str) -> R
 /// (`sh -c SCRIPT sh t1 t2 …`, so no target is ever parsed by the shell)
 /// and prints each output line as `<index> <line>`, then `<index> rc <code>`.
 /// One `echo` per line keeps the lines of concurrent pings whole.
-pub fn ping_many_command(targets: &[String], count: u32) -> Vec<String> {
+pub(crate) fn ping_many_command(targets: &[String], count: u32) -> Vec<String> {
     let mut ping = ping_command("\"$t\"", count);
     ping.insert(1, "-q".into());
     let script = format!(
@@ -124,7 +124,7 @@ pub fn ping_many_command(targets: &[String], count: u32) -> Vec<String> {
 /// Splits the output of [`ping_many_command`] by target: for each of `n`
 /// targets, its exit code and what its ping printed; `None` for a target
 /// that reported no exit code.
-pub fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String)>> {
+pub(crate) fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String)>> {
     let mut texts = vec![String::new(); n];
     let mut codes = vec![None; n];
     for line in output.lines() {

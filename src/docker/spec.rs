@@ -105,7 +105,7 @@ pub struct RunSpec {
 }
 
 /// Networks that Docker itself defines and that take no aliases.
-pub fn is_builtin_network(name: &str) -> bool {
+pub(crate) fn is_builtin_network(name: &str) -> bool {
     matches!(name, "bridge" | "default" | "host" | "none")
 }
 

@@ -140,7 +140,7 @@ impl Topology {
 /// A container as the daemon lists it, before scoping: labels and the
 /// network ids of its attachments, which [`Topology`] no longer needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedContainer {
+pub(crate) struct ListedContainer {
     /// What the topology shows of it.
     pub node: ContainerNode,
     /// Labels.
@@ -219,7 +219,7 @@ impl Client {
 /// `(host ip, host port, container port, protocol)` → `8080->80/tcp`, one
 /// line per mapping: the daemon lists a mapping on all addresses twice
 /// (0.0.0.0 and ::), and a reader wants it once.
-pub fn published_ports(mappings: Vec<(String, u16, u16, String)>) -> Vec<String> {
+pub(crate) fn published_ports(mappings: Vec<(String, u16, u16, String)>) -> Vec<String> {
     let mut lines: Vec<String> = mappings
         .into_iter()
         .map(|(ip, public, private, proto)| match ip.as_str() {
@@ -237,7 +237,7 @@ pub fn published_ports(mappings: Vec<(String, u16, u16, String)>) -> Vec<String>
 /// outside the scope is kept (marked `external`) when a container in the
 /// scope is attached to it, so every attachment has both ends; containers
 /// outside the scope never appear.
-pub fn select(
+pub(crate) fn select(
     scope: &TopologyScope,
     networks: &[NetworkSummary],
     containers: &[ListedContainer],

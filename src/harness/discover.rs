@@ -73,10 +73,10 @@ impl Scenario {
 }
 
 /// Where scenarios are looked for when no path is given.
-pub const DEFAULT_DIRS: [&str; 2] = ["tests/scenarios", "scenarios"];
+pub(crate) const DEFAULT_DIRS: [&str; 2] = ["tests/scenarios", "scenarios"];
 
 /// The paths to search: those given, else the first default directory that exists.
-pub fn search_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn search_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     if !given.is_empty() {
         return Ok(given.to_vec());
     }
@@ -97,7 +97,7 @@ pub fn search_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// file given by name always counts; in directories, `.rhai` files count
 /// except those whose name starts with `_` (helpers that scenarios import)
 /// and those in hidden directories. An error is a usage error.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
+pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {

@@ -23,7 +23,7 @@ pub struct Meta {
 
 /// A header line netrig could not read: its 1-based line and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetaError {
+pub(crate) struct MetaError {
     /// Line in the file.
     pub line: usize,
     /// What is wrong, naming the key.
@@ -31,7 +31,7 @@ pub struct MetaError {
 }
 
 /// Reads the header: the `//!` lines before the first other non-blank line.
-pub fn parse(source: &str) -> Result<Meta, MetaError> {
+pub(crate) fn parse(source: &str) -> Result<Meta, MetaError> {
     let mut meta = Meta::default();
     for (i, line) in source.lines().enumerate() {
         let line = line.trim();

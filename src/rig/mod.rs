@@ -8,8 +8,8 @@
 //! - `report`: what netrig says about a run's resources: what teardown
 //!   removed, what `--keep` kept and how to remove it.
 
-pub mod report;
-pub mod signals;
+pub(crate) mod report;
+pub(crate) mod signals;
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::script::exit::ExitCall;
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
-pub use crate::stop::{Interrupt, Signal, Stop};
+pub(crate) use crate::stop::{Interrupt, Signal, Stop};
 
 /// How one run of a script ended.
 pub enum RunEnd {
@@ -81,13 +81,13 @@ impl std::fmt::Debug for RunEnd {
 
 /// Checks the syntax alone, with no engine and no daemon: a typo should not
 /// need containers (or a daemon) to be reported.
-pub fn check_syntax(source: &str) -> Result<(), ParseError> {
+pub(crate) fn check_syntax(source: &str) -> Result<(), ParseError> {
     Engine::new_raw().compile(source).map(drop)
 }
 
 /// Connects to the daemon at `host` (else `DOCKER_HOST`, else the local
 /// socket). The one place every command connects.
-pub fn connect(runtime: &Runtime, docker: &ClientOptions) -> Result<Client, Error> {
+pub(crate) fn connect(runtime: &Runtime, docker: &ClientOptions) -> Result<Client, Error> {
     runtime
         .block_on(Client::connect(docker))
         .map_err(Error::Docker)

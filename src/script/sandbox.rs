@@ -17,7 +17,7 @@ use super::error::{ScriptResult, throw};
 use crate::docker::run::access::{AccessPolicy, HostAccess};
 
 /// The error kind of a refused request.
-pub const FORBIDDEN: &str = "forbidden";
+pub(crate) const FORBIDDEN: &str = "forbidden";
 
 /// The file checks of one engine, following the run's host-access policy.
 #[derive(Debug)]
@@ -61,7 +61,7 @@ impl Sandbox {
 
 /// Whether `path` stays below `base` once `.` and `..` are taken out
 /// (lexically: a path to be written need not exist yet).
-pub fn is_below(base: &Path, path: &Path) -> bool {
+pub(crate) fn is_below(base: &Path, path: &Path) -> bool {
     let (Some(base), Some(path)) = (normalize(&absolute(base)), normalize(&absolute(path))) else {
         return false;
     };

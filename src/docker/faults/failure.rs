@@ -59,7 +59,7 @@ impl Client {
 
 /// Checks a signal the way `docker kill --signal` spells them: a name with or
 /// without `SIG` (`KILL`, `SIGUSR1`, `RTMIN+3`) or a number 1–64.
-pub fn check_signal(signal: &str) -> std::result::Result<String, String> {
+pub(crate) fn check_signal(signal: &str) -> std::result::Result<String, String> {
     let s = signal.trim();
     if let Ok(n) = s.parse::<i64>() {
         return if (1..=64).contains(&n) {

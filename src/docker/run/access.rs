@@ -104,7 +104,7 @@ impl<T: HostRequest> HostRequest for [T] {
 /// Another Docker daemon a script connects to (`docker::connect`): it acts
 /// there with the user's credentials.
 #[derive(Debug, Clone, Copy)]
-pub struct OtherDaemon<'a>(pub &'a str);
+pub(crate) struct OtherDaemon<'a>(pub &'a str);
 
 impl HostRequest for OtherDaemon<'_> {
     fn host_access(&self) -> Vec<String> {
@@ -116,7 +116,7 @@ impl HostRequest for OtherDaemon<'_> {
 }
 
 /// Capabilities a network scenario may add without host access.
-pub const NETWORK_CAPS: [&str; 2] = ["NET_ADMIN", "NET_RAW"];
+pub(crate) const NETWORK_CAPS: [&str; 2] = ["NET_ADMIN", "NET_RAW"];
 
 /// Network drivers that attach containers to the host's own interfaces.
 const HOST_DRIVERS: [&str; 3] = ["macvlan", "ipvlan", "host"];

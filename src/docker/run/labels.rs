@@ -4,23 +4,23 @@
 use std::collections::HashMap;
 
 /// Marks a resource as created by netrig. Nothing without it is ever removed.
-pub const MANAGED: &str = "netrig.managed";
+pub(crate) const MANAGED: &str = "netrig.managed";
 /// The id of the run that created the resource.
-pub const RUN: &str = "netrig.run";
+pub(crate) const RUN: &str = "netrig.run";
 /// The script file (or `<repl>`) the run executed.
-pub const SCRIPT: &str = "netrig.script";
+pub(crate) const SCRIPT: &str = "netrig.script";
 /// The process id of the netrig that created the resource, so `netrig clean`
 /// can tell a live run from a dead one.
-pub const PID: &str = "netrig.pid";
+pub(crate) const PID: &str = "netrig.pid";
 /// The host name of the machine that ran netrig (pids are only meaningful there).
-pub const HOST: &str = "netrig.host";
+pub(crate) const HOST: &str = "netrig.host";
 
 /// On a swarm netrig started: `made` when starting it created Docker's
 /// `docker_gwbridge` (so leaving removes it again), `kept` when it was there.
-pub const GWBRIDGE: &str = "netrig.gwbridge";
+pub(crate) const GWBRIDGE: &str = "netrig.gwbridge";
 
 /// The networks Docker itself defines; netrig never removes them.
-pub const PREDEFINED_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
+pub(crate) const PREDEFINED_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
 
 /// The labels of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl RunLabels {
 
 /// Who made a resource, from its labels, for "name in use" messages:
 /// `netrig run 3fa9c1d2 of scenario.rhai`, or `nothing of netrig's`.
-pub fn owner(labels: &HashMap<String, String>) -> String {
+pub(crate) fn owner(labels: &HashMap<String, String>) -> String {
     match (labels.get(MANAGED), labels.get(RUN)) {
         (Some(_), Some(run)) => format!(
             "netrig run {run} of {}",
@@ -80,14 +80,14 @@ pub fn owner(labels: &HashMap<String, String>) -> String {
 }
 
 /// This machine's host name, as the kernel knows it.
-pub fn this_host() -> String {
+pub(crate) fn this_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }
 
 /// A new short run id: 8 hex digits from the OS's random hash seed, the clock and the pid.
-pub fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(

@@ -9,7 +9,7 @@ use crate::docker::error::{DockerError, Result};
 
 /// One run found on the daemon by its labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftoverRun {
+pub(crate) struct LeftoverRun {
     /// The run id.
     pub run_id: String,
     /// The script it ran.
@@ -28,7 +28,7 @@ pub struct LeftoverRun {
 
 /// Every run that left netrig-managed resources on the daemon (or the swarm
 /// it started: a swarm carries the labels of the run that made it).
-pub async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
+pub(crate) async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
     let filter = HashMap::from([(
         "label".to_string(),
         vec![format!("{}=true", labels::MANAGED)],

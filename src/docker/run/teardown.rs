@@ -120,7 +120,7 @@ pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownRep
 }
 
 /// Like [`remove_labelled`], for resources carrying every one of `label_filters`.
-pub async fn remove_matching(client: &Client, label_filters: &[String]) -> TeardownReport {
+pub(crate) async fn remove_matching(client: &Client, label_filters: &[String]) -> TeardownReport {
     remove_matching_on(std::slice::from_ref(client), label_filters).await
 }
 
@@ -128,7 +128,7 @@ pub async fn remove_matching(client: &Client, label_filters: &[String]) -> Teard
 /// tasks are containers on any node). A swarm-scoped network is one network
 /// on every node: it waits for the containers of all daemons and is removed
 /// by whichever daemon (a manager) can.
-pub async fn remove_matching_on(clients: &[Client], label_filters: &[String]) -> TeardownReport {
+pub(crate) async fn remove_matching_on(clients: &[Client], label_filters: &[String]) -> TeardownReport {
     let started = Instant::now();
     let mut report = TeardownReport::default();
     let filter = HashMap::from([("label".to_string(), label_filters.to_vec())]);

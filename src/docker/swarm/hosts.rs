@@ -96,7 +96,7 @@ impl RunSession {
 
 /// Removes `docker_gwbridge` after leaving a swarm; its last endpoints go
 /// a moment after the daemon says it left.
-pub async fn remove_gwbridge(client: &Client) -> Result<()> {
+pub(crate) async fn remove_gwbridge(client: &Client) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match client.remove_network(GWBRIDGE).await {
@@ -110,7 +110,7 @@ pub async fn remove_gwbridge(client: &Client) -> Result<()> {
 }
 
 /// The labels of the swarm this daemon manages, if netrig started it.
-pub async fn swarm_made_by_netrig(client: &Client) -> Result<Option<HashMap<String, String>>> {
+pub(crate) async fn swarm_made_by_netrig(client: &Client) -> Result<Option<HashMap<String, String>>> {
     let state = client.swarm_state().await?;
     if !state.is_active() || !state.manager {
         return Ok(None);
@@ -124,7 +124,7 @@ pub async fn swarm_made_by_netrig(client: &Client) -> Result<Option<HashMap<Stri
 
 /// `netrig clean` for a swarm a dead run left: leave it, and remove the
 /// `docker_gwbridge` that starting it made.
-pub async fn leave_netrig_swarm(client: &Client) -> Result<()> {
+pub(crate) async fn leave_netrig_swarm(client: &Client) -> Result<()> {
     match swarm_made_by_netrig(client).await? {
         Some(swarm_labels) => leave_labelled_swarm(client, &swarm_labels).await,
         None => Ok(()),
@@ -133,7 +133,7 @@ pub async fn leave_netrig_swarm(client: &Client) -> Result<()> {
 
 /// The reaper's part: leave the swarm only if the netrig process `pid` on
 /// this machine started it.
-pub async fn leave_swarm_made_by(client: &Client, pid: u32) -> Result<()> {
+pub(crate) async fn leave_swarm_made_by(client: &Client, pid: u32) -> Result<()> {
     match swarm_made_by_netrig(client).await? {
         Some(l)
             if l.get(labels::PID) == Some(&pid.to_string())

@@ -1,9 +1,9 @@
 //! Swarm membership: whether a daemon is in a swarm, `docker swarm
 //! init/join/leave`, join tokens and `docker node ls`.
 
-pub mod hosts;
-pub mod service;
-pub mod tasks;
+pub(crate) mod hosts;
+pub(crate) mod service;
+pub(crate) mod tasks;
 
 use std::collections::HashMap;
 
@@ -15,11 +15,11 @@ use super::error::{DockerError, Result};
 use super::run::access::{Admitted, HostRequest};
 
 /// The port managers listen on for joining nodes when none is given.
-pub const MANAGER_PORT: u16 = 2377;
+pub(crate) const MANAGER_PORT: u16 = 2377;
 
 /// The bridge Docker creates on a node the first time it joins or starts a
 /// swarm, and keeps after it leaves.
-pub const GWBRIDGE: &str = "docker_gwbridge";
+pub(crate) const GWBRIDGE: &str = "docker_gwbridge";
 
 /// A daemon's view of its swarm membership (`docker info`'s Swarm section).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

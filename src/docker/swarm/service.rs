@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
-pub use super::tasks::TaskSummary;
+pub(crate) use super::tasks::TaskSummary;
 use crate::docker::client::Client;
 use crate::docker::error::{DockerError, Result};
 use crate::docker::ports::{PortMapping, Protocol};
@@ -23,11 +23,11 @@ use crate::docker::run::access::HostRequest;
 use crate::docker::run::session::{ResourceKind, RunSession};
 
 /// How long `create` and `scale` wait for the tasks to run, and `rm` for them to go.
-pub const CONVERGE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const CONVERGE_TIMEOUT: Duration = Duration::from_secs(120);
 pub(super) const POLL: Duration = Duration::from_millis(250);
 
 /// The label the daemon puts on every task container of a service.
-pub const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
+pub(crate) const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
 
 /// How a service's name resolves on its networks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
