@@ -33,10 +33,10 @@ pub use cmd::main;
 #[doc(hidden)]
 pub mod tools {
     pub use crate::daemon_args::DaemonArgs;
-    pub use crate::docker::ports::parse_publish;
-    pub use crate::docker::run::teardown::remove_labelled;
     pub use crate::docker::client::Client;
+    pub use crate::docker::ports::parse_publish;
     pub use crate::docker::run::session::RunSession;
+    pub use crate::docker::run::teardown::remove_labelled;
     pub use crate::docker::spec::{NetworkSpec, RunSpec};
     pub use crate::error::Error;
     pub use crate::graph::{Format, session_graph, write_run_svg};

@@ -28,10 +28,10 @@ use crate::error::{Error, Result};
 /// What every command gets: the async runtime and the global options.
 pub(crate) struct Context {
     /// The program's tokio runtime; commands block on it.
-    pub runtime: Runtime,
+    pub(crate) runtime: Runtime,
     /// How to reach the daemon (`--host`, `--pull`, `--docker-timeout`),
     /// as the Docker layer takes it.
-    pub docker: ClientOptions,
+    pub(crate) docker: ClientOptions,
 }
 
 impl Context {

@@ -22,12 +22,12 @@ pub(crate) const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone)]
 pub(crate) struct RunOptions {
     /// Leave the resources in place.
-    pub keep: bool,
+    pub(crate) keep: bool,
     /// Wall-clock limit for the script (teardown comes after it).
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Let the script ask for host access (privileged containers, the host
     /// network, big capabilities, files outside its directory).
-    pub allow_host_access: bool,
+    pub(crate) allow_host_access: bool,
 }
 
 impl Default for RunOptions {

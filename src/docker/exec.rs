@@ -10,18 +10,18 @@ use super::error::{DockerError, Result};
 
 /// What a command run in a container produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExecOutput {
+pub(crate) struct ExecOutput {
     /// The command's exit code (126/127 when it could not be run).
-    pub exit_code: i64,
+    pub(crate) exit_code: i64,
     /// Everything written to stdout.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Everything written to stderr.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Client {
     /// Runs `cmd` in `container` and waits for it to finish.
-    pub async fn exec(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
+    pub(crate) async fn exec(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
         let action = format!("exec {:?} in container {container:?}", cmd.join(" "));
         if cmd.is_empty() {
             return Err(DockerError::InvalidArgument {

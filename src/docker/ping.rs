@@ -6,17 +6,17 @@ use super::error::{DockerError, Result};
 
 /// The outcome of pinging a target from a container.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PingReport {
+pub(crate) struct PingReport {
     /// At least one reply came back.
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// Echo requests sent.
-    pub sent: u32,
+    pub(crate) sent: u32,
     /// Replies received.
-    pub received: u32,
+    pub(crate) received: u32,
     /// Share of requests without reply, 0–100.
-    pub loss_pct: f64,
+    pub(crate) loss_pct: f64,
     /// Average round trip in milliseconds, when any reply came back.
-    pub rtt_ms: Option<f64>,
+    pub(crate) rtt_ms: Option<f64>,
 }
 
 /// Seconds between echo requests: fast, yet gentle on the network.
@@ -81,7 +81,12 @@ pub(crate) fn parse_ping_output(output: &str) -> Option<PingReport> {
 /// means an answer (or none); no summary means the name did not resolve
 /// or the network is down, which is an unreachable target, not a failed
 /// call; exit code 126/127 means there is no `ping` to run.
-pub(crate) fn interpret_ping(from: &str, target: &str, exit_code: i64, said: &str) -> Result<PingReport> {
+pub(crate) fn interpret_ping(
+    from: &str,
+    target: &str,
+    exit_code: i64,
+    said: &str,
+) -> Result<PingReport> {
     if let Some(report) = parse_ping_output(said) {
         return Ok(report);
     }
@@ -151,7 +156,7 @@ pub(crate) fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String
 
 impl Client {
     /// Pings `target` (a name or an address) `count` times from inside `from`.
-    pub async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
+    pub(crate) async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
         let output = self.exec(from, &ping_command(target, count)).await?;
         let said = format!("{}{}", output.stdout, output.stderr);
         interpret_ping(from, target, output.exit_code, &said)
@@ -160,7 +165,7 @@ impl Client {
     /// Pings every target from inside `from` in one exec (the pings run at
     /// once), one report per target in order. Without a shell in the image
     /// it falls back to one exec per target.
-    pub async fn ping_many(
+    pub(crate) async fn ping_many(
         &self,
         from: &str,
         targets: &[String],

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A transport protocol a port can be published for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     /// TCP (the default).
     Tcp,
     /// UDP.
@@ -28,18 +28,18 @@ impl fmt::Display for Protocol {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortMapping {
     /// Host address to bind, `None` for all addresses.
-    pub host_ip: Option<String>,
+    pub(crate) host_ip: Option<String>,
     /// Host port, `None` for a free port chosen by Docker.
-    pub host_port: Option<u16>,
+    pub(crate) host_port: Option<u16>,
     /// Port inside the container.
-    pub container_port: u16,
+    pub(crate) container_port: u16,
     /// Protocol.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
 }
 
 impl PortMapping {
     /// The key Docker uses for the container side, e.g. `"80/tcp"`.
-    pub fn container_key(&self) -> String {
+    pub(crate) fn container_key(&self) -> String {
         format!("{}/{}", self.container_port, self.protocol)
     }
 }

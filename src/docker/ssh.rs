@@ -20,11 +20,11 @@ pub(crate) const DEFAULT_REMOTE_SOCKET: &str = "/var/run/docker.sock";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SshTarget {
     /// `user@host` or `host`, as ssh takes it.
-    pub destination: String,
+    pub(crate) destination: String,
     /// A port other than 22.
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// The daemon's socket on the remote machine.
-    pub remote_socket: String,
+    pub(crate) remote_socket: String,
 }
 
 impl SshTarget {
@@ -96,7 +96,7 @@ pub(crate) struct SshTunnel {
     child: Child,
     dir: PathBuf,
     /// The local end: `unix://…` for bollard.
-    pub local_url: String,
+    pub(crate) local_url: String,
 }
 
 impl SshTunnel {

@@ -14,24 +14,7 @@ use crate::docker::topology::Topology;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Intended {
     /// Network name → container names.
-    pub networks: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Intended {
-    /// From `(network, [containers])` pairs.
-    pub(crate) fn new<N, C, I>(networks: I) -> Self
-    where
-        N: Into<String>,
-        C: Into<String>,
-        I: IntoIterator<Item = (N, Vec<C>)>,
-    {
-        Intended {
-            networks: networks
-                .into_iter()
-                .map(|(n, cs)| (n.into(), cs.into_iter().map(Into::into).collect()))
-                .collect(),
-        }
-    }
+    pub(crate) networks: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One way the live topology differs from the intended one.
@@ -291,6 +274,23 @@ pub(crate) fn compare(intended: &Intended, live: &Topology) -> Vec<Difference> {
 mod tests {
     use super::*;
     use crate::graph::tests::sample;
+
+    impl Intended {
+        /// From `(network, [containers])` pairs.
+        fn new<N, C, I>(networks: I) -> Self
+        where
+            N: Into<String>,
+            C: Into<String>,
+            I: IntoIterator<Item = (N, Vec<C>)>,
+        {
+            Intended {
+                networks: networks
+                    .into_iter()
+                    .map(|(n, cs)| (n.into(), cs.into_iter().map(Into::into).collect()))
+                    .collect(),
+            }
+        }
+    }
 
     /// What `sample()` really is.
     fn matching() -> Intended {

@@ -29,10 +29,10 @@ pub enum Format {
 
 impl Format {
     /// Every format's name, for messages.
-    pub const NAMES: &'static str = "mermaid, dot, svg";
+    pub(crate) const NAMES: &'static str = "mermaid, dot, svg";
 
     /// The format a file name's extension asks for (`.svg`, `.dot`/`.gv`, `.mmd`/`.mermaid`).
-    pub fn from_extension(path: &Path) -> Option<Format> {
+    pub(crate) fn from_extension(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "svg" => Some(Format::Svg),
             "dot" | "gv" => Some(Format::Dot),

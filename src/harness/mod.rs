@@ -74,7 +74,7 @@ pub struct Finished<'a> {
     /// The rig it ran in: its session (names, client) and engine, still live.
     pub rig: &'a Rig,
     /// The runtime to block on for Docker calls.
-    pub runtime: &'a Handle,
+    pub(crate) runtime: &'a Handle,
 }
 
 /// A hook called for every finished scenario, from the scenario's thread.

@@ -25,7 +25,7 @@ pub enum Status {
 
 impl Status {
     /// The word the report shows.
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Status::Passed => "ok",
             Status::Failed => "FAILED",
@@ -39,13 +39,13 @@ impl Status {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Failure {
     /// The error kind (`assertion`, `not_found`, `timeout`, `syntax`, …).
-    pub kind: String,
+    pub(crate) kind: String,
     /// One line: what went wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// `file:line:col`, when the script has a position for it.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// The full report: message, position, the source line with a marker.
-    pub rendered: String,
+    pub(crate) rendered: String,
 }
 
 impl Failure {
@@ -73,19 +73,19 @@ impl Failure {
 #[derive(Debug, Clone)]
 pub(crate) struct ScenarioResult {
     /// Index in the discovered list (reports keep that order).
-    pub index: usize,
+    pub(crate) index: usize,
     /// Passed, failed, error, not run.
-    pub status: Status,
+    pub(crate) status: Status,
     /// Why, unless it passed.
-    pub failure: Option<Failure>,
+    pub(crate) failure: Option<Failure>,
     /// Wall time, teardown included.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// Everything the script printed.
-    pub output: String,
+    pub(crate) output: String,
     /// The run id its resources carried (empty when it never started).
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// Notes about its resources: what teardown removed, or what was kept and how to look at it.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The verdict on a scenario that ran in `timeout` at most, from how its

@@ -9,7 +9,11 @@ use super::discover::Scenario;
 use super::outcome::{ScenarioResult, Status};
 
 /// The line printed when a scenario finishes: `ok  name  file  1.23 s`.
-pub(crate) fn result_line(scenario: &Scenario, result: &ScenarioResult, name_width: usize) -> String {
+pub(crate) fn result_line(
+    scenario: &Scenario,
+    result: &ScenarioResult,
+    name_width: usize,
+) -> String {
     format!(
         "{:<7} {:<name_width$}  {}  {:.2} s",
         result.status.word(),
@@ -45,13 +49,13 @@ pub(crate) fn failure_details(scenario: &Scenario, result: &ScenarioResult) -> S
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Tally {
     /// Passed scenarios.
-    pub passed: usize,
+    pub(crate) passed: usize,
     /// Failed or errored scenarios.
-    pub failed: usize,
+    pub(crate) failed: usize,
     /// Of those, the ones that errored.
-    pub errors: usize,
+    pub(crate) errors: usize,
     /// Scenarios not run (interrupted) or filtered out.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
 }
 
 impl Tally {
@@ -87,7 +91,11 @@ impl Tally {
 
 /// The JUnit report: one test suite, one test case per scenario run, with
 /// its time, and for a failure its message, position and source line.
-pub(crate) fn junit(scenarios: &[Scenario], results: &[ScenarioResult], elapsed: Duration) -> Report {
+pub(crate) fn junit(
+    scenarios: &[Scenario],
+    results: &[ScenarioResult],
+    elapsed: Duration,
+) -> Report {
     let mut suite = TestSuite::new("netrig test");
     suite.set_time(elapsed);
     for result in results {

@@ -13,26 +13,26 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Param {
     /// `opts`; `None` for Rhai's own unnamed parameters.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// `Map`, `Container|String`, `&mut Array`, …
-    pub ty: String,
+    pub(crate) ty: String,
 }
 
 /// One registered function (one overload).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FnDoc {
     /// The static module it lives in (`network`), or `None` for a global.
-    pub module: Option<String>,
+    pub(crate) module: Option<String>,
     /// Its name; property getters are `get$name`.
-    pub name: String,
+    pub(crate) name: String,
     /// Its parameters.
-    pub params: Vec<Param>,
+    pub(crate) params: Vec<Param>,
     /// What it returns, when it says.
-    pub returns: Option<String>,
+    pub(crate) returns: Option<String>,
     /// Doc comment lines without the `///`.
-    pub doc: Vec<String>,
+    pub(crate) doc: Vec<String>,
     /// Registered by netrig (rather than Rhai's standard library).
-    pub netrig: bool,
+    pub(crate) netrig: bool,
 }
 
 impl FnDoc {
@@ -185,7 +185,7 @@ pub(crate) fn folded_call(name: &str, overloads: &[&FnDoc], drop_first: bool) ->
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Catalog {
     /// Every overload, netrig's and Rhai's standard library's.
-    pub functions: Vec<FnDoc>,
+    pub(crate) functions: Vec<FnDoc>,
 }
 
 #[derive(Deserialize)]
@@ -326,7 +326,7 @@ pub(crate) mod tests {
 
     /// A small engine with registered metadata, like netrig's functions
     /// (`crate::script::engine_without_docker` has the real ones).
-    pub fn sample_engine() -> Engine {
+    pub(crate) fn sample_engine() -> Engine {
         let mut engine = Engine::new();
         crate::script::register(
             &mut engine,

@@ -17,9 +17,9 @@ use crate::script::handles::{ContainerHandle, NetworkHandle};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Candidate {
     /// What the list shows.
-    pub display: String,
+    pub(crate) display: String,
     /// What goes into the line.
-    pub replacement: String,
+    pub(crate) replacement: String,
 }
 
 impl Candidate {
@@ -35,9 +35,9 @@ impl Candidate {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct LiveNames {
     /// Container names.
-    pub containers: Vec<String>,
+    pub(crate) containers: Vec<String>,
     /// Network names.
-    pub networks: Vec<String>,
+    pub(crate) networks: Vec<String>,
 }
 
 /// Which live names fit a string argument.
@@ -134,11 +134,11 @@ impl Vocabulary {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct CallSite {
     /// The innermost call: `run`, `network::create`, or `.connect` for a method.
-    pub callee: Option<String>,
+    pub(crate) callee: Option<String>,
     /// Which argument of it (0-based; a method's receiver is not counted).
-    pub arg: usize,
+    pub(crate) arg: usize,
     /// The key being given a value, when inside `#{key: …`.
-    pub map_key: Option<String>,
+    pub(crate) map_key: Option<String>,
 }
 
 /// Finds the innermost call and map key around the end of `before`.
@@ -266,13 +266,13 @@ fn type_of(v: &Dynamic) -> Option<&'static str> {
 /// What the completer needs from the session.
 pub(crate) struct Request<'a> {
     /// The whole input.
-    pub line: &'a str,
+    pub(crate) line: &'a str,
     /// Cursor byte offset.
-    pub pos: usize,
+    pub(crate) pos: usize,
     /// The session's variables and their values.
-    pub variables: &'a [(String, Dynamic)],
+    pub(crate) variables: &'a [(String, Dynamic)],
     /// The daemon's names (cached by the caller).
-    pub live: &'a dyn Fn() -> LiveNames,
+    pub(crate) live: &'a dyn Fn() -> LiveNames,
 }
 
 /// Where the replaced text starts, and the candidates.

@@ -15,22 +15,22 @@ use crate::text::short_id;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ContainerFacts {
     /// `running`, `exited`, …
-    pub state: String,
+    pub(crate) state: String,
     /// `(network, address)`.
-    pub networks: Vec<(String, String)>,
+    pub(crate) networks: Vec<(String, String)>,
     /// `host_ip:host_port->port/proto`.
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
 }
 
 /// What the daemon says about a network, for its summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct NetworkFacts {
     /// Driver.
-    pub driver: String,
+    pub(crate) driver: String,
     /// Subnets.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
     /// Names of attached containers.
-    pub containers: Vec<String>,
+    pub(crate) containers: Vec<String>,
 }
 
 /// Where summaries get their facts (the daemon, in the REPL). `None` means

@@ -41,7 +41,12 @@ const AREAS: &[(&str, &[&str])] = &[
 
 /// The overview: every netrig function by area, then the meta commands.
 /// `width` is the terminal's: summaries are cut to fit.
-pub(crate) fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: usize) -> String {
+pub(crate) fn overview(
+    catalog: &Catalog,
+    meta: &[MetaCommand],
+    style: &Style,
+    width: usize,
+) -> String {
     let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let own: Vec<&FnDoc> = catalog
         .functions

@@ -28,11 +28,6 @@ impl Style {
         }
     }
 
-    /// No colour at all.
-    pub(crate) fn plain() -> Style {
-        Style { color: false }
-    }
-
     /// Colours are on.
     pub(crate) fn enabled(&self) -> bool {
         self.color
@@ -112,7 +107,7 @@ pub(crate) fn highlight(src: &str, is_function: &dyn Fn(&str) -> bool) -> String
 
 /// The text without escape codes (what a person sees).
 #[cfg(test)]
-pub fn strip(text: &str) -> String {
+pub(crate) fn strip(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -132,6 +127,13 @@ pub fn strip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Style {
+        /// No colour at all.
+        pub(crate) fn plain() -> Style {
+            Style { color: false }
+        }
+    }
 
     #[test]
     fn colours_tokens_without_changing_the_text() {

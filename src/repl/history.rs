@@ -12,7 +12,10 @@ pub(crate) fn path() -> Option<PathBuf> {
 
 /// The XDG rule: `XDG_STATE_HOME` when it is an absolute path, else
 /// `$HOME/.local/state`.
-pub(crate) fn path_from(xdg_state_home: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+pub(crate) fn path_from(
+    xdg_state_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Option<PathBuf> {
     let state = xdg_state_home
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())

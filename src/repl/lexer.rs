@@ -28,11 +28,11 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Token {
     /// What it is.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Byte offset of its first character.
-    pub start: usize,
+    pub(crate) start: usize,
     /// Byte offset just past it.
-    pub end: usize,
+    pub(crate) end: usize,
 }
 
 /// Rhai's keywords (and the literals `true` / `false`).

@@ -23,15 +23,15 @@ pub(crate) enum Flow {
 /// A `:name args` command.
 pub(crate) struct MetaCommand {
     /// Its name, without the `:`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Other names it answers to.
-    pub aliases: &'static [&'static str],
+    pub(crate) aliases: &'static [&'static str],
     /// How its argument is written in help (`FILE`), or empty.
-    pub args: &'static str,
+    pub(crate) args: &'static str,
     /// One line for `:help`.
-    pub about: &'static str,
+    pub(crate) about: &'static str,
     /// Runs it with the rest of the line (trimmed).
-    pub run: fn(&mut Session, &str) -> Flow,
+    pub(crate) run: fn(&mut Session, &str) -> Flow,
 }
 
 /// Every meta command, in the order `:help` lists them.

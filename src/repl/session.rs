@@ -37,7 +37,7 @@ pub(crate) enum Outcome {
 pub(crate) struct Session {
     runtime: Handle,
     /// The engine, the run's resources and the interrupt.
-    pub rig: Rig,
+    pub(crate) rig: Rig,
     scope: Scope<'static>,
     /// Functions defined by earlier inputs (statements cleared).
     functions: AST,
@@ -48,13 +48,13 @@ pub(crate) struct Session {
     defined_in: HashMap<String, (String, Arc<str>)>,
     inputs: usize,
     /// Every function the engine knows, for help and completion.
-    pub catalog: Catalog,
+    pub(crate) catalog: Catalog,
     /// Colour or not.
-    pub style: Style,
+    pub(crate) style: Style,
     /// Results as raw JSON (`:json`).
-    pub json: bool,
+    pub(crate) json: bool,
     /// The daemon, for summaries and live names.
-    pub daemon: Arc<Daemon>,
+    pub(crate) daemon: Arc<Daemon>,
 }
 
 impl Session {

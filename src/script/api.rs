@@ -188,11 +188,6 @@ impl Function {
         })
     }
 
-    /// The doc text (one for every overload of both forms).
-    pub(crate) fn doc(&self) -> &'static str {
-        self.doc
-    }
-
     /// Registers one overload (`given` arguments) of one form into `module`.
     fn register(
         &self,

@@ -100,9 +100,9 @@ plain_args!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ArgType {
     /// What Rhai matches the argument against.
-    pub rhai_type: TypeId,
+    pub(crate) rhai_type: TypeId,
     /// The parameter may be left out.
-    pub may_be_absent: bool,
+    pub(crate) may_be_absent: bool,
 }
 
 impl ArgType {
@@ -121,12 +121,12 @@ pub(crate) type ErasedFn = dyn Fn(&Call<'_>, Args<'_, '_>) -> ScriptResult<Dynam
 #[derive(Clone)]
 pub(crate) struct Erased {
     /// The parameters, in order.
-    pub args: Vec<ArgType>,
+    pub(crate) args: Vec<ArgType>,
     /// The first parameter is `&mut`: the function changes the caller's value
     /// (only `clear(String)`, which keeps Rhai's own string method working).
-    pub by_ref: bool,
+    pub(crate) by_ref: bool,
     /// Reads the arguments and calls the body.
-    pub call: Arc<ErasedFn>,
+    pub(crate) call: Arc<ErasedFn>,
 }
 
 /// A Rust function that can be a script function's body:

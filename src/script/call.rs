@@ -73,7 +73,10 @@ impl<'a> Call<'a> {
 
     /// Waits for a Docker operation, giving up if the run is interrupted;
     /// its errors keep their kind and speak the script's names.
-    pub(crate) fn wait<T>(&self, fut: impl Future<Output = Result<T, DockerError>>) -> ScriptResult<T> {
+    pub(crate) fn wait<T>(
+        &self,
+        fut: impl Future<Output = Result<T, DockerError>>,
+    ) -> ScriptResult<T> {
         self.daemon().wait(self.name, fut)
     }
 

@@ -14,17 +14,17 @@ pub(crate) use crate::stop::Interrupt;
 /// Shared by all native functions of one engine.
 pub(crate) struct ScriptContext {
     /// The run whose resources the script creates.
-    pub session: Arc<RunSession>,
+    pub(crate) session: Arc<RunSession>,
     /// The program's tokio runtime.
-    pub runtime: tokio::runtime::Handle,
+    pub(crate) runtime: tokio::runtime::Handle,
     /// Cancels waiting calls on Ctrl-C / SIGTERM.
-    pub interrupt: Arc<Interrupt>,
+    pub(crate) interrupt: Arc<Interrupt>,
     /// Directory that relative paths (`build`, `import`) start from.
-    pub base_dir: PathBuf,
+    pub(crate) base_dir: PathBuf,
     /// Draw progress bars (stderr is a terminal).
-    pub show_progress: bool,
+    pub(crate) show_progress: bool,
     /// What the script may reach outside its containers.
-    pub sandbox: Arc<Sandbox>,
+    pub(crate) sandbox: Arc<Sandbox>,
 }
 
 impl ScriptContext {

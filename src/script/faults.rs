@@ -285,11 +285,11 @@ pub(crate) fn groups_arg(value: &Dynamic) -> ArgResult<Vec<Vec<String>>> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ImpairRequest {
     /// The settings to add.
-    pub settings: Impairment,
+    pub(crate) settings: Impairment,
     /// Only this network's interface, or every one.
-    pub network: Option<String>,
+    pub(crate) network: Option<String>,
     /// Undo by itself after this long.
-    pub duration: Option<Duration>,
+    pub(crate) duration: Option<Duration>,
 }
 
 /// Reads `impair`'s options: every key checked, every value's form explained.

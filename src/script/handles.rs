@@ -13,9 +13,9 @@ use super::context::ScriptContext;
 #[derive(Clone)]
 pub(crate) struct ContainerHandle {
     /// Container id.
-    pub id: String,
+    pub(crate) id: String,
     /// Container name, as the script knows it.
-    pub name: String,
+    pub(crate) name: String,
     daemon: Option<Arc<ScriptContext>>,
 }
 
@@ -23,9 +23,9 @@ pub(crate) struct ContainerHandle {
 #[derive(Clone)]
 pub(crate) struct NetworkHandle {
     /// Network id.
-    pub id: String,
+    pub(crate) id: String,
     /// Network name, as the script knows it.
-    pub name: String,
+    pub(crate) name: String,
     daemon: Option<Arc<ScriptContext>>,
 }
 

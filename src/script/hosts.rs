@@ -20,7 +20,7 @@ use crate::docker::client::resolve_host;
 #[derive(Clone)]
 pub(crate) struct HostHandle {
     /// The script context bound to this daemon's session of the run.
-    pub ctx: Arc<ScriptContext>,
+    pub(crate) ctx: Arc<ScriptContext>,
 }
 
 impl HostHandle {

@@ -21,23 +21,23 @@ pub(crate) const FORBIDDEN: &str = "forbidden";
 
 /// The file checks of one engine, following the run's host-access policy.
 #[derive(Debug)]
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     policy: Arc<AccessPolicy>,
 }
 
 impl Sandbox {
     /// File checks under the run's `policy` (`RunSession::access_policy`).
-    pub fn new(policy: Arc<AccessPolicy>) -> Self {
+    pub(crate) fn new(policy: Arc<AccessPolicy>) -> Self {
         Sandbox { policy }
     }
 
     /// The current policy.
-    pub fn host_access(&self) -> HostAccess {
+    pub(crate) fn host_access(&self) -> HostAccess {
         self.policy.get()
     }
 
     /// `path` resolved against `base_dir`; outside it only with host access.
-    pub fn path(
+    pub(crate) fn path(
         &self,
         function: &str,
         param: &str,

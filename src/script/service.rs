@@ -32,9 +32,9 @@ pub const SERVICE_OPTIONS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ServiceHandle {
     /// Service id.
-    pub id: String,
+    pub(crate) id: String,
     /// Service name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 impl fmt::Display for ServiceHandle {

@@ -1,7 +1,6 @@
 //! The script API against the real daemon: each function's effect is checked
 //! from outside, through bollard, not through netrig.
 
-
 use std::io::{Read, Write};
 
 use crate::support::{Scenario, assert_exit, daemon, text};

@@ -3,7 +3,6 @@
 //! batch that fails half-way leaves nothing of itself behind (checked with
 //! `--keep`, so the end-of-run teardown cannot hide a leak).
 
-
 use crate::support::{LabelGuard, Scenario, assert_exit, clean_runs_with, daemon, text};
 
 #[test]

@@ -1,7 +1,6 @@
 //! Failures as users see them: the message names the function, option and
 //! script position, the exit code is right, and nothing is left behind.
 
-
 use crate::support::{Scenario, assert_exit, daemon, netrig, text};
 
 /// Runs a scenario that must fail; returns its stderr.

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::support::{Scenario, assert_exit, assert_nothing_left, daemon, netrig, netrig_command, text};
+use crate::support::{
+    Scenario, assert_exit, assert_nothing_left, daemon, netrig, netrig_command, text,
+};
 
 /// `step(ctr, name)`: tell the test (through a file in `ctr`) that phase
 /// `name` is reached, then wait until it says go on.

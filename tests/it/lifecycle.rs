@@ -1,7 +1,6 @@
 //! The run lifecycle: labels on everything, teardown on Ctrl-C and SIGTERM,
 //! --keep and `netrig clean`, and nothing unlabelled ever touched.
 
-
 use std::process::{Child, Command, Stdio};
 
 use crate::support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};

@@ -8,13 +8,13 @@ use crate::support;
 
 use std::path::{Path, PathBuf};
 
+use crate::support::{
+    assert_exit, assert_nothing_left, daemon, netrig, netrig_command, script_label, text,
+};
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::{Options, PtySession, spawn_with_options};
-use crate::support::{
-    assert_exit, assert_nothing_left, daemon, netrig, netrig_command, script_label, text,
-};
 
 const PROMPT: &str = "netrig> ";
 /// rustyline turns bracketed paste off when it hands over a finished line:

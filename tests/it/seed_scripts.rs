@@ -2,7 +2,6 @@
 //! daemon, its effects are checked from outside with --keep, and nothing
 //! remains afterwards.
 
-
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -17,9 +17,9 @@ use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use bollard::query_parameters::{ListContainersOptions, ListServicesOptions};
 use crate::support::dockerd::SecondDaemon;
 use crate::support::{Daemon, Scenario, assert_exit, daemon, netrig, netrig_command, text};
+use bollard::query_parameters::{ListContainersOptions, ListServicesOptions};
 
 const HOST_URL: &str = "unix:///var/run/docker.sock";
 

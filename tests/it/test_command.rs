@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::CreateContainerOptions;
 use crate::support::{
     LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, netrig_command,
     script_label, text,
 };
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::CreateContainerOptions;
 
 /// Scenario files in a temporary directory, for one test. Dropping it
 /// removes whatever its scenarios left, after the test has checked that

@@ -61,17 +61,12 @@ impl Family {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct InputRules {
     /// Every packet from these addresses (containers cut off from this one).
-    pub drop_from: Vec<IpAddr>,
+    pub(crate) drop_from: Vec<IpAddr>,
     /// `(interface, percent)`: this share of packets arriving on the interface.
-    pub loss: Vec<(String, f64)>,
+    pub(crate) loss: Vec<(String, f64)>,
 }
 
 impl InputRules {
-    /// True when nothing is dropped, so the chain should not exist.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.drop_from.is_empty() && self.loss.is_empty()
-    }
-
     /// Rules of one family, one `-A` line each, in a fixed order.
     pub(crate) fn lines(&self, family: Family) -> Vec<String> {
         let mut lines: Vec<String> = self
@@ -117,9 +112,9 @@ impl InputRules {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Installed {
     /// `NETRIG-INPUT` exists.
-    pub chain: bool,
+    pub(crate) chain: bool,
     /// `INPUT` jumps to it.
-    pub jump: bool,
+    pub(crate) jump: bool,
 }
 
 impl Installed {

@@ -9,13 +9,13 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Impairment {
     /// Share of arriving packets dropped at random, 0–100.
-    pub loss_pct: Option<f64>,
+    pub(crate) loss_pct: Option<f64>,
     /// Sending rate in bits per second.
-    pub rate_bps: Option<u64>,
+    pub(crate) rate_bps: Option<u64>,
     /// Added one-way delay on sending, in milliseconds (needs netem).
-    pub delay_ms: Option<u32>,
+    pub(crate) delay_ms: Option<u32>,
     /// Random variation of that delay, in milliseconds (needs netem).
-    pub jitter_ms: Option<u32>,
+    pub(crate) jitter_ms: Option<u32>,
 }
 
 /// The kernel feature delay and jitter need, named the way a kernel config
@@ -140,15 +140,6 @@ pub(crate) enum Qdisc {
 }
 
 impl Qdisc {
-    /// The kind `tc qdisc show` prints for it (`None` for the default).
-    pub(crate) fn kind(&self) -> Option<&'static str> {
-        match self {
-            Qdisc::Default => None,
-            Qdisc::Tbf { .. } => Some("tbf"),
-            Qdisc::Netem { .. } => Some("netem"),
-        }
-    }
-
     /// The kernel feature it needs, for error messages.
     pub(crate) fn feature(&self) -> &'static str {
         match self {
@@ -278,6 +269,17 @@ pub(crate) fn format_rate(bps: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Qdisc {
+        /// The kind `tc qdisc show` prints for it (`None` for the default).
+        fn kind(&self) -> Option<&'static str> {
+            match self {
+                Qdisc::Default => None,
+                Qdisc::Tbf { .. } => Some("tbf"),
+                Qdisc::Netem { .. } => Some("netem"),
+            }
+        }
+    }
 
     #[test]
     fn rates_parse_like_tc_writes_them() {

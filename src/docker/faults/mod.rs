@@ -157,9 +157,9 @@ impl std::fmt::Display for Member {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct FaultSummary {
     /// Cut pairs by container name, sorted.
-    pub cuts: Vec<(String, String)>,
+    pub(crate) cuts: Vec<(String, String)>,
     /// `(container, scope, impairment in force)`; scope is `all` or a network name.
-    pub impairments: Vec<(String, String, String)>,
+    pub(crate) impairments: Vec<(String, String, String)>,
 }
 
 /// The faults of one run: the book of what is broken, and the means to

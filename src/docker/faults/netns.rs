@@ -23,20 +23,20 @@ const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Netns {
     /// The container's name, for messages.
-    pub container: String,
+    pub(crate) container: String,
     /// Its main process on this machine.
-    pub pid: u32,
+    pub(crate) pid: u32,
 }
 
 /// What a tool printed, and whether it succeeded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ToolOutput {
     /// Exit status 0.
-    pub success: bool,
+    pub(crate) success: bool,
     /// Standard output.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Standard error.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Netns {

@@ -24,20 +24,20 @@ pub(crate) const PREDEFINED_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
 
 /// The labels of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunLabels {
+pub(crate) struct RunLabels {
     /// Short unique id of the run.
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// The script path as the user gave it.
-    pub script: String,
+    pub(crate) script: String,
     /// This process's id.
-    pub pid: u32,
+    pub(crate) pid: u32,
     /// This machine's host name.
-    pub host: String,
+    pub(crate) host: String,
 }
 
 impl RunLabels {
     /// Labels for a run of `script` by this process.
-    pub fn for_this_process(run_id: &str, script: &str) -> Self {
+    pub(crate) fn for_this_process(run_id: &str, script: &str) -> Self {
         RunLabels {
             run_id: run_id.to_string(),
             script: script.to_string(),
@@ -48,7 +48,7 @@ impl RunLabels {
 
     /// The user's labels with the run's labels added; the run's win on a clash
     /// because teardown depends on them.
-    pub fn merged_with(&self, user: &HashMap<String, String>) -> HashMap<String, String> {
+    pub(crate) fn merged_with(&self, user: &HashMap<String, String>) -> HashMap<String, String> {
         let mut labels = user.clone();
         labels.insert(MANAGED.into(), "true".into());
         labels.insert(RUN.into(), self.run_id.clone());
@@ -59,7 +59,7 @@ impl RunLabels {
     }
 
     /// The Docker filter that selects this run's resources.
-    pub fn run_filter(&self) -> String {
+    pub(crate) fn run_filter(&self) -> String {
         format!("{RUN}={}", self.run_id)
     }
 }
