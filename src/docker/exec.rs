@@ -54,7 +54,7 @@ impl Client {
                 while let Some(chunk) = output.next().await {
                     match chunk.map_err(|e| self.err(&action, e))? {
                         LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                            stdout.extend_from_slice(&message)
+                            stdout.extend_from_slice(&message);
                         }
                         LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
                         LogOutput::StdIn { .. } => {}

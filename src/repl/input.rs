@@ -26,9 +26,8 @@ pub(crate) fn is_incomplete(src: &str) -> bool {
     if src.trim().is_empty() || ends_with_two_empty_lines(src) {
         return false;
     }
-    let err = match parser().compile(src) {
-        Ok(_) => return false,
-        Err(e) => e,
+    let Err(err) = parser().compile(src) else {
+        return false;
     };
     if let Some(last) = lexer::tokens(src)
         .iter()

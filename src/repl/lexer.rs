@@ -97,7 +97,7 @@ pub(crate) fn tokens(src: &str) -> Vec<Token> {
             _ => {
                 // `::` and `#{` are one token each; everything else one character.
                 let two = src.get(i..i + 2);
-                i += if matches!(two, Some("::") | Some("#{")) {
+                i += if matches!(two, Some("::" | "#{")) {
                     2
                 } else {
                     c.len_utf8()
