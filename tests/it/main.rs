@@ -4,10 +4,14 @@
 //! through `support`.
 //!
 //! Every module's tests run in this one process, two at a time across
-//! modules. Resource names carry a per-module prefix so tests never collide;
-//! what needs the daemon to itself holds a lock: the host's swarm mode
-//! (`swarm::HostSwarm`) and the seed scripts' fixed names and port
-//! (`seed_scripts::SERIAL`).
+//! modules (before, each file was a binary of its own and the binaries ran
+//! one after another). Resource names carry a per-module prefix so tests
+//! never collide. A test that touches the daemon starts with
+//! `let _daemon = daemon_shared();`; the two that put the host's daemon into
+//! swarm mode take it exclusively instead (`swarm::HostSwarm`), since
+//! joining and leaving a swarm rewrites the daemon's iptables and networks
+//! under everyone else. The seed scripts' fixed names and port keep their
+//! own lock (`seed_scripts::SERIAL`).
 
 mod support;
 

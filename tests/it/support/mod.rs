@@ -7,7 +7,7 @@ pub(crate) mod dockerd;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
@@ -15,6 +15,23 @@ use bollard::query_parameters::{
     InspectContainerOptions, ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
 };
 use futures_util::StreamExt;
+
+/// All tests share one process and the host's daemon. A test that puts that
+/// daemon into swarm mode changes its iptables and networks under everyone
+/// (a ping between two containers elsewhere can fail while it joins or
+/// leaves), so it holds this lock for writing; every other test that uses
+/// the daemon holds it for reading, once, first thing.
+static HOST_DAEMON: RwLock<()> = RwLock::new(());
+
+/// The host's daemon, shared with other tests: its global state stays as it is.
+pub(crate) fn daemon_shared() -> RwLockReadGuard<'static, ()> {
+    HOST_DAEMON.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The host's daemon to this test alone, to change its global state.
+pub(crate) fn daemon_exclusive() -> RwLockWriteGuard<'static, ()> {
+    HOST_DAEMON.write().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The image every test uses; built locally when missing (no registry here).
 pub(crate) const IMAGE: &str = "busybox:latest";
