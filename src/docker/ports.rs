@@ -44,15 +44,9 @@ impl PortMapping {
     }
 }
 
-/// Parses one `-p` string into its mappings (several when it uses ranges).
-///
-/// ```
-/// use netrig::docker::ports::parse_publish;
-/// let m = parse_publish("127.0.0.1::80").unwrap();
-/// assert_eq!(m[0].host_ip.as_deref(), Some("127.0.0.1"));
-/// assert_eq!(m[0].host_port, None);
-/// assert_eq!(m[0].container_port, 80);
-/// ```
+/// Parses one `-p` string into its mappings (several when it uses ranges):
+/// `"127.0.0.1::80"` is container port 80 on a free host port of 127.0.0.1
+/// (the unit tests below hold the examples).
 pub fn parse_publish(text: &str) -> Result<Vec<PortMapping>, String> {
     let text = text.trim();
     if text.is_empty() {
