@@ -41,7 +41,12 @@ const AREAS: &[(&str, &[&str])] = &[
 
 /// The overview: every netrig function by area, then the meta commands.
 /// `width` is the terminal's: summaries are cut to fit.
-pub fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: usize) -> String {
+pub(crate) fn overview(
+    catalog: &Catalog,
+    meta: &[MetaCommand],
+    style: &Style,
+    width: usize,
+) -> String {
     let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let own: Vec<&FnDoc> = catalog
         .functions
@@ -219,7 +224,7 @@ fn row(name: &str, overloads: &[&FnDoc], method: bool) -> (String, String) {
 
 /// Up to three of `candidates` close to `name`: a small edit away, or
 /// starting with it.
-pub fn suggest(name: &str, candidates: &[String]) -> Vec<String> {
+pub(crate) fn suggest(name: &str, candidates: &[String]) -> Vec<String> {
     let allowed = (name.chars().count() / 3).max(1);
     let mut near: Vec<(usize, &String)> = candidates
         .iter()
@@ -241,7 +246,7 @@ pub fn suggest(name: &str, candidates: &[String]) -> Vec<String> {
 /// `:help NAME`: every overload's signature, then the description and
 /// example they share (a function's overloads share one doc; its host
 /// methods come after it); or a suggestion when nothing has that name.
-pub fn topic(catalog: &Catalog, meta: &[MetaCommand], name: &str, style: &Style) -> String {
+pub(crate) fn topic(catalog: &Catalog, meta: &[MetaCommand], name: &str, style: &Style) -> String {
     let name = name.trim();
     if let Some(cmd) = name
         .strip_prefix(':')

@@ -20,7 +20,7 @@ use super::live::Daemon;
 use super::session::Session;
 
 /// Everything the editor asks about while a line is typed.
-pub struct ReplHelper {
+pub(crate) struct ReplHelper {
     vocab: Vocabulary,
     variables: Vec<(String, Dynamic)>,
     /// Signature hints per callee (`run`, `.ip`), folded (`run(image[, opts])`).
@@ -33,7 +33,7 @@ pub struct ReplHelper {
 
 impl ReplHelper {
     /// A helper for `session`, asking `daemon` for live names.
-    pub fn new(session: &Session, daemon: Arc<Daemon>) -> Self {
+    pub(crate) fn new(session: &Session, daemon: Arc<Daemon>) -> Self {
         let mut helper = ReplHelper {
             vocab: Vocabulary::default(),
             variables: Vec::new(),
@@ -48,7 +48,7 @@ impl ReplHelper {
     }
 
     /// Takes in what the last line changed: variables, functions, modules.
-    pub fn refresh(&mut self, session: &Session) {
+    pub(crate) fn refresh(&mut self, session: &Session) {
         let meta: Vec<&str> = super::meta::COMMANDS.iter().map(|m| m.name).collect();
         self.vocab = Vocabulary::new(&session.catalog, &meta);
         self.vocab.set_user_functions(session.user_functions());
@@ -123,7 +123,7 @@ fn signatures(catalog: &Catalog) -> HashMap<String, String> {
 
 /// A hint after the cursor: a call's signature (shown only) or the rest of
 /// a history entry (Right arrow takes it).
-pub struct ReplHint {
+pub(crate) struct ReplHint {
     display: String,
     completion: Option<String>,
 }

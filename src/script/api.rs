@@ -67,9 +67,9 @@ use std::sync::{Arc, Mutex};
 
 use rhai::{Dynamic, FuncRegistration, Module, NativeCallContext, RhaiFunc, Shared};
 
-pub use super::body::Body;
+pub(crate) use super::body::Body;
 use super::body::{Args, Erased};
-pub use super::call::Call;
+pub(crate) use super::call::Call;
 use super::context::ScriptContext;
 use super::error::ScriptResult;
 use super::handles::home_of;
@@ -77,13 +77,13 @@ use super::hosts::HostHandle;
 
 /// The definitions of script functions, as the domain modules add them.
 #[derive(Default)]
-pub struct Api {
+pub(crate) struct Api {
     functions: Vec<Function>,
 }
 
 /// One script function: every overload its optional parameters make, in
 /// its global (or module) form and, unless global-only, its host form.
-pub struct Function {
+pub(crate) struct Function {
     module: Option<&'static str>,
     name: &'static str,
     /// `"name: Type"` per parameter, without the brackets of optional ones.
@@ -99,7 +99,7 @@ pub struct Function {
 impl Api {
     /// Defines the script function `name` (`"ping"`, `"network::create"`);
     /// see the module doc. Panics on an entry that does not fit its body.
-    pub fn function<M>(
+    pub(crate) fn function<M>(
         &mut self,
         name: &'static str,
         params: &[&'static str],
@@ -160,20 +160,20 @@ impl Api {
     }
 
     /// The definitions, for [`install`].
-    pub fn into_functions(self) -> Vec<Function> {
+    pub(crate) fn into_functions(self) -> Vec<Function> {
         self.functions
     }
 }
 
 impl Function {
     /// No host form: the function does not talk to a daemon.
-    pub fn global_only(&mut self) -> &mut Self {
+    pub(crate) fn global_only(&mut self) -> &mut Self {
         self.host = false;
         self
     }
 
     /// `network::create` or `ping`: the global form's name.
-    pub fn qualified_name(&self) -> String {
+    pub(crate) fn qualified_name(&self) -> String {
         match self.module {
             Some(m) => format!("{m}::{}", self.name),
             None => self.name.to_string(),
@@ -181,16 +181,11 @@ impl Function {
     }
 
     /// `network_create` or `ping`: the host method's name, if it has one.
-    pub fn host_name(&self) -> Option<String> {
+    pub(crate) fn host_name(&self) -> Option<String> {
         self.host.then(|| match self.module {
             Some(m) => format!("{m}_{}", self.name),
             None => self.name.to_string(),
         })
-    }
-
-    /// The doc text (one for every overload of both forms).
-    pub fn doc(&self) -> &'static str {
-        self.doc
     }
 
     /// Registers one overload (`given` arguments) of one form into `module`.
@@ -299,7 +294,7 @@ fn is_identifier(s: &str) -> bool {
 /// The one registration loop: every function's overloads, global (or in
 /// its module) and on the host handle. `ctx` is the default daemon (`None`
 /// only in tests that read the metadata).
-pub fn install(
+pub(crate) fn install(
     engine: &mut rhai::Engine,
     ctx: Option<&Arc<ScriptContext>>,
     functions: &[Function],
@@ -336,7 +331,7 @@ pub fn install(
 static KNOWN_NAMES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// Adds a name to the hints' list.
-pub fn remember(name: String) {
+pub(crate) fn remember(name: String) {
     KNOWN_NAMES
         .lock()
         .expect("known names poisoned")
@@ -346,7 +341,7 @@ pub fn remember(name: String) {
 /// What to add to "Function not found: NAME (…)": the closest netrig name
 /// when NAME is a typo, or a pointer to the forms NAME takes when it exists
 /// but not for those argument types.
-pub fn name_hint(signature: &str) -> Option<String> {
+pub(crate) fn name_hint(signature: &str) -> Option<String> {
     let name = signature.split([' ', '(']).next()?.trim();
     let known = KNOWN_NAMES.lock().expect("known names poisoned");
     if known.contains(name) {
@@ -358,7 +353,7 @@ pub fn name_hint(signature: &str) -> Option<String> {
 }
 
 /// What to add to "Module not found: NAME": the closest of netrig's modules.
-pub fn module_hint(name: &str) -> Option<String> {
+pub(crate) fn module_hint(name: &str) -> Option<String> {
     let known = KNOWN_NAMES.lock().expect("known names poisoned");
     let modules: BTreeSet<&str> = known
         .iter()

@@ -102,7 +102,7 @@ fn every_definition_is_well_formed_and_documented() {
             seen.insert((name.clone(), types)),
             "{name} is defined twice"
         );
-        let doc = f.doc();
+        let doc = f.doc;
         assert!(
             doc.contains("```rhai\n") && doc.trim_end().ends_with("```"),
             "{name}: the doc needs a ```rhai example"

@@ -15,7 +15,7 @@ use super::hosts::HostHandle;
 use super::service::ServiceHandle;
 
 /// Rhai's argument list, as a native function receives it.
-pub type Args<'a, 'b> = &'a mut [&'b mut Dynamic];
+pub(crate) type Args<'a, 'b> = &'a mut [&'b mut Dynamic];
 
 /// A type a body can take as an argument.
 ///
@@ -24,7 +24,7 @@ pub type Args<'a, 'b> = &'a mut [&'b mut Dynamic];
 /// overloads such as `sleep(int)` and `sleep(float)` differ. `Option<T>`
 /// and `Dynamic` may stand for a parameter the caller leaves out
 /// (`"[opts: Map]"`): `None` and `()` then.
-pub trait Arg: Sized + 'static {
+pub(crate) trait Arg: Sized + 'static {
     /// The type Rhai matches the argument against (`Dynamic`: any).
     fn rhai_type() -> TypeId;
     /// The value of a parameter the caller left out, if it may be left out.
@@ -98,11 +98,11 @@ plain_args!(
 
 /// One parameter as Rhai sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ArgType {
+pub(crate) struct ArgType {
     /// What Rhai matches the argument against.
-    pub rhai_type: TypeId,
+    pub(crate) rhai_type: TypeId,
     /// The parameter may be left out.
-    pub may_be_absent: bool,
+    pub(crate) may_be_absent: bool,
 }
 
 impl ArgType {
@@ -115,30 +115,30 @@ impl ArgType {
 }
 
 /// The one calling convention every body is turned into.
-pub type ErasedFn = dyn Fn(&Call<'_>, Args<'_, '_>) -> ScriptResult<Dynamic> + Send + Sync;
+pub(crate) type ErasedFn = dyn Fn(&Call<'_>, Args<'_, '_>) -> ScriptResult<Dynamic> + Send + Sync;
 
 /// A body, ready to be registered: its parameters and how to call it.
 #[derive(Clone)]
-pub struct Erased {
+pub(crate) struct Erased {
     /// The parameters, in order.
-    pub args: Vec<ArgType>,
+    pub(crate) args: Vec<ArgType>,
     /// The first parameter is `&mut`: the function changes the caller's value
     /// (only `clear(String)`, which keeps Rhai's own string method working).
-    pub by_ref: bool,
+    pub(crate) by_ref: bool,
     /// Reads the arguments and calls the body.
-    pub call: Arc<ErasedFn>,
+    pub(crate) call: Arc<ErasedFn>,
 }
 
 /// A Rust function that can be a script function's body:
 /// `fn(&Call, A, B, …) -> ScriptResult<R>` with up to six [`Arg`]s, or with a
 /// `&mut` first parameter. `M` only tells the implementations apart.
-pub trait Body<M>: Send + Sync + 'static {
+pub(crate) trait Body<M>: Send + Sync + 'static {
     /// The body in the one calling convention.
     fn erase(self) -> Erased;
 }
 
 /// Marks a `&mut` first parameter in [`Body`]'s `M`.
-pub struct ByRef<T>(T);
+pub(crate) struct ByRef<T>(T);
 
 /// The next argument, or the value of a parameter the caller left out.
 fn take<A: Arg>(cx: &Call<'_>, arg: Option<&mut &mut Dynamic>) -> ScriptResult<A> {

@@ -22,7 +22,7 @@ use crate::docker::ResourceKind;
 /// It dereferences to the [`ScriptContext`] of the daemon the call runs on:
 /// the host handle's for `h.f(…)`, the daemon of a container or network
 /// handle given as the first argument, else the script's default daemon.
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     /// `None` only in engines built for tests without Docker.
     daemon: Option<Arc<ScriptContext>>,
     name: &'a str,
@@ -44,12 +44,12 @@ impl<'a> Call<'a> {
 
     /// The name the script called: `network::create`, or `network_create`
     /// on a host handle. Errors start with it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.name
     }
 
     /// The context of the daemon this call runs on, to keep in a handle.
-    pub fn daemon(&self) -> &Arc<ScriptContext> {
+    pub(crate) fn daemon(&self) -> &Arc<ScriptContext> {
         self.daemon
             .as_ref()
             .expect("an engine built without a Docker daemon (a test) called Docker")
@@ -57,33 +57,36 @@ impl<'a> Call<'a> {
 
     /// Rhai's context of the call: for calling a script's function
     /// pointer (`FnPtr::call_within_context`) or its operators.
-    pub fn native(&self) -> &NativeCallContext<'a> {
+    pub(crate) fn native(&self) -> &NativeCallContext<'a> {
         &self.native
     }
 
     /// A wrong argument or option (kind `invalid_argument`).
-    pub fn invalid(&self, message: impl AsRef<str>) -> Box<EvalAltResult> {
+    pub(crate) fn invalid(&self, message: impl AsRef<str>) -> Box<EvalAltResult> {
         invalid(self.name, message)
     }
 
     /// An error of `kind` (`not_found`, `assertion`, …).
-    pub fn fail(&self, kind: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
+    pub(crate) fn fail(&self, kind: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
         throw(kind, self.name, message)
     }
 
     /// Waits for a Docker operation, giving up if the run is interrupted;
     /// its errors keep their kind and speak the script's names.
-    pub fn wait<T>(&self, fut: impl Future<Output = Result<T, DockerError>>) -> ScriptResult<T> {
+    pub(crate) fn wait<T>(
+        &self,
+        fut: impl Future<Output = Result<T, DockerError>>,
+    ) -> ScriptResult<T> {
         self.daemon().wait(self.name, fut)
     }
 
     /// Sleeps, waking early when interrupted.
-    pub fn sleep(&self, secs: f64) -> ScriptResult<()> {
+    pub(crate) fn sleep(&self, secs: f64) -> ScriptResult<()> {
         self.daemon().sleep(self.name, secs)
     }
 
     /// A string argument, or an error naming `param`.
-    pub fn string(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+    pub(crate) fn string(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
         value.clone().into_string().map_err(|_| {
             self.invalid(format!(
                 "{param} must be a string, got {}",
@@ -94,7 +97,7 @@ impl<'a> Call<'a> {
 
     /// The Docker name of the container a value stands for (a handle or a
     /// name). A handle of another daemon is refused: the call runs here.
-    pub fn container(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+    pub(crate) fn container(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
         if let Some(h) = value.read_lock::<ContainerHandle>() {
             self.on_this_daemon(param, &h.name, h.daemon(), "containers")?;
         }
@@ -104,7 +107,7 @@ impl<'a> Call<'a> {
 
     /// The Docker name of the network a value stands for (a handle or a
     /// name). A handle of another daemon is refused: the call runs here.
-    pub fn network(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+    pub(crate) fn network(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
         if let Some(h) = value.read_lock::<NetworkHandle>() {
             self.on_this_daemon(param, &h.name, h.daemon(), "networks")?;
         }
@@ -114,23 +117,23 @@ impl<'a> Call<'a> {
 
     /// A ping target as the pinging container should see it: a name its DNS
     /// resolves (the script's own name) or an address, unchanged.
-    pub fn target(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+    pub(crate) fn target(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
         convert::target_ref(param, value).map_err(|e| self.invalid(e))
     }
 
     /// A path a script gave, resolved against the script's directory and
     /// kept below it unless host access is allowed.
-    pub fn path(&self, param: &str, path: &str) -> ScriptResult<PathBuf> {
+    pub(crate) fn path(&self, param: &str, path: &str) -> ScriptResult<PathBuf> {
         self.daemon().path(self.name, param, path)
     }
 
     /// The handle of a container this daemon made (`docker_name` as Docker knows it).
-    pub fn container_handle(&self, id: String, docker_name: &str) -> ContainerHandle {
+    pub(crate) fn container_handle(&self, id: String, docker_name: &str) -> ContainerHandle {
         ContainerHandle::new(id, self.script_name(docker_name), self.daemon().clone())
     }
 
     /// The handle of a network this daemon made.
-    pub fn network_handle(&self, id: String, docker_name: &str) -> NetworkHandle {
+    pub(crate) fn network_handle(&self, id: String, docker_name: &str) -> NetworkHandle {
         NetworkHandle::new(id, self.script_name(docker_name), self.daemon().clone())
     }
 

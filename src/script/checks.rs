@@ -167,7 +167,7 @@ fn ping(cx: &Call, from: &Dynamic, target: &Dynamic, count: u32) -> ScriptResult
 }
 
 /// A ping report as a script map.
-pub fn report_map(r: PingReport) -> Map {
+pub(crate) fn report_map(r: PingReport) -> Map {
     let mut m = Map::new();
     m.insert("ok".into(), r.ok.into());
     m.insert("sent".into(), i64::from(r.sent).into());

@@ -101,7 +101,7 @@ fn run(cx: &Call, image: Dynamic, opts: Dynamic) -> ScriptResult<ContainerHandle
 
 /// One `ps` row as a script map; `shown` gives the name a script knows a
 /// container or network by.
-pub fn summary_map(c: &ContainerSummary, shown: impl Fn(&str) -> String) -> Map {
+pub(crate) fn summary_map(c: &ContainerSummary, shown: impl Fn(&str) -> String) -> Map {
     let strings = |v: &[String]| -> Array { v.iter().map(|s| shown(s).into()).collect() };
     let mut m = Map::new();
     m.insert("name".into(), shown(&c.name).into());
@@ -152,7 +152,7 @@ fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic) -> ScriptResult<Map> {
 }
 
 /// An exec result as a script map.
-pub fn exec_map(out: &ExecOutput) -> Map {
+pub(crate) fn exec_map(out: &ExecOutput) -> Map {
     let mut m = Map::new();
     m.insert("exit_code".into(), out.exit_code.into());
     m.insert("stdout".into(), out.stdout.clone().into());

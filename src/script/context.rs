@@ -9,28 +9,28 @@ use super::error::{ScriptResult, throw};
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
 
-pub use crate::stop::Interrupt;
+pub(crate) use crate::stop::Interrupt;
 
 /// Shared by all native functions of one engine.
-pub struct ScriptContext {
+pub(crate) struct ScriptContext {
     /// The run whose resources the script creates.
-    pub session: Arc<RunSession>,
+    pub(crate) session: Arc<RunSession>,
     /// The program's tokio runtime.
-    pub runtime: tokio::runtime::Handle,
+    pub(crate) runtime: tokio::runtime::Handle,
     /// Cancels waiting calls on Ctrl-C / SIGTERM.
-    pub interrupt: Arc<Interrupt>,
+    pub(crate) interrupt: Arc<Interrupt>,
     /// Directory that relative paths (`build`, `import`) start from.
-    pub base_dir: PathBuf,
+    pub(crate) base_dir: PathBuf,
     /// Draw progress bars (stderr is a terminal).
-    pub show_progress: bool,
+    pub(crate) show_progress: bool,
     /// What the script may reach outside its containers.
-    pub sandbox: Arc<Sandbox>,
+    pub(crate) sandbox: Arc<Sandbox>,
 }
 
 impl ScriptContext {
     /// The same context bound to another daemon's session of the run
     /// (`docker::connect`): same runtime, interrupt and base directory.
-    pub fn for_host(&self, session: Arc<RunSession>) -> ScriptContext {
+    pub(crate) fn for_host(&self, session: Arc<RunSession>) -> ScriptContext {
         ScriptContext {
             session,
             runtime: self.runtime.clone(),
@@ -42,24 +42,24 @@ impl ScriptContext {
     }
 
     /// The Docker client.
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         self.session.client()
     }
 
     /// The name a script knows a Docker name by (a `ps` row, a handle).
-    pub fn script_name(&self, docker_name: &str) -> String {
+    pub(crate) fn script_name(&self, docker_name: &str) -> String {
         self.session.script_name(docker_name).to_string()
     }
 
     /// A path a script gave, resolved against the script's directory and
     /// kept below it unless host access is allowed.
-    pub fn path(&self, function: &str, param: &str, path: &str) -> ScriptResult<PathBuf> {
+    pub(crate) fn path(&self, function: &str, param: &str, path: &str) -> ScriptResult<PathBuf> {
         self.sandbox.path(function, param, &self.base_dir, path)
     }
 
     /// Waits for a Docker operation on behalf of script function `function`,
     /// giving up if the run is interrupted.
-    pub fn wait<T>(
+    pub(crate) fn wait<T>(
         &self,
         function: &str,
         fut: impl Future<Output = Result<T, DockerError>>,
@@ -77,7 +77,7 @@ impl ScriptContext {
     }
 
     /// Sleeps, waking early when interrupted.
-    pub fn sleep(&self, function: &str, secs: f64) -> ScriptResult<()> {
+    pub(crate) fn sleep(&self, function: &str, secs: f64) -> ScriptResult<()> {
         let duration = std::time::Duration::from_secs_f64(secs.max(0.0));
         self.wait(function, async {
             tokio::time::sleep(duration).await;

@@ -8,7 +8,7 @@ use super::error::{ScriptResult, kind, netrig_error};
 
 /// The kind `expect_error` gives errors that are not netrig's: Rhai's own
 /// (a type mismatch, an unknown function) and `throw` of a plain value.
-pub const SCRIPT_KIND: &str = "script";
+pub(crate) const SCRIPT_KIND: &str = "script";
 
 /// Defines `expect_error`.
 pub(super) fn functions(api: &mut Api) {

@@ -19,7 +19,7 @@ use crate::docker::faults::impair::parse_rate;
 use crate::docker::{FaultSummary, Faults, Impairment, Scope};
 
 /// Options accepted by `impair`.
-pub const IMPAIR_OPTIONS: &[&str] = &[
+pub(crate) const IMPAIR_OPTIONS: &[&str] = &[
     "loss_pct",
     "rate",
     "delay_ms",
@@ -255,7 +255,7 @@ fn summary_map(summary: FaultSummary) -> Map {
 }
 
 /// `[[a, b], [c]]` → container names per group.
-pub fn groups_arg(value: &Dynamic) -> ArgResult<Vec<Vec<String>>> {
+pub(crate) fn groups_arg(value: &Dynamic) -> ArgResult<Vec<Vec<String>>> {
     let form =
         "an array of groups, each an array of containers, like [[\"a\", \"b\"], [\"c\", \"d\"]]";
     let groups = value
@@ -283,17 +283,17 @@ pub fn groups_arg(value: &Dynamic) -> ArgResult<Vec<Vec<String>>> {
 
 /// An `impair` options map, read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ImpairRequest {
+pub(crate) struct ImpairRequest {
     /// The settings to add.
-    pub settings: Impairment,
+    pub(crate) settings: Impairment,
     /// Only this network's interface, or every one.
-    pub network: Option<String>,
+    pub(crate) network: Option<String>,
     /// Undo by itself after this long.
-    pub duration: Option<Duration>,
+    pub(crate) duration: Option<Duration>,
 }
 
 /// Reads `impair`'s options: every key checked, every value's form explained.
-pub fn impair_options(opts: Dynamic) -> ArgResult<ImpairRequest> {
+pub(crate) fn impair_options(opts: Dynamic) -> ArgResult<ImpairRequest> {
     if opts.is_unit() {
         return Err(format!(
             "say what to impair with options like #{{loss_pct: 20}}; valid options: {}",

@@ -12,9 +12,9 @@ use crate::graph::drift::{self, Intended};
 use crate::graph::{self as pictures, Format};
 
 /// Options accepted by `graph`.
-pub const GRAPH_OPTIONS: &[&str] = &["format", "managed", "all", "file"];
+pub(crate) const GRAPH_OPTIONS: &[&str] = &["format", "managed", "all", "file"];
 /// Options accepted by `expect_topology`.
-pub const TOPOLOGY_OPTIONS: &[&str] = &["managed", "all"];
+pub(crate) const TOPOLOGY_OPTIONS: &[&str] = &["managed", "all"];
 
 /// Defines `graph` and `expect_topology`.
 pub(super) fn functions(api: &mut Api) {

@@ -11,27 +11,27 @@ use super::context::ScriptContext;
 
 /// A container a script ran or looked up. Shown as `container web (3f2a1b2c4d5e)`.
 #[derive(Clone)]
-pub struct ContainerHandle {
+pub(crate) struct ContainerHandle {
     /// Container id.
-    pub id: String,
+    pub(crate) id: String,
     /// Container name, as the script knows it.
-    pub name: String,
+    pub(crate) name: String,
     daemon: Option<Arc<ScriptContext>>,
 }
 
 /// A network a script created or looked up. Shown as `network my_net (9a8b7c6d5e4f)`.
 #[derive(Clone)]
-pub struct NetworkHandle {
+pub(crate) struct NetworkHandle {
     /// Network id.
-    pub id: String,
+    pub(crate) id: String,
     /// Network name, as the script knows it.
-    pub name: String,
+    pub(crate) name: String,
     daemon: Option<Arc<ScriptContext>>,
 }
 
 impl ContainerHandle {
     /// The handle of a container on the daemon `daemon` talks to.
-    pub fn new(id: String, name: String, daemon: Arc<ScriptContext>) -> Self {
+    pub(crate) fn new(id: String, name: String, daemon: Arc<ScriptContext>) -> Self {
         ContainerHandle {
             id,
             name,
@@ -51,14 +51,14 @@ impl ContainerHandle {
     }
 
     /// The context of the daemon the container lives on.
-    pub fn daemon(&self) -> Option<&Arc<ScriptContext>> {
+    pub(crate) fn daemon(&self) -> Option<&Arc<ScriptContext>> {
         self.daemon.as_ref()
     }
 }
 
 impl NetworkHandle {
     /// The handle of a network on the daemon `daemon` talks to.
-    pub fn new(id: String, name: String, daemon: Arc<ScriptContext>) -> Self {
+    pub(crate) fn new(id: String, name: String, daemon: Arc<ScriptContext>) -> Self {
         NetworkHandle {
             id,
             name,
@@ -78,14 +78,14 @@ impl NetworkHandle {
     }
 
     /// The context of the daemon the network lives on.
-    pub fn daemon(&self) -> Option<&Arc<ScriptContext>> {
+    pub(crate) fn daemon(&self) -> Option<&Arc<ScriptContext>> {
         self.daemon.as_ref()
     }
 }
 
 /// The daemon a script value belongs to, when it is a container or network
 /// handle: a call whose first argument is one runs there.
-pub fn home_of(value: &rhai::Dynamic) -> Option<Arc<ScriptContext>> {
+pub(crate) fn home_of(value: &rhai::Dynamic) -> Option<Arc<ScriptContext>> {
     if let Some(h) = value.read_lock::<ContainerHandle>() {
         return h.daemon.clone();
     }
@@ -96,7 +96,7 @@ pub fn home_of(value: &rhai::Dynamic) -> Option<Arc<ScriptContext>> {
 }
 
 /// Registers the handle types with their names and properties.
-pub fn register_types(engine: &mut Engine) {
+pub(crate) fn register_types(engine: &mut Engine) {
     engine
         .register_type_with_name::<ContainerHandle>("Container")
         .register_get("name", |h: &mut ContainerHandle| h.name.clone())

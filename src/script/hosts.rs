@@ -18,14 +18,14 @@ use crate::docker::client::resolve_host;
 
 /// A daemon a script connected to. Shown as `host tcp://10.0.0.2:2375`.
 #[derive(Clone)]
-pub struct HostHandle {
+pub(crate) struct HostHandle {
     /// The script context bound to this daemon's session of the run.
-    pub ctx: Arc<ScriptContext>,
+    pub(crate) ctx: Arc<ScriptContext>,
 }
 
 impl HostHandle {
     /// The daemon's address.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.ctx.client().host().to_string()
     }
 }

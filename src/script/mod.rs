@@ -2,46 +2,46 @@
 //! module per domain, conversions from Rhai values to specs, and the
 //! embedded standard library. No bollard types here.
 
-pub mod api;
-pub mod batch;
-pub mod body;
-pub mod call;
-pub mod checks;
-pub mod container;
-pub mod context;
-pub mod convert;
-pub mod error;
-pub mod exit;
-pub mod expect;
-pub mod faults;
-pub mod graph;
-pub mod handles;
-pub mod hosts;
-pub mod image;
-pub mod network;
-pub mod sandbox;
-pub mod service;
-pub mod stdlib;
-pub mod swarm;
+pub(crate) mod api;
+pub(crate) mod batch;
+pub(crate) mod body;
+pub(crate) mod call;
+pub(crate) mod checks;
+pub(crate) mod container;
+pub(crate) mod context;
+pub(crate) mod convert;
+pub(crate) mod error;
+pub(crate) mod exit;
+pub(crate) mod expect;
+pub(crate) mod faults;
+pub(crate) mod graph;
+pub(crate) mod handles;
+pub(crate) mod hosts;
+pub(crate) mod image;
+pub(crate) mod network;
+pub(crate) mod sandbox;
+pub(crate) mod service;
+pub(crate) mod stdlib;
+pub(crate) mod swarm;
 
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, FuncRegistration, RhaiNativeFunc};
 
-pub use api::{module_hint, name_hint};
-pub use context::{Interrupt, ScriptContext};
+pub(crate) use api::{module_hint, name_hint};
+pub(crate) use context::ScriptContext;
 use error::{ScriptResult, invalid};
 
 /// Operations one run (or one REPL input) may take: far beyond any real
 /// scenario (they spend their time waiting for Docker, not computing), yet
 /// a runaway `loop {}` stops within seconds.
-pub const MAX_OPERATIONS: u64 = 200_000_000;
+pub(crate) const MAX_OPERATIONS: u64 = 200_000_000;
 
 /// How deep script functions may call each other.
-pub const MAX_CALL_LEVELS: usize = 128;
+pub(crate) const MAX_CALL_LEVELS: usize = 128;
 
 /// An engine with every netrig function registered, bound to `ctx`.
-pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
+pub(crate) fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     let mut engine = Engine::new();
     // Generous limits that still stop runaway scripts before the machine does.
     engine
@@ -76,7 +76,7 @@ fn register_netrig(engine: &mut Engine, ctx: Option<&Arc<ScriptContext>>) {
 }
 
 /// Every script function netrig defines, one entry each (see `api.rs`).
-pub fn functions() -> Vec<api::Function> {
+pub(crate) fn functions() -> Vec<api::Function> {
     let mut api = api::Api::default();
     container::functions(&mut api);
     network::functions(&mut api);
@@ -97,7 +97,7 @@ pub fn functions() -> Vec<api::Function> {
 /// (shown by the REPL's `:help`). `params` ends with the return type. For
 /// functions outside the script layer (the runner's `exit`); script
 /// functions are defined in `api.rs` style instead.
-pub fn register<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
+pub(crate) fn register<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
     engine: &mut Engine,
     name: &str,
     params: &[&str],
@@ -119,14 +119,14 @@ fn registration(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
 }
 
 /// Doc text → Rhai doc-comment lines (`/// …`).
-pub fn doc_lines(doc: &str) -> Vec<String> {
+pub(crate) fn doc_lines(doc: &str) -> Vec<String> {
     doc.lines()
         .map(|l| format!("/// {l}").trim_end().to_string())
         .collect()
 }
 
 /// Daemon JSON → a Rhai map with the same keys.
-pub fn json_to_dynamic(function: &str, json: serde_json::Value) -> ScriptResult<Dynamic> {
+pub(crate) fn json_to_dynamic(function: &str, json: serde_json::Value) -> ScriptResult<Dynamic> {
     rhai::serde::to_dynamic(json).map_err(|e| invalid(function, e.to_string()))
 }
 

@@ -82,7 +82,7 @@ pub(super) fn functions(api: &mut Api) {
 }
 
 /// One `network::ls` row as a script map, named as the script knows it (`shown`).
-pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
+pub(crate) fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     let mut m = Map::new();
     m.insert("name".into(), shown(&n.name).into());
     m.insert("id".into(), crate::text::short_id(&n.id).to_string().into());

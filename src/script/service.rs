@@ -30,11 +30,11 @@ pub const SERVICE_OPTIONS: &[&str] = &[
 
 /// A swarm service a script created or looked up. Shown as `service web (3f2a1b2c4d5e)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceHandle {
+pub(crate) struct ServiceHandle {
     /// Service id.
-    pub id: String,
+    pub(crate) id: String,
     /// Service name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 impl fmt::Display for ServiceHandle {

@@ -29,7 +29,8 @@ pub const JOIN_OPTIONS: &[&str] = &[
 ];
 
 /// Options accepted by `swarm::join(manager_host, #{…})`.
-pub const JOIN_HOST_OPTIONS: &[&str] = &["role", "advertise_addr", "listen_addr", "data_path_addr"];
+pub(crate) const JOIN_HOST_OPTIONS: &[&str] =
+    &["role", "advertise_addr", "listen_addr", "data_path_addr"];
 
 /// Defines the `swarm` module.
 pub(super) fn functions(api: &mut Api) {
