@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 
 /// What a span stands for; the viewers can show or hide each category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Category {
+pub(crate) enum Category {
     /// One request to the Docker Engine API.
     Docker,
     /// A command run in a container (several API calls).
@@ -49,7 +49,7 @@ pub enum Category {
 
 impl Category {
     /// The name written to the file (`cat`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Category::Docker => "docker",
             Category::Exec => "exec",
@@ -61,7 +61,7 @@ impl Category {
 
 /// Records spans into one trace file; clones share it. The default is off.
 #[derive(Debug, Clone, Default)]
-pub struct Tracer {
+pub(crate) struct Tracer {
     inner: Option<Arc<Inner>>,
 }
 
@@ -90,14 +90,14 @@ struct State {
 
 impl Tracer {
     /// A tracer that records nothing.
-    pub fn off() -> Tracer {
+    pub(crate) fn off() -> Tracer {
         Tracer::default()
     }
 
     /// A tracer writing to `path` (created or truncated now, so an
     /// unwritable path is an error before the run starts). `title` names
     /// the process in the viewer, e.g. `netrig run scenario.rhai`.
-    pub fn to_file(path: &Path, title: &str) -> io::Result<Tracer> {
+    pub(crate) fn to_file(path: &Path, title: &str) -> io::Result<Tracer> {
         let mut out = BufWriter::new(File::create(path)?);
         let pid = std::process::id();
         let meta = json!({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
@@ -121,13 +121,13 @@ impl Tracer {
     }
 
     /// Whether spans are recorded.
-    pub fn is_on(&self) -> bool {
+    pub(crate) fn is_on(&self) -> bool {
         self.inner.is_some()
     }
 
     /// Opens a span that ends with [`Span::end`] (or, if dropped unended,
     /// is recorded as `"cancelled"`). `args` is only called when tracing is on.
-    pub fn span(
+    pub(crate) fn span(
         &self,
         category: Category,
         name: impl Into<String>,
@@ -156,24 +156,9 @@ impl Tracer {
         })))
     }
 
-    /// Runs `future` inside a span whose result is the future's: `"ok"`,
-    /// or the error's message.
-    pub async fn traced<T, E: Display>(
-        &self,
-        category: Category,
-        name: impl Into<String>,
-        args: impl FnOnce() -> Value,
-        future: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E> {
-        let span = self.span(category, name, args);
-        let result = future.await;
-        span.end_result(&result);
-        result
-    }
-
     /// Closes the array and the file. Later spans are not recorded. Says
     /// whether every event reached the file (a full disk is an error here).
-    pub fn finish(&self) -> io::Result<()> {
+    pub(crate) fn finish(&self) -> io::Result<()> {
         match &self.inner {
             Some(inner) => inner.lock().finish(),
             None => Ok(()),
@@ -256,7 +241,7 @@ impl State {
 /// An open span; see [`Tracer::span`].
 #[derive(Debug)]
 #[must_use = "a span records when it ends"]
-pub struct Span(Option<Box<OpenSpan>>);
+pub(crate) struct Span(Option<Box<OpenSpan>>);
 
 #[derive(Debug)]
 struct OpenSpan {
@@ -270,14 +255,14 @@ struct OpenSpan {
 
 impl Span {
     /// Ends the span with `result` (`"ok"`, a summary, or `{"error": …}`).
-    pub fn end(mut self, result: Value) {
+    pub(crate) fn end(mut self, result: Value) {
         if let Some(open) = self.0.take() {
             open.record(result);
         }
     }
 
     /// Ends the span with `"ok"` or the error's message.
-    pub fn end_result<T, E: Display>(self, result: &Result<T, E>) {
+    pub(crate) fn end_result<T, E: Display>(self, result: &Result<T, E>) {
         if self.0.is_none() {
             return;
         }

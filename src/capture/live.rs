@@ -44,11 +44,11 @@ fn wait_readable(cap: &Capture<Active>) -> bool {
 #[derive(Debug, Default)]
 pub(super) struct Shared {
     /// Set by the handle to end the capture.
-    pub stop: AtomicBool,
+    pub(crate) stop: AtomicBool,
     /// Packets written so far.
-    pub packets: AtomicU64,
+    pub(crate) packets: AtomicU64,
     /// Bytes of packet data written so far.
-    pub bytes: AtomicU64,
+    pub(crate) bytes: AtomicU64,
 }
 
 /// Opens everything, reports the outcome through `ready`, then captures

@@ -28,7 +28,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use set::CaptureSet;
-pub use target::{CaptureTarget, Interfaces};
+pub use target::CaptureTarget;
+pub(crate) use target::Interfaces;
 
 use crate::docker::DockerError;
 

@@ -40,7 +40,7 @@ impl CaptureSet {
 
     /// Names files after the script's names: `prefix` (an isolated run's
     /// `<run id>-`) is left out of them.
-    pub fn strip_prefix(&self, prefix: &str) {
+    pub(crate) fn strip_prefix(&self, prefix: &str) {
         *self.prefix.lock().unwrap_or_else(|p| p.into_inner()) = Some(prefix.to_string());
     }
 
@@ -91,7 +91,7 @@ impl CaptureSet {
     /// (again after a restart, into the same file). A container that cannot
     /// be captured (it exited at once, or lives on another machine) is a
     /// warning through the client's notes, not a failed run.
-    pub fn follower(self: &Arc<Self>) -> Started {
+    pub(crate) fn follower(self: &Arc<Self>) -> Started {
         let set = self.clone();
         Started::new(move |client, container| {
             let set = set.clone();

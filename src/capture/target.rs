@@ -10,7 +10,7 @@ use crate::docker::{Client, DockerError};
 
 /// The interfaces a capture listens on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Interfaces {
+pub(crate) enum Interfaces {
     /// Every interface in the namespace, loopback included (libpcap's `any`).
     All,
     /// The one interface joined to `network`, found inside the namespace by
@@ -33,13 +33,13 @@ pub struct CaptureTarget {
     /// Its main process on the daemon's machine.
     pub pid: u32,
     /// Which interfaces.
-    pub interfaces: Interfaces,
+    pub(crate) interfaces: Interfaces,
 }
 
 impl CaptureTarget {
     /// Reads the target out of an inspect answer: the container must be
     /// running, have a network of its own, and be on `network` when one is named.
-    pub fn from_inspect(
+    pub(crate) fn from_inspect(
         inspect: &ContainerInspectResponse,
         network: Option<&str>,
     ) -> Result<CaptureTarget, DockerError> {

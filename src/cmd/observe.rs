@@ -16,9 +16,9 @@ use crate::text::plural;
 use crate::trace::{Category, Span, Tracer};
 
 /// The recorders of one run, and the client options that carry them.
-pub struct Observe {
+pub(crate) struct Observe {
     /// The daemon options with the tracer, the explainer and the capture hook in.
-    pub options: ClientOptions,
+    pub(crate) options: ClientOptions,
     trace_file: Option<PathBuf>,
     captures: Option<Arc<CaptureSet>>,
 }
@@ -27,7 +27,7 @@ impl Observe {
     /// Opens the trace file and the capture directory (an unwritable one is
     /// a usage error now, before anything is made) and switches
     /// explanations on, over `base`.
-    pub fn start(
+    pub(crate) fn start(
         base: &ClientOptions,
         title: &str,
         trace: Option<&Path>,
@@ -63,7 +63,7 @@ impl Observe {
 
     /// A span of the run itself (the script, the teardown), so the trace
     /// shows where the Docker calls sit.
-    pub fn span(&self, name: &str) -> Span {
+    pub(crate) fn span(&self, name: &str) -> Span {
         self.options
             .tracer
             .span(Category::Script, name, serde_json::Value::default)
@@ -71,7 +71,7 @@ impl Observe {
 
     /// Stops the captures, flushing their files, and says what they hold;
     /// false when one could not be written. Safe to call again.
-    pub fn stop_captures(&self) -> bool {
+    pub(crate) fn stop_captures(&self) -> bool {
         let Some(set) = &self.captures else {
             return true;
         };
@@ -100,18 +100,10 @@ impl Observe {
         ok
     }
 
-    /// The capture files written, in the order their containers started.
-    pub fn capture_files(&self) -> Vec<PathBuf> {
-        self.captures
-            .as_ref()
-            .map(|s| s.files())
-            .unwrap_or_default()
-    }
-
     /// Stops the captures and closes the trace; false when either could not
     /// be written completely (a full disk), which the caller reports as a
     /// failed run.
-    pub fn finish(&self) -> bool {
+    pub(crate) fn finish(&self) -> bool {
         let captured = self.stop_captures();
         let traced = match (&self.trace_file, self.options.tracer.finish()) {
             (Some(path), Ok(())) => {

@@ -11,7 +11,7 @@ use crate::docker::explain::Explainer;
 use crate::error::{Error, Result};
 
 /// `netrig [--keep]`.
-pub fn execute(ctx: &Context, keep: bool) -> Result {
+pub(crate) fn execute(ctx: &Context, keep: bool) -> Result {
     if std::io::stdin().is_terminal() {
         // Off until `:explain on`; the switch is shared by every client of the session.
         let options = ClientOptions {

@@ -11,7 +11,7 @@ use crate::harness::{self, Finished};
 use crate::rig::report::note;
 
 /// `netrig test [PATHS…]`.
-pub fn execute(ctx: &Context, args: &TestArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &TestArgs) -> Result {
     let suite = harness::TestArgs {
         paths: args.paths.clone(),
         jobs: args.jobs.map(usize::from),
@@ -49,7 +49,7 @@ fn write_report(f: &Finished<'_>, dir: &Path) {
 
 /// Where the report keeps a failed scenario's captures: beside its SVG, as
 /// `<dir>/<scenario>.<container>.pcap`, so `<scenario>.*.pcap` lists them.
-pub fn report_captures(
+pub(crate) fn report_captures(
     dir: &Path,
     scenario: &str,
     captures: &[PathBuf],

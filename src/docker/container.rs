@@ -15,51 +15,50 @@ use serde_json::json;
 use super::client::Client;
 use super::error::{DockerError, Result};
 use super::explain::DockerOp;
-use super::image::PullObserver;
 use super::spec::RunSpec;
 
 /// A container as netrig refers to it after creating or finding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerRef {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name (without Docker's leading `/`).
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// One row of `ps`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerSummary {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Image as given at create.
-    pub image: String,
+    pub(crate) image: String,
     /// `running`, `exited`, `created`, …
-    pub state: String,
+    pub(crate) state: String,
     /// Human status, e.g. `Up 3 seconds`.
-    pub status: String,
+    pub(crate) status: String,
     /// Names of the networks it is on.
-    pub networks: Vec<String>,
+    pub(crate) networks: Vec<String>,
     /// Published ports as `host_ip:host_port->port/proto`.
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
     /// Labels.
-    pub labels: HashMap<String, String>,
+    pub(crate) labels: HashMap<String, String>,
 }
 
 /// Where a container can be reached: its address on each network and its published ports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContainerAddresses {
+pub(crate) struct ContainerAddresses {
     /// `(network name, IPv4 address)`, sorted by network name.
-    pub networks: Vec<(String, String)>,
+    pub(crate) networks: Vec<(String, String)>,
     /// `(container key like "80/tcp", host address, host port)`.
-    pub published: Vec<(String, String, u16)>,
+    pub(crate) published: Vec<(String, String, u16)>,
 }
 
 impl ContainerAddresses {
     /// Reads addresses out of an inspect answer.
-    pub fn from_inspect(inspect: &ContainerInspectResponse) -> Self {
+    pub(crate) fn from_inspect(inspect: &ContainerInspectResponse) -> Self {
         let settings = inspect.network_settings.as_ref();
         let mut networks: Vec<(String, String)> = settings
             .and_then(|s| s.networks.as_ref())
@@ -88,7 +87,7 @@ impl ContainerAddresses {
     }
 
     /// The host port published for `container_key` (e.g. `"80/tcp"`), preferring IPv4.
-    pub fn host_port(&self, container_key: &str) -> Option<u16> {
+    pub(crate) fn host_port(&self, container_key: &str) -> Option<u16> {
         let mut matching = self.published.iter().filter(|(k, _, _)| k == container_key);
         let all: Vec<_> = matching.by_ref().collect();
         all.iter()
@@ -99,23 +98,10 @@ impl ContainerAddresses {
 }
 
 impl Client {
-    /// Runs a container like `docker run -d`: makes sure the image is here
-    /// (pulling it if not), creates the container on the first network,
-    /// connects the others, starts it. Anything that fails after create
-    /// removes the container again, so nothing is left half-made.
-    pub async fn run(
-        &self,
-        spec: &RunSpec,
-        name: &str,
-        labels: HashMap<String, String>,
-        observer: &PullObserver,
-    ) -> Result<ContainerRef> {
-        self.ensure_image(&spec.image, observer).await?;
-        self.create_and_start(spec, name, labels).await
-    }
-
-    /// [`Client::run`] for an image known to be here: create, join the
-    /// networks, start; a container that cannot start is removed again.
+    /// `docker run -d` for an image known to be here (the caller made sure
+    /// of it): creates the container on the first network, connects the
+    /// others, starts it; anything that fails after create removes the
+    /// container again, so nothing is left half-made.
     pub async fn create_and_start(
         &self,
         spec: &RunSpec,
@@ -195,7 +181,7 @@ impl Client {
     }
 
     /// Starts a created or stopped container.
-    pub async fn start_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn start_container(&self, container: &str) -> Result<()> {
         self.explain(&DockerOp::Start(container));
         let args = self.args(|| json!({"container": container}));
         self.api("POST /containers/{id}/start", args, |d| {
@@ -209,7 +195,11 @@ impl Client {
     }
 
     /// Stops a container: SIGTERM, then SIGKILL after `timeout_secs` (Docker's default is 10).
-    pub async fn stop_container(&self, container: &str, timeout_secs: Option<i32>) -> Result<()> {
+    pub(crate) async fn stop_container(
+        &self,
+        container: &str,
+        timeout_secs: Option<i32>,
+    ) -> Result<()> {
         self.explain(&DockerOp::Stop {
             container,
             timeout_secs,
@@ -229,7 +219,7 @@ impl Client {
     }
 
     /// Removes a container whatever its state (`docker rm -f -v`).
-    pub async fn remove_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn remove_container(&self, container: &str) -> Result<()> {
         self.explain(&DockerOp::Rm(container));
         let args = self.args(|| json!({"container": container, "force": true, "v": true}));
         self.api("DELETE /containers/{id}", args, |d| {
@@ -247,7 +237,10 @@ impl Client {
     }
 
     /// The daemon's typed inspect answer.
-    pub async fn inspect_container(&self, container: &str) -> Result<ContainerInspectResponse> {
+    pub(crate) async fn inspect_container(
+        &self,
+        container: &str,
+    ) -> Result<ContainerInspectResponse> {
         self.explain(&DockerOp::Inspect(container));
         let args = self.args(|| json!({"container": container}));
         self.api("GET /containers/{id}/json", args, |d| {
@@ -258,7 +251,10 @@ impl Client {
     }
 
     /// The daemon's inspect answer as JSON with Docker's key names.
-    pub async fn inspect_container_json(&self, container: &str) -> Result<serde_json::Value> {
+    pub(crate) async fn inspect_container_json(
+        &self,
+        container: &str,
+    ) -> Result<serde_json::Value> {
         let inspect = self.inspect_container(container).await?;
         serde_json::to_value(inspect).map_err(|e| DockerError::Failed {
             action: format!("inspect container {container:?}"),
@@ -332,7 +328,7 @@ impl Client {
     }
 
     /// Everything the container wrote to stdout and stderr so far, in order.
-    pub async fn logs(&self, container: &str) -> Result<String> {
+    pub(crate) async fn logs(&self, container: &str) -> Result<String> {
         let action = format!("read logs of container {container:?}");
         self.explain(&DockerOp::Logs(container));
         let args = self.args(|| json!({"container": container}));

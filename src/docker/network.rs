@@ -15,28 +15,28 @@ use super::spec::{ConnectSpec, NetworkSpec};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkRef {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// One row of `network ls`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkSummary {
+pub(crate) struct NetworkSummary {
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Driver (`bridge`, `host`, `null`, `overlay`, …).
-    pub driver: String,
+    pub(crate) driver: String,
     /// `local` or `swarm`.
-    pub scope: String,
+    pub(crate) scope: String,
     /// Subnets in CIDR form.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
     /// No route to the outside.
-    pub internal: bool,
+    pub(crate) internal: bool,
     /// Labels.
-    pub labels: HashMap<String, String>,
+    pub(crate) labels: HashMap<String, String>,
 }
 
 impl Client {
@@ -55,7 +55,7 @@ impl Client {
 
     /// Creates a network without asking first whether the name is free:
     /// for callers that checked already (a batch checks all names at once).
-    pub async fn create_network_unchecked(
+    pub(crate) async fn create_network_unchecked(
         &self,
         spec: &NetworkSpec,
         labels: HashMap<String, String>,
@@ -76,7 +76,7 @@ impl Client {
 
     /// The network with exactly this name, if any (the daemon's name filter
     /// matches substrings, so the answer is filtered again here).
-    pub async fn find_network(&self, name: &str) -> Result<Option<NetworkSummary>> {
+    pub(crate) async fn find_network(&self, name: &str) -> Result<Option<NetworkSummary>> {
         // A check of netrig's own: no docker command of the user's.
         let nets = self
             .quiet()
@@ -89,7 +89,7 @@ impl Client {
     }
 
     /// Lists networks, optionally filtered the way `docker network ls --filter` does.
-    pub async fn list_networks(
+    pub(crate) async fn list_networks(
         &self,
         filters: HashMap<String, Vec<String>>,
     ) -> Result<Vec<NetworkSummary>> {
@@ -125,7 +125,7 @@ impl Client {
     }
 
     /// The daemon's inspect answer for a network, as JSON with Docker's key names.
-    pub async fn inspect_network(&self, network: &str) -> Result<serde_json::Value> {
+    pub(crate) async fn inspect_network(&self, network: &str) -> Result<serde_json::Value> {
         let action = format!("inspect network {network:?}");
         self.explain(&DockerOp::NetworkInspect(network));
         let args = self.args(|| json!({"network": network}));
@@ -142,7 +142,7 @@ impl Client {
     }
 
     /// Removes a network.
-    pub async fn remove_network(&self, network: &str) -> Result<()> {
+    pub(crate) async fn remove_network(&self, network: &str) -> Result<()> {
         self.explain(&DockerOp::NetworkRm(network));
         let args = self.args(|| json!({"network": network}));
         self.api("DELETE /networks/{id}", args, |d| d.remove_network(network))
@@ -177,7 +177,7 @@ impl Client {
     }
 
     /// Disconnects a container from a network.
-    pub async fn disconnect_network(&self, network: &str, container: &str) -> Result<()> {
+    pub(crate) async fn disconnect_network(&self, network: &str, container: &str) -> Result<()> {
         self.explain(&DockerOp::NetworkDisconnect { network, container });
         let body = NetworkDisconnectRequest {
             container: container.to_string(),
@@ -198,7 +198,7 @@ impl Client {
 }
 
 /// The error for creating a network whose name `existing` already has.
-pub fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
+pub(crate) fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
     DockerError::Conflict {
         action: format!("create network {name:?}"),
         message: format!(

@@ -3,9 +3,9 @@
 use super::{DockerOp, Words, join};
 use crate::docker::ports::{PortMapping, Protocol};
 use crate::docker::spec::is_builtin_network;
+use crate::docker::spec::{NetworkSpec, RunSpec};
 use crate::docker::swarm::service::{EndpointMode, ServiceSpec};
 use crate::docker::swarm::{SwarmInitSpec, SwarmJoinSpec};
-use crate::docker::{NetworkSpec, RunSpec};
 
 /// The command lines of `op`, in order.
 pub(super) fn words_for(op: &DockerOp<'_>) -> Vec<Words> {

@@ -16,9 +16,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec};
 use crate::docker::swarm::service::ServiceSpec;
 use crate::docker::swarm::{SwarmInitSpec, SwarmJoinSpec};
-use crate::docker::{ConnectSpec, NetworkSpec, RunSpec};
 
 /// One operation netrig performs on a daemon, in the terms the docker CLI
 /// would need to do the same. Names are the daemon's (as created), not the
@@ -148,7 +148,7 @@ pub fn explain(op: &DockerOp<'_>) -> Vec<String> {
 
 /// Like [`explain`], for a daemon other than the default one: each line
 /// names it with `-H` (`docker -H ssh://node2 network ls`).
-pub fn explain_on(host: Option<&str>, op: &DockerOp<'_>) -> Vec<String> {
+pub(crate) fn explain_on(host: Option<&str>, op: &DockerOp<'_>) -> Vec<String> {
     lines::words_for(op)
         .into_iter()
         .map(|mut words| {
@@ -164,7 +164,7 @@ pub fn explain_on(host: Option<&str>, op: &DockerOp<'_>) -> Vec<String> {
 /// every client of a run (the `ClientOptions` carry it); off by default.
 /// The REPL's `:explain on|off` flips the shared switch.
 #[derive(Clone, Default)]
-pub struct Explainer {
+pub(crate) struct Explainer {
     shared: Option<Arc<Shared>>,
     /// A clone for netrig's own lookups, which no script asked for.
     muted: bool,
@@ -179,7 +179,7 @@ struct Shared {
 
 impl Explainer {
     /// Explanations go to `show`, one line at a time, when switched on.
-    pub fn new(on: bool, show: impl Fn(&str) + Send + Sync + 'static) -> Explainer {
+    pub(crate) fn new(on: bool, show: impl Fn(&str) + Send + Sync + 'static) -> Explainer {
         Explainer {
             shared: Some(Arc::new(Shared {
                 on: AtomicBool::new(on),
@@ -191,19 +191,19 @@ impl Explainer {
     }
 
     /// Lines on stderr, `$ ` first, as a terminal shows a typed command.
-    pub fn to_stderr(on: bool) -> Explainer {
+    pub(crate) fn to_stderr(on: bool) -> Explainer {
         Explainer::new(on, |line| eprintln!("$ {line}"))
     }
 
     /// Switches explanations on or off (for every clone).
-    pub fn set(&self, on: bool) {
+    pub(crate) fn set(&self, on: bool) {
         if let Some(shared) = &self.shared {
             shared.on.store(on, Ordering::Relaxed);
         }
     }
 
     /// Whether explanations are shown now.
-    pub fn is_on(&self) -> bool {
+    pub(crate) fn is_on(&self) -> bool {
         !self.muted
             && self
                 .shared
@@ -214,7 +214,7 @@ impl Explainer {
     /// A clone that shows nothing: for what netrig asks the daemon on its
     /// own (name checks, addresses), which no docker command of the user's
     /// would do.
-    pub fn muted(&self) -> Explainer {
+    pub(crate) fn muted(&self) -> Explainer {
         Explainer {
             shared: self.shared.clone(),
             muted: true,
@@ -222,7 +222,7 @@ impl Explainer {
     }
 
     /// Notes the daemon lines need no `-H` for (the first one set wins).
-    pub fn set_default_host(&self, host: &str) {
+    pub(crate) fn set_default_host(&self, host: &str) {
         if let Some(shared) = &self.shared {
             let mut default = shared
                 .default_host
@@ -233,7 +233,7 @@ impl Explainer {
     }
 
     /// Shows the command lines of `op` on the daemon at `host`, if on.
-    pub fn show(&self, host: &str, op: &DockerOp<'_>) {
+    pub(crate) fn show(&self, host: &str, op: &DockerOp<'_>) {
         if !self.is_on() {
             return;
         }

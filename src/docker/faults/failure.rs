@@ -11,7 +11,7 @@ use crate::docker::explain::DockerOp;
 
 impl Client {
     /// Freezes every process of a container (`docker pause`).
-    pub async fn pause_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn pause_container(&self, container: &str) -> Result<()> {
         self.explain(&DockerOp::Pause(container));
         let args = self.args(|| json!({"container": container}));
         self.api("POST /containers/{id}/pause", args, |d| {
@@ -22,7 +22,7 @@ impl Client {
     }
 
     /// Thaws a paused container (`docker unpause`).
-    pub async fn unpause_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn unpause_container(&self, container: &str) -> Result<()> {
         self.explain(&DockerOp::Unpause(container));
         let args = self.args(|| json!({"container": container}));
         self.api("POST /containers/{id}/unpause", args, |d| {
@@ -34,7 +34,7 @@ impl Client {
 
     /// Sends `signal` (`SIGKILL`, `TERM`, `9`, …) to a container's main
     /// process (`docker kill --signal`).
-    pub async fn kill_container(&self, container: &str, signal: &str) -> Result<()> {
+    pub(crate) async fn kill_container(&self, container: &str, signal: &str) -> Result<()> {
         self.explain(&DockerOp::Kill { container, signal });
         let args = self.args(|| json!({"container": container, "signal": signal}));
         self.api("POST /containers/{id}/kill", args, |d| {
@@ -51,7 +51,7 @@ impl Client {
 
     /// Stops a container (SIGKILL after `timeout_secs`, Docker's default 10)
     /// and starts it again (`docker restart`).
-    pub async fn restart_container(
+    pub(crate) async fn restart_container(
         &self,
         container: &str,
         timeout_secs: Option<i32>,
@@ -79,7 +79,7 @@ impl Client {
 
 /// Checks a signal the way `docker kill --signal` spells them: a name with or
 /// without `SIG` (`KILL`, `SIGUSR1`, `RTMIN+3`) or a number 1–64.
-pub fn check_signal(signal: &str) -> std::result::Result<String, String> {
+pub(crate) fn check_signal(signal: &str) -> std::result::Result<String, String> {
     let s = signal.trim();
     if let Ok(n) = s.parse::<i64>() {
         return if (1..=64).contains(&n) {

@@ -2,15 +2,13 @@
 //! the files must be standard pcap that a real reader opens, holding
 //! exactly the traffic the filter lets through.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use netrig::capture::{Capture, CaptureOptions, CaptureTarget};
-use netrig::docker::{Client, ClientOptions};
-use support::{Scenario, assert_exit, daemon};
+use crate::support::{Scenario, assert_exit, daemon, daemon_shared};
+use netrig::tools::{Capture, CaptureOptions, CaptureTarget};
+use netrig::tools::{Client, ClientOptions};
 
 /// A network with an HTTP server and a client on it, kept after the run so
 /// the test can capture on it; the Scenario removes them when dropped.
@@ -62,6 +60,7 @@ fn tshark_count(file: &Path, filter: &str) -> usize {
 
 #[test]
 fn five_pings_are_five_requests_and_five_replies() {
+    let _daemon = daemon_shared();
     let (_s, srv, cli) = server_and_client("icmp");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("srv.pcap");
@@ -97,6 +96,7 @@ fn five_pings_are_five_requests_and_five_replies() {
 
 #[test]
 fn a_tcp_port_filter_keeps_only_that_tcp_traffic_on_every_interface() {
+    let _daemon = daemon_shared();
     let (_s, srv, cli) = server_and_client("tcp");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("srv.pcap");
@@ -129,6 +129,7 @@ fn a_tcp_port_filter_keeps_only_that_tcp_traffic_on_every_interface() {
 
 #[test]
 fn limits_end_the_capture_by_themselves() {
+    let _daemon = daemon_shared();
     let (_s, srv, cli) = server_and_client("limits");
     let dir = tempfile::tempdir().unwrap();
     let counted = dir.path().join("three.pcap");
@@ -160,6 +161,7 @@ fn limits_end_the_capture_by_themselves() {
 
 #[test]
 fn bad_input_is_a_clear_error_and_leaves_nothing_running() {
+    let _daemon = daemon_shared();
     let (_s, srv, _cli) = server_and_client("bad");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("x.pcap");
@@ -217,6 +219,7 @@ fn bad_input_is_a_clear_error_and_leaves_nothing_running() {
 
 #[test]
 fn a_stopped_container_cannot_be_captured() {
+    let _daemon = daemon_shared();
     let (_s, srv, _cli) = server_and_client("stopped");
     let out = Command::new("docker")
         .args(["stop", "-t", "0", &srv])
@@ -232,9 +235,10 @@ fn a_stopped_container_cannot_be_captured() {
 
 #[test]
 fn a_capture_set_writes_one_readable_file_per_container_across_a_restart() {
+    let _daemon = daemon_shared();
     let (_s, srv, cli) = server_and_client("set");
     let dir = tempfile::tempdir().unwrap();
-    let set = netrig::capture::CaptureSet::new(&dir.path().join("caps")).unwrap();
+    let set = netrig::tools::CaptureSet::new(&dir.path().join("caps")).unwrap();
     let srv_file = set.add(&target(&srv, None)).unwrap();
     let cli_file = set.add(&target(&cli, None)).unwrap();
     assert_eq!(set.files(), [srv_file.clone(), cli_file.clone()]);
@@ -278,6 +282,7 @@ fn a_capture_set_writes_one_readable_file_per_container_across_a_restart() {
 
 #[test]
 fn a_capture_whose_interface_goes_away_ends_and_keeps_what_it_saw() {
+    let _daemon = daemon_shared();
     let (_s, srv, cli) = server_and_client("gone");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("srv.pcap");

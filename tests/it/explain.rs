@@ -2,16 +2,14 @@
 //! a shell they must make the same networks and containers netrig makes
 //! from the same specs (compared through the daemon's inspect answers).
 
-mod support;
-
 use std::collections::HashMap;
 use std::process::Command;
 
-use netrig::docker::explain::{DockerOp, explain};
-use netrig::docker::ports::parse_publish;
-use netrig::docker::{Client, ClientOptions, ConnectSpec, NetworkSpec, RunSpec};
+use crate::support::{LabelGuard, daemon, daemon_shared};
+use netrig::tools::parse_publish;
+use netrig::tools::{Client, ClientOptions, ConnectSpec, NetworkSpec, RunSpec};
+use netrig::tools::{DockerOp, explain};
 use serde_json::{Value, json};
-use support::{LabelGuard, daemon};
 
 /// What one round made, as the daemon describes it.
 #[derive(Debug, PartialEq)]
@@ -203,6 +201,7 @@ fn explained(specs: &Specs) -> Vec<String> {
 
 #[test]
 fn the_docker_cli_makes_what_netrig_makes_from_the_same_specs() {
+    let _daemon = daemon_shared();
     let tag = format!("exp{}", std::process::id());
     let test_label = format!("netrig.test={tag}");
     let _guard = LabelGuard(test_label.clone());
@@ -226,10 +225,11 @@ fn the_docker_cli_makes_what_netrig_makes_from_the_same_specs() {
         &specs.connect,
     ))
     .unwrap();
-    let out = d
-        .block(client.exec(specs.web.name.as_deref().unwrap(), &specs.exec))
-        .unwrap();
-    let by_netrig = describe(&specs, out.stdout);
+    // The command netrig's exec sends, word for word.
+    let argv: Vec<&str> = specs.exec.iter().map(String::as_str).collect();
+    let (code, out) = d.exec(specs.web.name.as_deref().unwrap(), &argv);
+    assert_eq!(code, 0, "{out}");
+    let by_netrig = describe(&specs, out);
     d.remove_all_with(&test_label);
 
     // The docker CLI, each printed line run by a shell as a user would

@@ -3,15 +3,13 @@
 //! of the daemon counts the Docker calls the trace must hold, and the real
 //! docker CLI runs what --explain printed.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::support::{LabelGuard, Scenario, assert_exit, daemon, daemon_shared, netrig, text};
 use serde_json::Value;
-use support::{LabelGuard, Scenario, assert_exit, daemon, netrig, text};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How many packets of `file` match `filter`, as tshark counts them.
@@ -51,6 +49,7 @@ fn two_containers(tag: &str, fail: bool) -> String {
 
 #[test]
 fn run_capture_writes_one_readable_file_per_container() {
+    let _daemon = daemon_shared();
     let s = Scenario::new("capture", &two_containers("cap", false));
     let dir = tempfile::tempdir().unwrap();
     let caps = dir.path().join("caps");
@@ -76,6 +75,7 @@ fn run_capture_writes_one_readable_file_per_container() {
 
 #[test]
 fn a_failed_scenario_keeps_its_capture_beside_its_svg() {
+    let _daemon = daemon_shared();
     let dir = tempfile::tempdir().unwrap();
     let scenarios = dir.path().join("scenarios");
     std::fs::create_dir(&scenarios).unwrap();
@@ -216,6 +216,7 @@ impl CountingProxy {
 
 #[test]
 fn the_trace_has_one_event_per_docker_call_within_the_wall_time() {
+    let _daemon = daemon_shared();
     let proxy = CountingProxy::start();
     let s = Scenario::new(
         "trace",
@@ -236,7 +237,7 @@ fn the_trace_has_one_event_per_docker_call_within_the_wall_time() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("run.json");
     let started = Instant::now();
-    let child = support::netrig_command()
+    let child = crate::support::netrig_command()
         .arg("--host")
         .arg(format!("unix://{}", proxy.socket.display()))
         .arg("run")
@@ -352,6 +353,11 @@ fn essence(kind: &str, name: &str) -> Value {
 
 #[test]
 fn explain_prints_the_tutorials_commands_and_the_cli_makes_the_same() {
+    let _daemon = daemon_shared();
+    // The seed script's fixed names: one user at a time.
+    let _serial = crate::seed_scripts::SERIAL
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/04-user-network-dns.rhai");
     let label = format!("netrig.script={}", script.display());
     let _guard = LabelGuard(label.clone());
@@ -414,6 +420,7 @@ fn explain_prints_the_tutorials_commands_and_the_cli_makes_the_same() {
 
 #[test]
 fn unwritable_trace_and_capture_paths_are_usage_errors_before_anything_runs() {
+    let _daemon = daemon_shared();
     let s = Scenario::new("obs-bad", r#"network::create("obs-bad-net");"#);
     let out = s.run(&["--trace", "/nonexistent-dir/t.json"]);
     assert_exit(&out, 2);
