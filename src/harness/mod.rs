@@ -307,6 +307,8 @@ impl Suite<'_> {
         );
         let end = rig.execute(source, file);
         drop(deadline);
+        // The script's own captures end with it, however it ended.
+        rig.stop_captures();
         let (status, failure) = outcome::verdict(&end, file, source, timeout);
         result.status = status;
         result.failure = failure;

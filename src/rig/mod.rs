@@ -21,6 +21,7 @@ use tokio::runtime::{Handle, Runtime};
 
 use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::Error;
+use crate::script::capture::Running;
 use crate::script::exit::ExitCall;
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
@@ -104,6 +105,8 @@ pub struct Rig {
     pub(crate) interrupt: Arc<Interrupt>,
     /// The code the script passed to `exit()`, if it called it.
     exit: ExitCall,
+    /// The packet captures the script started.
+    captures: Arc<Running>,
 }
 
 impl Rig {
@@ -133,6 +136,7 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
+        let captures = Arc::new(Running::default());
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),
@@ -140,6 +144,7 @@ impl Rig {
             base_dir,
             show_progress,
             sandbox: Arc::new(Sandbox::new(session.access_policy())),
+            captures: captures.clone(),
         });
         let mut engine = build_engine(ctx);
         let exit = crate::script::exit::register(&mut engine);
@@ -148,6 +153,7 @@ impl Rig {
             engine,
             interrupt,
             exit,
+            captures,
         }
     }
 
@@ -198,9 +204,23 @@ impl Rig {
         }
     }
 
+    /// Stops the packet captures the script left running, flushing their
+    /// files: every kind of end (an error, a signal, the time limit) comes
+    /// through here before teardown removes the containers.
+    pub(crate) fn stop_captures(&self) {
+        self.captures.stop_all();
+    }
+
+    /// The captures the script started, for code that ends the run without
+    /// the rig at hand (the REPL's signal watcher).
+    pub(crate) fn captures(&self) -> Arc<Running> {
+        self.captures.clone()
+    }
+
     /// Removes the run's resources (or, with `keep`, says how to), and
     /// reports on stderr. Returns false when something could not be removed.
     pub(crate) fn finish(&self, runtime: &Runtime, keep: bool) -> bool {
+        self.stop_captures();
         if keep {
             report::kept(&self.session, &report::created_names(&self.session));
             return true;

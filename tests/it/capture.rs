@@ -165,8 +165,15 @@ fn bad_input_is_a_clear_error_and_leaves_nothing_running() {
     let (_s, srv, _cli) = server_and_client("bad");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("x.pcap");
-    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
-    let before = threads();
+    // Other tests run in this process too: count only this test's capture
+    // threads, named "capture <container>" (15 bytes of it in `comm`).
+    let threads = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.starts_with("capture cap-bad"))
+            .count()
+    };
 
     let err = Capture::start(
         &target(&srv, None),
@@ -201,11 +208,7 @@ fn bad_input_is_a_clear_error_and_leaves_nothing_running() {
     let err =
         Capture::start(&target(&srv, None), CaptureOptions::to_file("/dev/full")).unwrap_err();
     assert!(err.to_string().contains("No space left on device"), "{err}");
-    assert_eq!(
-        threads(),
-        before,
-        "no capture thread outlives a failed start"
-    );
+    assert_eq!(threads(), 0, "no capture thread outlives a failed start");
 
     // Not on that network: refused before anything opens.
     let err = daemon()
@@ -309,4 +312,113 @@ fn a_capture_whose_interface_goes_away_ends_and_keeps_what_it_saw() {
     let summary = capture.stop().unwrap();
     assert!(summary.ended_early.is_some(), "{summary:?}");
     assert_eq!(tshark_count(&file, "icmp.type == 8"), 2);
+}
+
+/// `capture()` in a script: the handle, `.stop()`'s answer, the file's
+/// place beside the script, and tshark agreeing with both.
+#[test]
+fn a_script_captures_pings_and_web_traffic_apart() {
+    let _daemon = daemon_shared();
+    let s = Scenario::new(
+        "script",
+        r#"
+        let net = network::create("cap-script-net");
+        let srv = run("busybox", #{name: "cap-script-srv", network: net, cmd: "httpd -f -p 80 -h /etc"});
+        let cli = run("busybox", #{name: "cap-script-cli", network: net, cmd: "sleep 600"});
+        let icmp = capture(srv, #{filter: "icmp", network: net});
+        let web = capture(srv, #{filter: "tcp port 80", file: "web.pcap"});
+        assert(icmp.running, "a fresh capture runs");
+        let p = ping(cli, "cap-script-srv", 5);
+        assert(p.ok, "the client reaches the server");
+        let page = exec(cli, "wget -q -O - http://cap-script-srv/hostname");
+        assert_eq(page.exit_code, 0);
+        let r = icmp.stop();
+        assert_eq(r.file, "cap-script-srv.pcap");
+        assert_eq(r.packets, 10);
+        assert_eq(icmp.stop().packets, 10, "stopping again gives the same answer");
+        let w = web.stop();
+        assert(w.packets >= 6, `a handshake, a request, an answer, a close: ${w.packets}`);
+        print(`web ${w.packets} ${w.bytes}`);
+        "#,
+    );
+    let out = s.run(&[]);
+    assert_exit(&out, 0);
+    let dir = s.path.parent().unwrap();
+    let icmp = dir.join("cap-script-srv.pcap");
+    assert_eq!(tshark_count(&icmp, "icmp.type == 8"), 5, "echo requests");
+    assert_eq!(tshark_count(&icmp, "icmp.type == 0"), 5, "echo replies");
+    assert_eq!(tshark_count(&icmp, "!icmp"), 0);
+    let web = dir.join("web.pcap");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let packets: usize = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("web "))
+        .and_then(|l| l.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no packet count in {stdout}"));
+    assert_eq!(tshark_count(&web, "tcp.port == 80"), packets);
+    assert_eq!(tshark_count(&web, "!tcp"), 0, "no ping in the web capture");
+    assert_eq!(tshark_count(&web, "http.request.method == \"GET\""), 1);
+    s.assert_nothing_left();
+}
+
+/// A capture the script never stops is stopped and flushed by the run's
+/// end — here a failed assertion — and bad input fails at its position.
+#[test]
+fn a_scripts_captures_end_with_it_and_bad_input_names_the_position() {
+    let _daemon = daemon_shared();
+    let s = Scenario::new(
+        "script-end",
+        "let net = network::create(\"cap-end-net\");\n\
+         let a = run(\"busybox\", #{name: \"cap-end-a\", network: net, cmd: \"sleep 600\"});\n\
+         let b = run(\"busybox\", #{name: \"cap-end-b\", network: net, cmd: \"sleep 600\"});\n\
+         let cap = capture(a, #{filter: \"icmp\"});\n\
+         ping(b, \"cap-end-a\", 3);\n\
+         assert(false, \"the scenario fails with its capture running\");\n",
+    );
+    let out = s.run(&[]);
+    assert_exit(&out, 1);
+    s.assert_nothing_left();
+    let file = s.path.parent().unwrap().join("cap-end-a.pcap");
+    assert_eq!(
+        tshark_count(&file, "icmp.type == 8"),
+        3,
+        "flushed at the end"
+    );
+    assert_eq!(tshark_count(&file, "icmp.type == 0"), 3);
+
+    let bad = |name: &str, line: &str| {
+        let s = Scenario::new(
+            name,
+            &format!(
+                "let net = network::create(\"cap-{name}-net\");\n\
+                 let a = run(\"busybox\", #{{name: \"cap-{name}-a\", network: net, cmd: \"sleep 600\"}});\n\
+                 {line}\n"
+            ),
+        );
+        let out = s.run(&[]);
+        assert_exit(&out, 1);
+        s.assert_nothing_left();
+        let err = crate::support::text(&out).1;
+        assert!(err.contains(&format!("{name}.rhai:3:")), "{err}");
+        err
+    };
+    let err = bad("sfilter", "capture(a, #{filter: \"tcp prot 80\"});");
+    assert!(
+        err.contains("capture(): ") && err.contains("option \"filter\"") && err.contains("syntax"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\"cap-sfilter-a\""),
+        "the script's name: {err}"
+    );
+    let err = bad("sstopped", "stop(a, 0); capture(a);");
+    assert!(
+        err.contains("capture(): ") && err.contains("not running"),
+        "{err}"
+    );
+    let err = bad("sfile", "capture(a, #{file: \"/dev/full\"});");
+    assert!(
+        err.contains("forbidden") || err.contains("outside the script's directory"),
+        "{err}"
+    );
 }

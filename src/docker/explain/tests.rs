@@ -387,7 +387,7 @@ fn the_explainer_shows_when_on_names_other_daemons_and_mutes_lookups() {
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = seen.clone();
     let explainer = Explainer::new(false, move |line| {
-        sink.lock().unwrap().push(line.to_string())
+        sink.lock().unwrap().push(line.to_string());
     });
     explainer.set_default_host("unix:///var/run/docker.sock");
     explainer.show("unix:///var/run/docker.sock", &DockerOp::NetworkLs);
