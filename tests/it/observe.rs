@@ -437,3 +437,89 @@ fn unwritable_trace_and_capture_paths_are_usage_errors_before_anything_runs() {
         "nothing was made"
     );
 }
+
+/// A script that never ends, with a ping running and a capture of its own.
+fn endless(tag: &str) -> String {
+    format!(
+        r#"
+        let net = network::create("obs-{tag}-net");
+        let b = run("busybox", #{{name: "obs-{tag}-b", network: net, cmd: "sleep 300"}});
+        let a = run("busybox", #{{name: "obs-{tag}-a", network: net, cmd: "ping -i 0.2 obs-{tag}-b"}});
+        let cap = capture(b, #{{filter: "icmp"}});
+        print("started");
+        sleep(300);
+        "#
+    )
+}
+
+/// What an ended run left: a closed trace with the script's span, and
+/// readable captures (the run's and the script's own) holding pings.
+fn assert_recorded(trace: &Path, caps: &Path, own: &Path, tag: &str) {
+    let events: Vec<Value> = serde_json::from_slice::<Value>(&std::fs::read(trace).unwrap())
+        .expect("the trace is closed JSON")
+        .as_array()
+        .expect("in the trace-event array format")
+        .clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["name"] == "script" && e["ph"] == "X"),
+        "the script's span is there: {events:?}"
+    );
+    let requests = tshark_count(&caps.join(format!("obs-{tag}-a.pcap")), "icmp.type == 8");
+    assert!(requests >= 3, "the run's capture of a: {requests}");
+    let seen = tshark_count(own, "icmp.type == 8");
+    assert!(seen >= 3, "the script's capture of b: {seen}");
+    assert_eq!(tshark_count(own, "!icmp"), 0);
+}
+
+#[test]
+fn captures_and_the_trace_are_closed_on_timeout_and_sigterm() {
+    let _daemon = daemon_shared();
+    // --timeout stops the script; the recorders close before teardown ends.
+    let s = Scenario::new("ending", &endless("tmo"));
+    let dir = tempfile::tempdir().unwrap();
+    let (trace, caps) = (dir.path().join("t.json"), dir.path().join("caps"));
+    let started = Instant::now();
+    let out = s.run(&[
+        "--timeout",
+        "4",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--capture",
+        caps.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 1);
+    assert!(started.elapsed().as_secs() < 60);
+    assert!(text(&out).1.contains("--timeout"), "{}", text(&out).1);
+    s.assert_nothing_left();
+    let own = s.path.parent().unwrap().join("obs-tmo-b.pcap");
+    assert_recorded(&trace, &caps, &own, "tmo");
+
+    // SIGTERM: the same, with the signal's exit code.
+    let s = Scenario::new("ending", &endless("term"));
+    let mut child = crate::support::netrig_command()
+        .arg("run")
+        .arg(&s.path)
+        .args(["--trace", trace.to_str().unwrap()])
+        .args(["--capture", caps.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert_eq!(line.trim(), "started");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    s.assert_nothing_left();
+    let own = s.path.parent().unwrap().join("obs-term-b.pcap");
+    assert_recorded(&trace, &caps, &own, "term");
+}
