@@ -8,9 +8,12 @@
 //! closing `N passed, M failed` line, and optionally JUnit XML.
 
 pub mod discover;
+pub mod html;
+pub mod json;
 pub mod meta;
 pub mod outcome;
 pub mod report;
+pub mod summary;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
