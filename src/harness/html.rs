@@ -73,9 +73,9 @@ fn header(page: &mut String, report: &SuiteReport) {
     if report.filtered_out > 0 {
         facts.push(format!("{} filtered out", report.filtered_out));
     }
-    let _ = write!(
+    let _ = writeln!(
         page,
-        "<header><h1>{}</h1><p>{}</p></header>\n",
+        "<header><h1>{}</h1><p>{}</p></header>",
         text(&report.title),
         text(&facts.join(" · "))
     );
@@ -211,9 +211,9 @@ fn scenario(page: &mut String, n: usize, s: &ScenarioReport) {
         page.push_str("<p class=\"muted\">Not run: the test run was interrupted first.</p>\n");
     }
     if let Some(svg) = &s.topology_svg {
-        let _ = write!(
+        let _ = writeln!(
             page,
-            "<figure class=\"topology\"><figcaption>Topology when it ended</figcaption>{}</figure>\n",
+            "<figure class=\"topology\"><figcaption>Topology when it ended</figcaption>{}</figure>",
             inline_svg(svg, &format!("s{n}-"))
         );
     }
@@ -221,9 +221,9 @@ fn scenario(page: &mut String, n: usize, s: &ScenarioReport) {
         page.push_str("<h3>Container logs <span class=\"muted\">(last lines)</span></h3>\n");
         for log in &s.logs {
             let body = plain(&log.lines.join("\n"));
-            let _ = write!(
+            let _ = writeln!(
                 page,
-                "<div class=\"log\"><div class=\"logname\">{}</div><pre>{}</pre></div>\n",
+                "<div class=\"log\"><div class=\"logname\">{}</div><pre>{}</pre></div>",
                 text(&log.container),
                 if body.is_empty() {
                     "<span class=\"muted\">(no output)</span>".to_string()
@@ -235,9 +235,9 @@ fn scenario(page: &mut String, n: usize, s: &ScenarioReport) {
     }
     if !s.output.is_empty() {
         let lines = s.output.lines().count();
-        let _ = write!(
+        let _ = writeln!(
             page,
-            "<details class=\"output\"{}><summary>What it printed ({})</summary><pre>{}</pre></details>\n",
+            "<details class=\"output\"{}><summary>What it printed ({})</summary><pre>{}</pre></details>",
             if s.did_fail() { " open" } else { "" },
             crate::docker::session::plural(lines, "line"),
             text(&plain(&s.output))
@@ -264,7 +264,7 @@ fn scenario(page: &mut String, n: usize, s: &ScenarioReport) {
     }
     facts.extend(s.notes.iter().map(|n| text(n)));
     if !facts.is_empty() {
-        let _ = write!(page, "<p class=\"facts\">{}</p>\n", facts.join("<br>"));
+        let _ = writeln!(page, "<p class=\"facts\">{}</p>", facts.join("<br>"));
     }
     page.push_str("</div>\n</details>\n");
 }
