@@ -28,7 +28,7 @@ pub fn register(engine: &mut Engine, params: Arc<Params>) {
     crate::script::register(
         engine,
         "require",
-        &["params: &mut Map", "required: Map", "Map"],
+        &["params: Map", "required: Map", "Map"],
         "Declare the parameters the script takes (`--set NAME=VALUE` on the command line):\n\
          each name with its type (string, int, float, bool, array, map, any), or\n\
          `#{type, doc}`. A missing, mistyped or unknown parameter stops the script\n\
@@ -40,7 +40,7 @@ pub fn register(engine: &mut Engine, params: Arc<Params>) {
     crate::script::register(
         engine,
         "require",
-        &["params: &mut Map", "required: Map", "optional: Map", "Map"],
+        &["params: Map", "required: Map", "optional: Map", "Map"],
         "Like `params.require(required)`, and also declares parameters that may be left\n\
          out: each with its default, whose type the parameter takes (an int default\n\
          takes ints, `()` takes anything).\n\
