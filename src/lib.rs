@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod completions;
 pub mod defs;
 pub mod diagnostic;
 pub mod docker;
