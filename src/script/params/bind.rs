@@ -219,7 +219,7 @@ fn require(params: &Params, map: &mut Map, required: Map, optional: Map) -> Scri
     let names: Vec<&str> = decls.iter().map(|(n, _)| *n).collect();
     let unknown: Vec<String> = params
         .iter()
-        .filter(|s| !names.contains(&s.key.as_str()))
+        .filter(|s| !params.is_shared() && !names.contains(&s.key.as_str()))
         .map(|s| match closest(&s.key, &names) {
             Some(near) => format!("--set {}: no such parameter (did you mean {near}?)", s.key),
             None => format!("--set {}: no such parameter", s.key),

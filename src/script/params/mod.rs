@@ -195,14 +195,32 @@ impl ParamType {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Params {
     settings: BTreeMap<String, Setting>,
+    /// Settings no scenario declares are fine: `netrig test --set` gives
+    /// every scenario of the suite the same ones, each takes what it declares.
+    shared: bool,
 }
 
 impl Params {
-    /// The settings in command-line order.
+    /// The settings of one script, in command-line order: `params.require`
+    /// rejects any it does not declare (a misspelt name, most likely).
     pub fn new(settings: impl IntoIterator<Item = Setting>) -> Params {
         Params {
             settings: settings.into_iter().map(|s| (s.key.clone(), s)).collect(),
+            shared: false,
         }
+    }
+
+    /// The settings of a whole suite, which each scenario may use in part.
+    pub fn shared(settings: impl IntoIterator<Item = Setting>) -> Params {
+        Params {
+            shared: true,
+            ..Params::new(settings)
+        }
+    }
+
+    /// Whether undeclared settings are fine (see [`Params::shared`]).
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// The setting of `key`, if given.

@@ -97,7 +97,10 @@ fn declared_types_read_the_original_text() {
 
 /// Runs `script` with the given `--set`s; the `params` it ends with, or the error.
 fn run(sets: &[&str], script: &str) -> Result<Dynamic, Box<EvalAltResult>> {
-    let params = Params::new(sets.iter().map(|s| set(s)));
+    run_with(Params::new(sets.iter().map(|s| set(s))), script)
+}
+
+fn run_with(params: Params, script: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     let mut engine = Engine::new();
     engine.register_fn("assert", |ok: bool| -> Result<(), Box<EvalAltResult>> {
         if ok {
@@ -189,6 +192,9 @@ fn a_wrong_type_or_an_unknown_name_is_an_error_too() {
         message,
         "params.require(): --set hots_b: no such parameter (did you mean host_b?); the script takes host_b"
     );
+    // A suite's --set is shared: a scenario takes what it declares.
+    let shared = Params::shared([set("hots_b=x"), set("n=3")]);
+    assert!(run_with(shared, "params.require(#{n: \"int\"});").is_ok());
     let (kind, message, _) = error(&[], "params.require(#{n: \"integer\"});");
     assert_eq!(kind, "invalid_argument");
     assert!(message.contains("n: unknown type \"integer\""), "{message}");
