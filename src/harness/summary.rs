@@ -131,6 +131,46 @@ impl SuiteReport {
     }
 }
 
+/// Capture files of the scenario whose report files are named `stem`
+/// (`stem.svg`): `*.pcap` / `*.pcapng` in `dir/stem/` (and below), or
+/// beside the drawing as `dir/stem-….pcap`; paths relative to `dir`, sorted.
+pub fn captures_in(dir: &std::path::Path, stem: &str) -> Vec<String> {
+    fn is_capture(p: &std::path::Path) -> bool {
+        p.extension().is_some_and(|e| e == "pcap" || e == "pcapng")
+    }
+    fn walk(root: &std::path::Path, at: &std::path::Path, depth: usize, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(at) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() && depth < 3 {
+                walk(root, &path, depth + 1, out);
+            } else if is_capture(&path)
+                && let Ok(rel) = path.strip_prefix(root)
+            {
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(dir, &dir.join(stem), 0, &mut found);
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_capture(&entry.path())
+                && name
+                    .strip_prefix(stem)
+                    .is_some_and(|rest| rest.starts_with(['-', '_', '.']))
+            {
+                found.push(name);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// A file position `file:line:col` taken apart (the file may hold colons).
 pub fn split_location(location: &str) -> Option<(&str, u32, u32)> {
     let mut parts = location.rsplitn(3, ':');
@@ -207,6 +247,33 @@ pub(crate) mod tests {
         let at = std::time::UNIX_EPOCH + Duration::from_secs(1_796_162_587);
         assert_eq!(timestamp(at, false), "2026-12-01T22:03:07Z");
         assert_eq!(timestamp(at, true), "2026-12-01 22:03 UTC");
+    }
+
+    #[test]
+    fn captures_are_found_in_the_scenario_folder_or_beside_its_drawing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("db-down/eth")).unwrap();
+        for f in [
+            "db-down/web.pcap",
+            "db-down/eth/db.pcapng",
+            "db-down/notes.txt",
+            "db-down-api.pcap",
+            "db-down.svg",
+            "db-downer.pcap",
+            "other.pcap",
+        ] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        assert_eq!(
+            captures_in(d, "db-down"),
+            vec![
+                "db-down-api.pcap",
+                "db-down/eth/db.pcapng",
+                "db-down/web.pcap"
+            ]
+        );
+        assert!(captures_in(d, "missing").is_empty());
     }
 
     #[test]
