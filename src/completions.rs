@@ -14,6 +14,8 @@ use clap::{Arg, Command, ValueHint};
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate, PathCompleter};
 use clap_complete::env::{CompleteEnv, Shells};
 
+use crate::docker::client::{ClientOptions, Notes};
+
 /// The variable the completion script sets when it asks netrig for candidates.
 pub const VAR: &str = "NETRIG_COMPLETE";
 
@@ -135,8 +137,16 @@ pub fn daemon_runs(host: Option<String>) -> Vec<(String, String)> {
     };
     runtime.block_on(async {
         tokio::time::timeout(DAEMON_WAIT, async {
-            let client = crate::docker::Client::connect(host.as_deref()).await.ok()?;
-            let runs = crate::docker::session::leftover_runs(&client).await.ok()?;
+            let options = ClientOptions {
+                host: host.or_else(|| std::env::var("DOCKER_HOST").ok()),
+                timeout: DAEMON_WAIT,
+                pull: Default::default(),
+                notes: Notes::ignored(),
+            };
+            let client = crate::docker::Client::connect(&options).await.ok()?;
+            let runs = crate::docker::run::leftovers::leftover_runs(&client)
+                .await
+                .ok()?;
             Some(
                 runs.into_iter()
                     .map(|r| {
@@ -144,7 +154,7 @@ pub fn daemon_runs(host: Option<String>) -> Vec<(String, String)> {
                         let about = format!(
                             "{} ({state}, {})",
                             r.script,
-                            crate::docker::session::plural(r.containers.len(), "container")
+                            crate::text::plural(r.containers.len(), "container")
                         );
                         (r.run_id, about)
                     })

@@ -64,7 +64,7 @@ fn failures_first(scenarios: &[ScenarioReport]) -> Vec<(usize, &ScenarioReport)>
 
 fn header(page: &mut String, report: &SuiteReport) {
     let mut facts = vec![
-        crate::docker::session::plural(report.scenarios.len(), "scenario"),
+        crate::text::plural(report.scenarios.len(), "scenario"),
         format!("finished in {}", human_duration(report.duration)),
     ];
     if let Some(started) = report.started {
@@ -239,7 +239,7 @@ fn scenario(page: &mut String, n: usize, s: &ScenarioReport) {
             page,
             "<details class=\"output\"{}><summary>What it printed ({})</summary><pre>{}</pre></details>",
             if s.did_fail() { " open" } else { "" },
-            crate::docker::session::plural(lines, "line"),
+            crate::text::plural(lines, "line"),
             text(&plain(&s.output))
         );
     }

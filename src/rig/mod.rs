@@ -14,7 +14,7 @@ pub mod signals;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, ParseError, Scope};
 use tokio::runtime::{Handle, Runtime};
@@ -22,6 +22,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::Error;
 use crate::script::exit::ExitCall;
+use crate::script::params::{Params, SharedParams, params_map};
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
 pub use crate::stop::{Interrupt, Signal, Stop};
@@ -106,6 +107,8 @@ pub struct Rig {
     pub sandbox: Arc<Sandbox>,
     /// The code the script passed to `exit()`, if it called it.
     exit: ExitCall,
+    /// The `--set` parameters, which the script sees as its `params` map.
+    params: SharedParams,
 }
 
 impl Rig {
@@ -141,19 +144,35 @@ impl Rig {
         });
         let mut engine = build_engine(ctx);
         let exit = crate::script::exit::register(&mut engine);
+        let params: SharedParams = Arc::new(RwLock::new(Params::default()));
+        crate::script::params::register(&mut engine, params.clone());
         Rig {
             session,
             engine,
             interrupt,
             sandbox,
             exit,
+            params,
         }
+    }
+
+    /// Gives the script the `--set` parameters of its command line.
+    pub fn set_params(&self, params: Params) {
+        *self.params.write().expect("params poisoned") = params;
+    }
+
+    /// What a script starts with: its `params` map (empty without `--set`).
+    pub fn scope(&self) -> Scope<'static> {
+        let mut scope = Scope::new();
+        let params = params_map(&self.params.read().expect("params poisoned"));
+        scope.push("params", params);
+        scope
     }
 
     /// Compiles and runs `source` as a whole script, named `name` in
     /// messages.
     pub fn execute(&self, source: &str, name: &str) -> RunEnd {
-        self.execute_in(&mut Scope::new(), &AST::empty(), source, name)
+        self.execute_in(&mut self.scope(), &AST::empty(), source, name)
     }
 
     /// Compiles `source` against the variables in `scope`, runs it in

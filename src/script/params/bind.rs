@@ -1,12 +1,10 @@
 //! The script side of parameters: the `params` map, `params.require(#{…})`
 //! and `env(…)`.
 
-use std::sync::Arc;
-
 use rhai::{Dynamic, Engine, Map};
 use serde_json::Value;
 
-use super::{KIND, ParamType, Params};
+use super::{KIND, ParamType, Params, SharedParams};
 use crate::script::convert::describe;
 use crate::script::error::{ScriptResult, invalid, throw};
 
@@ -23,7 +21,7 @@ fn to_dynamic(value: &Value) -> Dynamic {
 }
 
 /// Registers `require` (a method of the `params` map) and `env`.
-pub fn register(engine: &mut Engine, params: Arc<Params>) {
+pub fn register(engine: &mut Engine, params: SharedParams) {
     let p = params.clone();
     crate::script::register(
         engine,
@@ -35,7 +33,14 @@ pub fn register(engine: &mut Engine, params: Arc<Params>) {
          here, before it creates anything. Returns `params`, each value of its declared\n\
          type (`--set tag=007` declared \"string\" is \"007\").\n\
          ```rhai\nparams.require(#{host_b: #{type: \"string\", doc: \"Docker URL of the second machine\"}});\nlet b = docker::connect(params.host_b);\n```",
-        move |map: &mut Map, required: Map| require(&p, map, required, Map::new()),
+        move |map: &mut Map, required: Map| {
+            require(
+                &p.read().expect("params poisoned"),
+                map,
+                required,
+                Map::new(),
+            )
+        },
     );
     crate::script::register(
         engine,
@@ -46,7 +51,12 @@ pub fn register(engine: &mut Engine, params: Arc<Params>) {
          takes ints, `()` takes anything).\n\
          ```rhai\nparams.require(#{host_b: \"string\"}, #{count: 3, subnet: \"10.9.0.0/24\"});\nfor i in 1..=params.count { print(i); }\n```",
         move |map: &mut Map, required: Map, optional: Map| {
-            require(&params, map, required, optional)
+            require(
+                &params.read().expect("params poisoned"),
+                map,
+                required,
+                optional,
+            )
         },
     );
     crate::script::register(

@@ -239,6 +239,10 @@ impl Params {
     }
 }
 
+/// The parameters of a run, set once its command line is read and read by
+/// `params.require` whenever the script calls it.
+pub type SharedParams = std::sync::Arc<std::sync::RwLock<Params>>;
+
 mod bind;
 pub use bind::{params_map, register};
 

@@ -109,7 +109,10 @@ fn run_with(params: Params, script: &str) -> Result<Dynamic, Box<EvalAltResult>>
             Err("assertion failed".into())
         }
     });
-    register(&mut engine, Arc::new(params.clone()));
+    register(
+        &mut engine,
+        Arc::new(std::sync::RwLock::new(params.clone())),
+    );
     let mut scope = Scope::new();
     scope.push("params", params_map(&params));
     engine.run_with_scope(&mut scope, script)?;
