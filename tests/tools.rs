@@ -129,7 +129,7 @@ fn netrig_man_writes_a_page_per_command_that_man_can_show() {
         .expect("man (Debian package man-db)");
     let (page, stderr) = text(&shown);
     assert!(shown.status.success(), "{stderr}");
-    let page = page.replace(|c: char| c == '\u{8}', "");
+    let page = page.replace('\u{8}', "");
     assert!(page.contains("--report"), "{page}");
     assert!(page.contains("--format"), "{page}");
     let printed = netrig().arg("man").output().unwrap();
