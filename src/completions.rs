@@ -17,21 +17,21 @@ use clap_complete::env::{CompleteEnv, Shells};
 use crate::docker::client::{ClientOptions, Notes};
 
 /// The variable the completion script sets when it asks netrig for candidates.
-pub const VAR: &str = "NETRIG_COMPLETE";
+pub(crate) const VAR: &str = "NETRIG_COMPLETE";
 
 /// The shells `netrig completions` writes scripts for.
-pub const SHELLS: &[&str] = &["bash", "zsh", "fish", "elvish", "powershell"];
+pub(crate) const SHELLS: &[&str] = &["bash", "zsh", "fish", "elvish", "powershell"];
 
 /// How long completing a run id may wait for the daemon: a Tab must not hang.
 const DAEMON_WAIT: Duration = Duration::from_secs(2);
 
 /// A run left on the daemon, as completion shows it: its id and a word about it.
-pub type RunListing = fn(host: Option<String>) -> Vec<(String, String)>;
+pub(crate) type RunListing = fn(host: Option<String>) -> Vec<(String, String)>;
 
 /// When this process was started by a completion script, prints the
 /// candidates for the words it was given and exits; otherwise returns at
 /// once. Call it first thing in `main`, before anything is printed.
-pub fn answer_if_asked(cli: impl Fn() -> Command, runs: RunListing) {
+pub(crate) fn answer_if_asked(cli: impl Fn() -> Command, runs: RunListing) {
     CompleteEnv::with_factory(|| with_completers(cli(), runs))
         .var(VAR)
         .complete();
@@ -39,7 +39,7 @@ pub fn answer_if_asked(cli: impl Fn() -> Command, runs: RunListing) {
 
 /// The script `netrig completions SHELL` prints: it registers a completion
 /// function that asks `completer` (the path of this netrig) for candidates.
-pub fn registration(shell: &str, completer: &str) -> Result<String, String> {
+pub(crate) fn registration(shell: &str, completer: &str) -> Result<String, String> {
     let shells = Shells::builtins();
     let Some(target) = shells.completer(shell) else {
         return Err(format!(
@@ -56,7 +56,7 @@ pub fn registration(shell: &str, completer: &str) -> Result<String, String> {
 
 /// How the completion script should call this netrig: by name when the
 /// shell found it on the PATH, else by its absolute path.
-pub fn completer_path(argv0: &OsStr) -> String {
+pub(crate) fn completer_path(argv0: &OsStr) -> String {
     let path = Path::new(argv0);
     if path.components().count() <= 1 {
         return argv0.to_string_lossy().into_owned();
@@ -70,7 +70,7 @@ pub fn completer_path(argv0: &OsStr) -> String {
 /// netrig's command line with the value completers only a running netrig
 /// can give: scenario files for `run` and `test`, run ids for `clean --run`
 /// and `graph --run`, directories and files where paths go.
-pub fn with_completers(cmd: Command, runs: RunListing) -> Command {
+pub(crate) fn with_completers(cmd: Command, runs: RunListing) -> Command {
     cmd.mut_subcommands(|sub| {
         let name = sub.get_name().to_string();
         sub.mut_args(|arg| complete_arg(&name, arg, runs))
@@ -128,7 +128,7 @@ fn host_from_args(args: impl IntoIterator<Item = String>) -> Option<String> {
 /// The runs left on the daemon at `host` (else `DOCKER_HOST`, else the
 /// local socket): id and `script, n containers`. Nothing when the daemon
 /// does not answer within two seconds.
-pub fn daemon_runs(host: Option<String>) -> Vec<(String, String)> {
+pub(crate) fn daemon_runs(host: Option<String>) -> Vec<(String, String)> {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,7 +169,7 @@ pub fn daemon_runs(host: Option<String>) -> Vec<(String, String)> {
 }
 
 /// The man page `netrig.1`, in roff.
-pub fn man_page(cmd: Command) -> Vec<u8> {
+pub(crate) fn man_page(cmd: Command) -> Vec<u8> {
     let mut out = Vec::new();
     // As generate_to does: `netrig help` is not a page of its own.
     let mut cmd = cmd.disable_help_subcommand(true);
@@ -182,7 +182,7 @@ pub fn man_page(cmd: Command) -> Vec<u8> {
 
 /// Writes `netrig.1` and one page per subcommand (`netrig-run.1`, …) into
 /// `dir` (made if missing); returns the files written.
-pub fn write_man_pages(cmd: Command, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn write_man_pages(cmd: Command, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     clap_mangen::generate_to(cmd, dir)?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)?

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use rhai::{Engine, Scope};
 
 /// Where `netrig defs` writes when given no directory.
-pub const DEFAULT_DIR: &str = "netrig-defs";
+pub(crate) const DEFAULT_DIR: &str = "netrig-defs";
 
 /// The definition files for `engine` with the variables of `scope`, as
 /// (file name, text) pairs: `__static__.d.rhai` (global functions and
 /// handle methods), one file per module (`network.d.rhai`, …),
 /// `__scope__.d.rhai` (`params`), and Rhai's own built-ins.
-pub fn files(engine: &Engine, scope: &Scope) -> Vec<(String, String)> {
+pub(crate) fn files(engine: &Engine, scope: &Scope) -> Vec<(String, String)> {
     engine
         .definitions_with_scope(scope)
         .iter_files()
@@ -24,7 +24,7 @@ pub fn files(engine: &Engine, scope: &Scope) -> Vec<(String, String)> {
 
 /// Writes [`files`] into `dir` (made if missing), replacing older ones;
 /// returns the paths written.
-pub fn write(engine: &Engine, scope: &Scope, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn write(engine: &Engine, scope: &Scope, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     files(engine, scope)
         .into_iter()
@@ -42,10 +42,11 @@ fn tidy(text: &str) -> String {
 }
 
 /// One declaration of a definition file, as plain Rhai the engine's own
-/// parser can check: its doc comment above `fn name(a, b) {}`, types
+/// parser can check (the tests check every file this way): its doc comment above `fn name(a, b) {}`, types
 /// dropped. `None` for what has no Rhai equivalent (operators, property
 /// getters and setters, `module` headers, indexers).
-pub fn as_script(doc: &[&str], declaration: &str) -> Option<String> {
+#[cfg(test)]
+pub(crate) fn as_script(doc: &[&str], declaration: &str) -> Option<String> {
     let rest = declaration.strip_prefix("fn ")?;
     let (name, rest) = rest.split_once('(')?;
     let name = name.trim();
@@ -77,7 +78,8 @@ pub fn as_script(doc: &[&str], declaration: &str) -> Option<String> {
 }
 
 /// The declarations of a definition file: each with its doc-comment lines.
-pub fn declarations(text: &str) -> Vec<(Vec<&str>, &str)> {
+#[cfg(test)]
+pub(crate) fn declarations(text: &str) -> Vec<(Vec<&str>, &str)> {
     let mut out = Vec::new();
     let mut doc = Vec::new();
     for line in text.lines() {
@@ -93,6 +95,7 @@ pub fn declarations(text: &str) -> Vec<(Vec<&str>, &str)> {
     out
 }
 
+#[cfg(test)]
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
@@ -100,6 +103,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 /// `a: T, b: #{x: int, y: int}` split at the commas outside brackets.
+#[cfg(test)]
 fn split_top_level(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0i32, 0);
@@ -121,16 +125,25 @@ fn split_top_level(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::{Client, ClientOptions, RunSession};
     use crate::repl::catalog::Catalog;
-    use crate::repl::catalog::tests::sample_engine;
+    use crate::rig::Rig;
 
+    /// The engine a script runs with (as `netrig defs` builds it, with no
+    /// daemon behind it), and its definition files.
     fn sample() -> (Engine, Vec<(String, String)>) {
-        let mut engine = sample_engine();
-        crate::script::params::register(&mut engine, Default::default());
-        let mut scope = Scope::new();
-        scope.push("params", rhai::Map::new());
-        let files = files(&engine, &scope);
-        (engine, files)
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let client = Client::detached(&ClientOptions::default()).unwrap();
+        let rig = Rig::with_session(
+            runtime.handle(),
+            RunSession::new(client, "defs"),
+            std::path::PathBuf::from("."),
+            false,
+        );
+        let files = files(&rig.engine, &rig.scope());
+        (rig.engine, files)
     }
 
     fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
@@ -151,10 +164,10 @@ mod tests {
         let (engine, files) = sample();
         let catalog = Catalog::from_engine(&engine);
         let netrig: Vec<_> = catalog.functions.iter().filter(|f| f.netrig).collect();
-        assert!(
-            netrig.len() >= 6,
-            "the sample registers run, ip, network::create, require, env"
-        );
+        let names: Vec<String> = netrig.iter().map(|f| f.qualified_name()).collect();
+        for expected in ["run", "ping", "network::create", "swarm::init", "require", "env", "exit"] {
+            assert!(names.iter().any(|n| n == expected), "{expected} among {names:?}");
+        }
         for f in netrig {
             let text = match &f.module {
                 Some(m) => file(&files, &format!("{m}.d.rhai")),
@@ -197,7 +210,7 @@ mod tests {
                         Ok(_) => parsed += 1,
                         // Rhai's own `print`, `type_of`, …: keywords, not functions a script declares.
                         Err(e) if matches!(e.err_type(), rhai::ParseErrorType::Reserved(_)) => {
-                            skipped += 1
+                            skipped += 1;
                         }
                         Err(e) => panic!("{name}: {decl}: {e}\n{script}"),
                     },

@@ -7,7 +7,7 @@ use crate::cli::CompletionsArgs;
 use crate::error::{Error, Result};
 
 /// `netrig completions SHELL`.
-pub fn execute(args: &CompletionsArgs) -> Result {
+pub(crate) fn execute(args: &CompletionsArgs) -> Result {
     let argv0 = std::env::args_os()
         .next()
         .unwrap_or_else(|| "netrig".into());

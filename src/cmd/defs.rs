@@ -9,7 +9,7 @@ use crate::rig::Rig;
 use crate::rig::report::note;
 
 /// `netrig defs [DIR]`.
-pub fn execute(ctx: &Context, args: &DefsArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &DefsArgs) -> Result {
     let client = Client::detached(&ctx.docker)?;
     let rig = Rig::with_session(
         ctx.runtime.handle(),

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::rig::report::note;
 
 /// `netrig man [DIR]`.
-pub fn execute(args: &ManArgs) -> Result {
+pub(crate) fn execute(args: &ManArgs) -> Result {
     match &args.dir {
         None => std::io::stdout()
             .write_all(&crate::completions::man_page(Cli::command()))

@@ -14,7 +14,7 @@ use super::outcome::Status;
 use super::summary::{ScenarioReport, SuiteReport, human_duration, timestamp};
 
 /// The page for `report`.
-pub fn render(report: &SuiteReport) -> String {
+pub(crate) fn render(report: &SuiteReport) -> String {
     let tally = report.tally();
     let mut page = String::with_capacity(64 * 1024 + report.scenarios.len() * 8 * 1024);
     let listed = report.scenarios.len();
@@ -287,7 +287,7 @@ fn tags(tags: &[String]) -> String {
 /// An SVG document made fit to sit inside the page: no XML prologue, and
 /// its ids (arrow markers, label paths, clip paths) prefixed so that two
 /// drawings on one page never take each other's.
-pub fn inline_svg(svg: &str, prefix: &str) -> String {
+pub(crate) fn inline_svg(svg: &str, prefix: &str) -> String {
     let body = match svg.find("<svg") {
         Some(start) => &svg[start..],
         None => return String::new(),
@@ -320,7 +320,7 @@ fn file_name(path: &str) -> &str {
 }
 
 /// Text safe in HTML content and in double-quoted attributes.
-pub fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -346,3 +346,7 @@ const CSS: &str = include_str!("html.css");
 #[cfg(test)]
 #[path = "html_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "html_browser_tests.rs"]
+mod browser_tests;

@@ -10,10 +10,10 @@ use super::outcome::Status;
 use super::summary::{ScenarioReport, SuiteReport, split_location, timestamp};
 
 /// The version of this document's shape.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The document for `report`, pretty-printed, ending in a newline.
-pub fn render(report: &SuiteReport) -> String {
+pub(crate) fn render(report: &SuiteReport) -> String {
     let mut text = serde_json::to_string_pretty(&document(report))
         .expect("a report of strings and numbers always serializes");
     text.push('\n');
@@ -114,7 +114,7 @@ fn scenario(s: &ScenarioReport) -> Scenario<'_> {
 
 /// `passed`, `failed` (a check did not hold), `error` (anything else
 /// stopped it) or `skipped` (the run was interrupted before it started).
-pub fn status_word(status: Status) -> &'static str {
+pub(crate) fn status_word(status: Status) -> &'static str {
     match status {
         Status::Passed => "passed",
         Status::Failed => "failed",

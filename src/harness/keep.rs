@@ -17,11 +17,11 @@ use crate::docker::run::labels;
 use crate::rig::report::note;
 
 /// Lines of each container's log a failed scenario's report shows.
-pub const LOG_LINES: usize = 40;
+pub(crate) const LOG_LINES: usize = 40;
 
 /// What was kept of one scenario before teardown.
 #[derive(Debug, Clone, Default)]
-pub struct Kept {
+pub(crate) struct Kept {
     /// Its topology as an SVG document (also written as `DIR/<stem>.svg`).
     pub svg: Option<String>,
     /// For a failed scenario, the tail of each container's log.
@@ -30,7 +30,13 @@ pub struct Kept {
 
 /// Draws `session`'s topology into `dir` and, when the scenario failed,
 /// reads the tails of its containers' logs.
-pub fn keep(runtime: &Handle, session: &RunSession, file: &str, failed: bool, dir: &Path) -> Kept {
+pub(crate) fn keep(
+    runtime: &Handle,
+    session: &RunSession,
+    file: &str,
+    failed: bool,
+    dir: &Path,
+) -> Kept {
     let svg = match runtime.block_on(crate::graph::write_session_svg(session, dir, file)) {
         Ok(path) => std::fs::read_to_string(path).ok(),
         Err(e) => {
@@ -77,7 +83,7 @@ async fn log_tails(session: &RunSession) -> Vec<ContainerLog> {
 
 /// The report of a finished run: results with what was kept of each, and
 /// the capture files found in the report directory.
-pub fn suite_report(
+pub(crate) fn suite_report(
     scenarios: &[Scenario],
     results: &[ScenarioResult],
     kept: HashMap<usize, Kept>,
@@ -104,7 +110,7 @@ pub fn suite_report(
 }
 
 /// Writes `dir/index.html`; returns its path.
-pub fn write_index(dir: &Path, report: &SuiteReport) -> std::io::Result<PathBuf> {
+pub(crate) fn write_index(dir: &Path, report: &SuiteReport) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("index.html");
     std::fs::write(&path, super::html::render(report))?;

@@ -12,7 +12,7 @@ use super::report::Tally;
 
 /// A whole test run, ready to be rendered.
 #[derive(Debug, Clone, Default)]
-pub struct SuiteReport {
+pub(crate) struct SuiteReport {
     /// The page's heading (`netrig test`).
     pub title: String,
     /// When the run started, if known.
@@ -27,7 +27,7 @@ pub struct SuiteReport {
 
 /// One scenario's part of the report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ScenarioReport {
+pub(crate) struct ScenarioReport {
     /// Its name (header `//! name:` or the file stem).
     pub name: String,
     /// Its file, as given or found.
@@ -56,7 +56,7 @@ pub struct ScenarioReport {
 
 /// The tail of one container's log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerLog {
+pub(crate) struct ContainerLog {
     /// The container's name in the script.
     pub container: String,
     /// Its last lines, oldest first.
@@ -65,7 +65,7 @@ pub struct ContainerLog {
 
 impl ScenarioReport {
     /// The report of `result` for `scenario`, without drawings, logs or captures.
-    pub fn new(scenario: &Scenario, result: &ScenarioResult) -> ScenarioReport {
+    pub(crate) fn new(scenario: &Scenario, result: &ScenarioResult) -> ScenarioReport {
         ScenarioReport {
             name: scenario.name(),
             file: scenario.file.clone(),
@@ -83,14 +83,14 @@ impl ScenarioReport {
     }
 
     /// Failed or errored: what a reader looks for first.
-    pub fn did_fail(&self) -> bool {
+    pub(crate) fn did_fail(&self) -> bool {
         matches!(self.status, Status::Failed | Status::Error)
     }
 }
 
 impl SuiteReport {
     /// The report of a run: `results` (any order) of `scenarios`.
-    pub fn from_results(
+    pub(crate) fn from_results(
         scenarios: &[Scenario],
         results: &[ScenarioResult],
         duration: Duration,
@@ -111,7 +111,7 @@ impl SuiteReport {
     }
 
     /// Counts by verdict (filtered-out scenarios count as skipped).
-    pub fn tally(&self) -> Tally {
+    pub(crate) fn tally(&self) -> Tally {
         let mut t = Tally {
             skipped: self.filtered_out,
             ..Tally::default()
@@ -134,7 +134,7 @@ impl SuiteReport {
 /// Capture files of the scenario whose report files are named `stem`
 /// (`stem.svg`): `*.pcap` / `*.pcapng` in `dir/stem/` (and below), or
 /// beside the drawing as `dir/stem-….pcap`; paths relative to `dir`, sorted.
-pub fn captures_in(dir: &std::path::Path, stem: &str) -> Vec<String> {
+pub(crate) fn captures_in(dir: &std::path::Path, stem: &str) -> Vec<String> {
     fn is_capture(p: &std::path::Path) -> bool {
         p.extension().is_some_and(|e| e == "pcap" || e == "pcapng")
     }
@@ -172,7 +172,7 @@ pub fn captures_in(dir: &std::path::Path, stem: &str) -> Vec<String> {
 }
 
 /// A file position `file:line:col` taken apart (the file may hold colons).
-pub fn split_location(location: &str) -> Option<(&str, u32, u32)> {
+pub(crate) fn split_location(location: &str) -> Option<(&str, u32, u32)> {
     let mut parts = location.rsplitn(3, ':');
     let column = parts.next()?.parse().ok()?;
     let line = parts.next()?.parse().ok()?;
@@ -181,7 +181,7 @@ pub fn split_location(location: &str) -> Option<(&str, u32, u32)> {
 }
 
 /// `2026-12-01T22:03:07Z` (RFC 3339, UTC), or with `human`, `2026-12-01 22:03 UTC`.
-pub fn timestamp(at: std::time::SystemTime, human: bool) -> String {
+pub(crate) fn timestamp(at: std::time::SystemTime, human: bool) -> String {
     let at = chrono::DateTime::<chrono::Utc>::from(at);
     if human {
         at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -191,7 +191,7 @@ pub fn timestamp(at: std::time::SystemTime, human: bool) -> String {
 }
 
 /// `0.42 s`, `12.3 s`, `2 min 05 s`: a duration as a report shows it.
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs < 10.0 {
         format!("{secs:.2} s")

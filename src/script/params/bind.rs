@@ -9,7 +9,7 @@ use crate::script::convert::describe;
 use crate::script::error::{ScriptResult, invalid, throw};
 
 /// The `params` map a script starts with: every `--set`, typed by its text.
-pub fn params_map(params: &Params) -> Map {
+pub(crate) fn params_map(params: &Params) -> Map {
     params
         .iter()
         .map(|s| (s.key.as_str().into(), to_dynamic(&s.value)))
@@ -21,7 +21,7 @@ fn to_dynamic(value: &Value) -> Dynamic {
 }
 
 /// Registers `require` (a method of the `params` map) and `env`.
-pub fn register(engine: &mut Engine, params: SharedParams) {
+pub(crate) fn register(engine: &mut Engine, params: SharedParams) {
     let p = params.clone();
     crate::script::register(
         engine,

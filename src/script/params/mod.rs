@@ -16,7 +16,7 @@ use serde_json::Value;
 
 /// The error kind of a missing, mistyped or unknown parameter, and of an
 /// unset environment variable: the command line, not the scenario, is wrong.
-pub const KIND: &str = "parameter";
+pub(crate) const KIND: &str = "parameter";
 
 /// One `--set KEY=VALUE`.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +30,7 @@ pub struct Setting {
 }
 
 /// `KEY=VALUE` → a setting with its guessed value: the value parser of `--set`.
-pub fn parse_setting(text: &str) -> Result<Setting, String> {
+pub(crate) fn parse_setting(text: &str) -> Result<Setting, String> {
     let Some((key, raw)) = text.split_once('=') else {
         return Err(format!(
             "expected KEY=VALUE (e.g. --set count=3), got {text:?}"
@@ -60,7 +60,7 @@ fn is_name(key: &str) -> bool {
 /// The value `raw` most likely means: a bool, an int, a float, JSON
 /// (array, map or quoted string), else the text itself. Text that starts
 /// like a JSON array or map must be one.
-pub fn guess(raw: &str) -> Result<Value, String> {
+pub(crate) fn guess(raw: &str) -> Result<Value, String> {
     match raw {
         "true" => return Ok(Value::Bool(true)),
         "false" => return Ok(Value::Bool(false)),
@@ -87,7 +87,7 @@ pub fn guess(raw: &str) -> Result<Value, String> {
 
 /// A type a script can declare for a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamType {
+pub(crate) enum ParamType {
     /// Text; any value given on the command line, as typed.
     String,
     /// A whole number.
@@ -105,7 +105,7 @@ pub enum ParamType {
 }
 
 /// The names scripts use for [`ParamType`]s.
-pub const TYPE_NAMES: &[&str] = &["string", "int", "float", "bool", "array", "map", "any"];
+pub(crate) const TYPE_NAMES: &[&str] = &["string", "int", "float", "bool", "array", "map", "any"];
 
 impl FromStr for ParamType {
     type Err = String;
@@ -148,7 +148,7 @@ impl fmt::Display for ParamType {
 
 impl ParamType {
     /// `a string`, `an int`: for messages.
-    pub fn with_article(self) -> String {
+    pub(crate) fn with_article(self) -> String {
         match self {
             ParamType::Int | ParamType::Array | ParamType::Any => format!("an {self}"),
             _ => format!("a {self}"),
@@ -156,7 +156,7 @@ impl ParamType {
     }
 
     /// `raw` read as this type, or why it is not one.
-    pub fn parse(self, raw: &str) -> Result<Value, String> {
+    pub(crate) fn parse(self, raw: &str) -> Result<Value, String> {
         let bad = || format!("{raw:?} is not {}", self.with_article());
         match self {
             ParamType::String => Ok(Value::String(raw.to_string())),
@@ -241,10 +241,10 @@ impl Params {
 
 /// The parameters of a run, set once its command line is read and read by
 /// `params.require` whenever the script calls it.
-pub type SharedParams = std::sync::Arc<std::sync::RwLock<Params>>;
+pub(crate) type SharedParams = std::sync::Arc<std::sync::RwLock<Params>>;
 
 mod bind;
-pub use bind::{params_map, register};
+pub(crate) use bind::{params_map, register};
 
 #[cfg(test)]
 mod tests;

@@ -2,12 +2,11 @@
 //! text, `params.require` failing before anything is created (checked with
 //! `--keep`, so anything made would still be there), and `env()`.
 
-mod support;
-
-use support::{Scenario, assert_exit, daemon, netrig, text};
+use crate::support::{Scenario, assert_exit, daemon, daemon_shared, netrig, text};
 
 #[test]
 fn set_values_reach_the_script_typed() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "params-typed",
         r#"
@@ -20,7 +19,7 @@ assert_eq(params.on, true);
 assert_eq(params.name, "web");
 assert_eq(params.hosts, ["a", "b"]);
 assert_eq(params.tag, "007", "a declared string keeps its text");
-let net = network::create(`${params.name}_net`);
+let net = network::create(`params_${params.name}_net`);
 print(`made ${net.name}`);
 "#,
     );
@@ -39,7 +38,11 @@ print(`made ${net.name}`);
         "tag=007",
     ]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("made web_net"), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains("made params_web_net"),
+        "{}",
+        text(&out).0
+    );
     s.assert_nothing_left();
 }
 
@@ -57,11 +60,12 @@ fn fails_before_creating(s: &Scenario, extra: &[&str]) -> String {
 
 const DECLARES: &str = "// takes two parameters\n\
 params.require(#{host_b: #{type: \"string\", doc: \"Docker URL\"}, count: \"int\"});\n\
-network::create(\"after_require\");\n\
-run(\"busybox\", #{name: \"after\", network: \"after_require\", cmd: \"sleep 60\"});\n";
+network::create(\"params_after_require\");\n\
+run(\"busybox\", #{name: \"params_after\", network: \"params_after_require\", cmd: \"sleep 60\"});\n";
 
 #[test]
 fn a_missing_parameter_fails_at_the_require_line_before_anything_exists() {
+    let _daemon = daemon_shared();
     let s = Scenario::new("params-missing", DECLARES);
     let stderr = fails_before_creating(&s, &["--set", "count=2"]);
     assert!(
@@ -80,6 +84,7 @@ fn a_missing_parameter_fails_at_the_require_line_before_anything_exists() {
 
 #[test]
 fn a_wrong_type_or_a_misspelt_name_fails_the_same_way() {
+    let _daemon = daemon_shared();
     let s = Scenario::new("params-wrong", DECLARES);
     let stderr =
         fails_before_creating(&s, &["--set", "host_b=tcp://b:2375", "--set", "count=many"]);
@@ -107,6 +112,7 @@ fn a_wrong_type_or_a_misspelt_name_fails_the_same_way() {
 
 #[test]
 fn env_reads_the_environment_with_and_without_a_default() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "params-env",
         r#"
@@ -143,6 +149,7 @@ let h = env("NETRIG_IT_UNSET");
 
 #[test]
 fn a_suite_shares_its_settings_and_each_scenario_takes_what_it_declares() {
+    let _daemon = daemon_shared();
     daemon();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -3,12 +3,12 @@
 //! completion function, read COMPREPLY; run ids come from a kept run on the
 //! real daemon), the man pages through groff, and `netrig defs`.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
+use crate::support::{
+    LabelGuard, Scenario, assert_exit, daemon, daemon_shared, netrig, netrig_command, text,
+};
 
 /// What bash offers for the last of `words` (typed after `netrig`), in `dir`.
 fn bash_complete(dir: &Path, words: &[&str]) -> Vec<String> {
@@ -86,11 +86,12 @@ fn bash_completes_subcommands_scenario_files_and_options() {
 
 #[test]
 fn bash_completes_the_run_ids_left_on_the_daemon() {
+    let _daemon = daemon_shared();
     let kept = Scenario::new(
         "completion-kept",
-        "network::create(\"kept_net\");\nrun(\"busybox\", #{name: \"kept\", network: \"kept_net\", cmd: \"sleep 300\"});\n",
+        "network::create(\"tools_kept_net\");\nrun(\"busybox\", #{name: \"tools_kept\", network: \"tools_kept_net\", cmd: \"sleep 300\"});\n",
     );
-    let _guard = support::LabelGuard(kept.label());
+    let _guard = LabelGuard(kept.label());
     assert_exit(&kept.run(&["--keep"]), 0);
     let ids = daemon().run_ids_with(&kept.label());
     assert_eq!(ids.len(), 1, "one kept run");

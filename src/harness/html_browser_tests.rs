@@ -1,21 +1,18 @@
-//! The test reports: the HTML page in a real browser (headless Chromium
-//! loads it and the test reads what it shows with `--dump-dom`, and how long
-//! a large report takes), and the JSON document against its schema. The
-//! first test runs a real suite on the daemon; the others render results.
+//! The page in a real browser: headless Chromium loads pages rendered from
+//! made-up results and the tests read what it shows (`--dump-dom`) and how
+//! long 200 scenarios take. `tests/it/report.rs` does the same for the
+//! page of a real `netrig test --report` run.
 //!
 //! Needs Debian's `chromium` package (or CHROMIUM=/path/to/chrome).
-
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use netrig::docker::topology::{Attachment, ContainerNode, NetworkNode, Topology};
-use netrig::graph::{Format, render};
-use netrig::harness::html;
-use netrig::harness::outcome::{Failure, Status};
-use netrig::harness::summary::{ContainerLog, ScenarioReport, SuiteReport};
+use crate::docker::topology::{Attachment, ContainerNode, NetworkNode, Topology};
+use crate::graph::{Format, render};
+use crate::harness::outcome::{Failure, Status};
+use crate::harness::summary::{ContainerLog, ScenarioReport, SuiteReport};
 
 fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into())
@@ -130,7 +127,7 @@ p.textContent=performance.now().toFixed(0);document.body.appendChild(p);</script
 
 fn write_page(dir: &Path, report: &SuiteReport) -> PathBuf {
     let page = dir.join("index.html");
-    let text = html::render(report).replace("</body>", &format!("{STOPWATCH}</body>"));
+    let text = super::render(report).replace("</body>", &format!("{STOPWATCH}</body>"));
     std::fs::write(&page, text).unwrap();
     if let Ok(keep) = std::env::var("NETRIG_KEEP_REPORT") {
         let kept = Path::new(&keep).join(format!("{}.html", report.scenarios.len()));
@@ -158,103 +155,6 @@ fn element_text(dom: &str, id: &str) -> String {
         }
     }
     text.trim().to_string()
-}
-
-/// Three scenarios, the last failing, with a container that logs.
-fn write_suite(dir: &Path) {
-    std::fs::write(
-        dir.join("a-dns.rhai"),
-        "//! name: dns works\nlet n = network::create(\"app\");\nlet web = run(\"busybox\", #{name: \"web\", network: n, cmd: \"sleep 60\"});\nrun(\"busybox\", #{name: \"db\", network: n, cmd: \"sleep 60\"});\nassert_reachable(web, \"db\");\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("b-plain.rhai"),
-        "//! name: plain\nnetwork::create(\"quiet\");\nprint(\"nothing to see\");\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("c-isolated.rhai"),
-        "//! name: db isolated\nlet front = network::create(\"front\");\nlet back = network::create(\"back\");\nrun(\"busybox\", #{name: \"db\", network: back, cmd: \"sh -c 'echo db says hello; sleep 60'\"});\nlet web = run(\"busybox\", #{name: \"web\", network: front, cmd: \"sleep 60\"});\nassert_reachable(web, \"db\");\n",
-    )
-    .unwrap();
-}
-
-#[test]
-fn a_real_suite_with_one_failure_reports_it_in_html_and_json() {
-    support::daemon();
-    let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("suite");
-    std::fs::create_dir(&suite).unwrap();
-    write_suite(&suite);
-    let report = dir.path().join("report");
-    let out = support::netrig()
-        .arg("test")
-        .arg(&suite)
-        .arg("--report")
-        .arg(&report)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    support::assert_exit(&out, 1);
-    let (stdout, stderr) = support::text(&out);
-    assert!(
-        stderr.contains("2 passed, 1 failed"),
-        "the text report goes to stderr: {stderr}"
-    );
-
-    // The JSON document is the only thing on stdout, and has the documented shape.
-    let doc: serde_json::Value =
-        serde_json::from_str(&stdout).expect("stdout is one JSON document");
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/docs/test-report.schema.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let problems: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(problems.is_empty(), "{problems:?}");
-    assert_eq!(doc["summary"]["passed"], 2);
-    assert_eq!(doc["summary"]["failed"], 1);
-    let failed = &doc["scenarios"][2];
-    assert_eq!(failed["status"], "failed");
-    assert_eq!(failed["error"]["kind"], "assertion");
-    assert_eq!(failed["error"]["position"]["line"], 6);
-    assert!(
-        failed["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("web cannot reach db")
-    );
-
-    // The page, as Chromium shows it.
-    let dom = dump_dom(&report.join("index.html"));
-    assert_eq!(element_text(&dom, "count-passed"), "2 passed");
-    assert_eq!(element_text(&dom, "count-failed"), "1 failed");
-    for name in ["dns works", "plain", "db isolated"] {
-        assert!(
-            dom.contains(&format!("<span class=\"name\">{name}</span>")),
-            "{name}"
-        );
-    }
-    let failing = &dom[dom.find("id=\"s2\"").unwrap()..];
-    let failing = &failing[..failing.find("</details>").unwrap()];
-    assert!(
-        failing.contains("assert_reachable(): web cannot reach db"),
-        "{failing}"
-    );
-    assert!(
-        failing.contains("assert_reachable(web, \"db\");"),
-        "the source line"
-    );
-    assert!(
-        failing.contains("class=\"network\" data-name=\"back\""),
-        "the drawing, in script names"
-    );
-    assert!(failing.contains("db says hello"), "the container's log");
-    assert!(report.join("c-isolated.svg").exists() && report.join("a-dns.svg").exists());
 }
 
 #[test]
