@@ -35,10 +35,10 @@ pub(crate) fn write(engine: &Engine, scope: &Scope, dir: &Path) -> std::io::Resu
         .collect()
 }
 
-/// Rhai writes `-> ;` for a function registered without a return type;
+/// Rhai writes `-> ;` or `-> ();` for a function that returns nothing;
 /// the definition syntax wants no arrow then.
 fn tidy(text: &str) -> String {
-    text.replace(") -> ;", ");")
+    text.replace(") -> ;", ");").replace(") -> ();", ");")
 }
 
 /// One declaration of a definition file, as plain Rhai the engine's own
@@ -165,8 +165,19 @@ mod tests {
         let catalog = Catalog::from_engine(&engine);
         let netrig: Vec<_> = catalog.functions.iter().filter(|f| f.netrig).collect();
         let names: Vec<String> = netrig.iter().map(|f| f.qualified_name()).collect();
-        for expected in ["run", "ping", "network::create", "swarm::init", "require", "env", "exit"] {
-            assert!(names.iter().any(|n| n == expected), "{expected} among {names:?}");
+        for expected in [
+            "run",
+            "ping",
+            "network::create",
+            "swarm::init",
+            "require",
+            "env",
+            "exit",
+        ] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} among {names:?}"
+            );
         }
         for f in netrig {
             let text = match &f.module {
@@ -177,9 +188,20 @@ mod tests {
             let params: Vec<String> = f
                 .params
                 .iter()
-                .map(|p| format!("{}: {}", p.name.as_deref().unwrap_or("_"), p.ty).to_lowercase())
+                .map(|p| {
+                    // …writes a Dynamic `?`, as the definition syntax has it, and no `&mut`.
+                    let ty =
+                        p.ty.to_lowercase()
+                            .replace("dynamic", "?")
+                            .replace("&mut ", "");
+                    format!("{}: {ty}", p.name.as_deref().unwrap_or("_")).to_lowercase()
+                })
                 .collect();
-            let head = format!("fn {}({})", f.name, params.join(", "));
+            let head = match f.property() {
+                // A handle's property: `fn get name(_: Container) -> string;`.
+                Some(prop) => format!("fn get {prop}({})", params.join(", ")),
+                None => format!("fn {}({})", f.name, params.join(", ")),
+            };
             let found = declarations(text)
                 .into_iter()
                 .find(|(_, decl)| decl.to_lowercase().starts_with(&head))
@@ -195,6 +217,10 @@ mod tests {
         assert!(
             !files.iter().any(|(_, t)| t.contains("-> ;")),
             "no empty return types"
+        );
+        assert!(
+            !files.iter().any(|(_, t)| t.contains("EvalAltResult")),
+            "no Rust types"
         );
     }
 

@@ -136,6 +136,7 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
+        let params: SharedParams = Arc::new(RwLock::new(Params::default()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),
@@ -143,11 +144,10 @@ impl Rig {
             base_dir,
             show_progress,
             sandbox: Arc::new(Sandbox::new(session.access_policy())),
+            params: params.clone(),
         });
         let mut engine = build_engine(ctx);
         let exit = crate::script::exit::register(&mut engine);
-        let params: SharedParams = Arc::new(RwLock::new(Params::default()));
-        crate::script::params::register(&mut engine, params.clone());
         Rig {
             session,
             engine,

@@ -87,6 +87,8 @@ pub(crate) fn functions() -> Vec<api::Function> {
     graph::functions(&mut api);
     faults::functions(&mut api);
     expect::functions(&mut api);
+    // Input from the command line and the environment: params.require, env.
+    params::functions(&mut api);
     // Beyond one machine: swarm, services, other daemons (docker::connect).
     swarm::functions(&mut api);
     service::functions(&mut api);

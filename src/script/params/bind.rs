@@ -1,10 +1,11 @@
 //! The script side of parameters: the `params` map, `params.require(#{…})`
 //! and `env(…)`.
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 use serde_json::Value;
 
-use super::{KIND, ParamType, Params, SharedParams};
+use super::{KIND, ParamType, Params};
+use crate::script::api::{Api, Call};
 use crate::script::convert::describe;
 use crate::script::error::{ScriptResult, invalid, throw};
 
@@ -20,62 +21,50 @@ fn to_dynamic(value: &Value) -> Dynamic {
     rhai::serde::to_dynamic(value).unwrap_or_else(|_| Dynamic::from(value.to_string()))
 }
 
-/// Registers `require` (a method of the `params` map) and `env`.
-pub(crate) fn register(engine: &mut Engine, params: SharedParams) {
-    let p = params.clone();
-    crate::script::register(
-        engine,
+/// Defines `require` (a method of the `params` map) and `env`.
+pub(crate) fn functions(api: &mut Api) {
+    definitions(api, |cx| cx.params());
+}
+
+/// The definitions, reading the command line's settings through `settings`
+/// (the run's; the unit tests give their own, having no daemon).
+pub(super) fn definitions(
+    api: &mut Api,
+    settings: impl Fn(&Call) -> Params + Clone + Send + Sync + 'static,
+) {
+    api.function(
         "require",
-        &["params: Map", "required: Map", "Map"],
+        &["params: Map", "required: Map", "[optional: Map]", "Map"],
         "Declare the parameters the script takes (`--set NAME=VALUE` on the command line):\n\
-         each name with its type (string, int, float, bool, array, map, any), or\n\
-         `#{type, doc}`. A missing, mistyped or unknown parameter stops the script\n\
+         `required` gives each name its type (string, int, float, bool, array, map, any)\n\
+         or `#{type, doc}`; `optional` gives parameters that may be left out, each with\n\
+         its default, whose type the parameter takes (an int default takes ints, `()`\n\
+         takes anything). A missing, mistyped or unknown parameter stops the script\n\
          here, before it creates anything. Returns `params`, each value of its declared\n\
          type (`--set tag=007` declared \"string\" is \"007\").\n\
-         ```rhai\nparams.require(#{host_b: #{type: \"string\", doc: \"Docker URL of the second machine\"}});\nlet b = docker::connect(params.host_b);\n```",
-        move |map: &mut Map, required: Map| {
-            require(
-                &p.read().expect("params poisoned"),
-                map,
-                required,
-                Map::new(),
-            )
+         ```rhai\nparams.require(#{host_b: #{type: \"string\", doc: \"Docker URL of the second machine\"}}, #{count: 3});\nlet b = docker::connect(params.host_b);\nfor i in 1..=params.count { print(i); }\n```",
+        move |cx: &Call, map: &mut Map, required: Map, optional: Option<Map>| {
+            require(&settings(cx), map, required, optional.unwrap_or_default())
         },
-    );
-    crate::script::register(
-        engine,
-        "require",
-        &["params: Map", "required: Map", "optional: Map", "Map"],
-        "Like `params.require(required)`, and also declares parameters that may be left\n\
-         out: each with its default, whose type the parameter takes (an int default\n\
-         takes ints, `()` takes anything).\n\
-         ```rhai\nparams.require(#{host_b: \"string\"}, #{count: 3, subnet: \"10.9.0.0/24\"});\nfor i in 1..=params.count { print(i); }\n```",
-        move |map: &mut Map, required: Map, optional: Map| {
-            require(
-                &params.read().expect("params poisoned"),
-                map,
-                required,
-                optional,
-            )
-        },
-    );
-    crate::script::register(
-        engine,
+    )
+    .global_only();
+    api.function(
         "env",
         &["name: String", "String"],
         "The environment variable `name`; an error if it is not set.\n\
          ```rhai\nlet home = env(\"HOME\");\n```",
-        |name: &str| env(name, None),
-    );
-    crate::script::register(
-        engine,
+        |_: &Call, name: String| env(&name, None),
+    )
+    .global_only();
+    api.function(
         "env",
         &["name: String", "default: ?", "?"],
         "The environment variable `name`, or `default` when it is not set. A default\n\
          other than a string also gives the type: `env(\"COUNT\", 3)` is an int.\n\
          ```rhai\nlet count = env(\"COUNT\", 3);\nlet url = env(\"HOST_B\", ());   // () when unset\n```",
-        |name: &str, default: Dynamic| env(name, Some(default)),
-    );
+        |_: &Call, name: String, default: Dynamic| env(&name, Some(default)),
+    )
+    .global_only();
 }
 
 /// One declared parameter.

@@ -244,7 +244,7 @@ impl Params {
 pub(crate) type SharedParams = std::sync::Arc<std::sync::RwLock<Params>>;
 
 mod bind;
-pub(crate) use bind::{params_map, register};
+pub(crate) use bind::{functions, params_map};
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,6 @@ use super::*;
 use crate::script::error::netrig_error;
 use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 use serde_json::json;
-use std::sync::Arc;
 
 fn set(text: &str) -> Setting {
     parse_setting(text).unwrap()
@@ -109,10 +108,11 @@ fn run_with(params: Params, script: &str) -> Result<Dynamic, Box<EvalAltResult>>
             Err("assertion failed".into())
         }
     });
-    register(
-        &mut engine,
-        Arc::new(std::sync::RwLock::new(params.clone())),
-    );
+    // The real definitions, given these settings in place of a run's.
+    let mut api = crate::script::api::Api::default();
+    let given = params.clone();
+    bind::definitions(&mut api, move |_| given.clone());
+    crate::script::api::install(&mut engine, None, &api.into_functions());
     let mut scope = Scope::new();
     scope.push("params", params_map(&params));
     engine.run_with_scope(&mut scope, script)?;
