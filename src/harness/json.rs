@@ -179,6 +179,54 @@ mod tests {
         assert_eq!(departures(&wrong).len(), 3, "{:?}", departures(&wrong));
     }
 
+    /// The README's "JSON report" section: its text and its example document.
+    fn readme_section() -> (&'static str, Value) {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("### JSON report")
+            .expect("README has a JSON report section");
+        let section = &readme[start..];
+        let section = &section[..section[4..].find("\n## ").map_or(section.len(), |i| i + 4)];
+        let json = section
+            .split("```json\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n```").next())
+            .expect("the section has a ```json example");
+        (
+            section,
+            serde_json::from_str(json).expect("the example is JSON"),
+        )
+    }
+
+    #[test]
+    fn the_readme_documents_the_schema_and_its_example_fits_it() {
+        let (text, example) = readme_section();
+        assert_eq!(departures(&example), Vec::<String>::new());
+        // Every field the schema has is named in the README's text.
+        let schema = schema();
+        let mut fields: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        for def in ["scenario", "error"] {
+            fields.extend(
+                schema["$defs"][def]["properties"]
+                    .as_object()
+                    .unwrap()
+                    .keys(),
+            );
+        }
+        fields.extend(
+            schema["properties"]["summary"]["properties"]
+                .as_object()
+                .unwrap()
+                .keys(),
+        );
+        for field in fields {
+            assert!(
+                text.contains(&format!("`{field}`")),
+                "the README's JSON report section does not mention `{field}`"
+            );
+        }
+    }
+
     #[test]
     fn failures_carry_kind_message_and_position_passes_carry_none() {
         let doc: Value = serde_json::from_str(&render(&suite())).unwrap();
