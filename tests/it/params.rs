@@ -92,6 +92,8 @@ fn a_wrong_type_or_a_misspelt_name_fails_the_same_way() {
         stderr.contains("--set count: \"many\" is not an int"),
         "{stderr}"
     );
+    let at = format!("({}:2:8)", s.path.display());
+    assert!(stderr.contains(&at), "the script position {at}: {stderr}");
     let stderr = fails_before_creating(
         &s,
         &["--set", "host_b=x", "--set", "count=1", "--set", "cuont=2"],
