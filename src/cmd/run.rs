@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::rig::report::note;
 use crate::rig::{Rig, RunEnd, Stop, signals};
 use crate::script::error::netrig_error;
+use crate::script::params::Params;
 
 /// How long `netrig run` lets a script run when `--timeout` does not say
 /// (the same as the `--timeout` default).
@@ -35,6 +36,8 @@ pub(crate) struct RunOptions {
     pub(crate) explain: bool,
     /// Capture every container's packets into this directory.
     pub(crate) capture: Option<PathBuf>,
+    /// The `--set` parameters, the script's `params`.
+    pub(crate) params: Params,
 }
 
 impl Default for RunOptions {
@@ -46,6 +49,7 @@ impl Default for RunOptions {
             trace: None,
             explain: false,
             capture: None,
+            params: Params::default(),
         }
     }
 }
@@ -59,6 +63,7 @@ impl From<&RunArgs> for RunOptions {
             trace: args.trace.clone(),
             explain: args.explain,
             capture: args.capture.clone(),
+            params: Params::new(args.set.iter().cloned()),
         }
     }
 }
@@ -109,6 +114,7 @@ pub(crate) fn run_source(
     if options.allow_host_access {
         rig.session.set_host_access(HostAccess::Allow);
     }
+    rig.set_params(options.params.clone());
     signals::watch(
         &ctx.runtime,
         rig.interrupt.clone(),
@@ -186,6 +192,7 @@ fn say_how_it_ended(
             eprint!("{}", diagnostic::render(error, name, source));
             match netrig_error(error) {
                 Some((kind, _)) if kind == "unreachable" => Err(Error::DaemonLost),
+                Some((kind, _)) if kind == crate::script::params::KIND => Err(Error::Parameter),
                 _ => Err(Error::Reported),
             }
         }

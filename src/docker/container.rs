@@ -329,15 +329,25 @@ impl Client {
 
     /// Everything the container wrote to stdout and stderr so far, in order.
     pub(crate) async fn logs(&self, container: &str) -> Result<String> {
+        self.read_logs(container, None).await
+    }
+
+    /// The last `lines` lines the container wrote (a test report's excerpt).
+    pub(crate) async fn logs_tail(&self, container: &str, lines: usize) -> Result<String> {
+        self.read_logs(container, Some(lines)).await
+    }
+
+    async fn read_logs(&self, container: &str, tail: Option<usize>) -> Result<String> {
         let action = format!("read logs of container {container:?}");
         self.explain(&DockerOp::Logs(container));
-        let args = self.args(|| json!({"container": container}));
+        let args = self.args(|| json!({"container": container, "tail": tail}));
         let mut stream = self.api_stream("GET /containers/{id}/logs", args, |d| {
             d.logs(
                 container,
                 Some(LogsOptions {
                     stdout: true,
                     stderr: true,
+                    tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
                     ..Default::default()
                 }),
             )

@@ -213,8 +213,6 @@ fn write_svg(dir: &Path, name: &str, svg: &str) -> Result<PathBuf, GraphError> {
 }
 
 /// A scenario name as a file name: path separators and odd characters become `_`.
-/// The file name a scenario's report files start with (`<stem>.svg`, its
-/// captures): the file's stem, with anything unusual made `_`.
 pub(crate) fn file_stem(name: &str) -> String {
     let stem = Path::new(name)
         .file_stem()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::capture::Running;
 use super::error::{ScriptResult, throw};
+use super::params::SharedParams;
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
 
@@ -28,6 +29,8 @@ pub(crate) struct ScriptContext {
     pub(crate) sandbox: Arc<Sandbox>,
     /// The captures the script started, stopped when the run ends.
     pub(crate) captures: Arc<Running>,
+    /// The run's `--set` parameters, which `params.require` reads.
+    pub(crate) params: SharedParams,
 }
 
 impl ScriptContext {
@@ -42,6 +45,7 @@ impl ScriptContext {
             show_progress: self.show_progress,
             sandbox: self.sandbox.clone(),
             captures: self.captures.clone(),
+            params: self.params.clone(),
         }
     }
 

@@ -103,21 +103,28 @@ fn a_failed_scenario_keeps_its_capture_beside_its_svg() {
     let mut kept: Vec<String> = std::fs::read_dir(&report)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".pcap") || name.ends_with(".svg"))
         .collect();
     kept.sort();
     assert_eq!(
         kept,
         [
-            "bad.obs-bad-a.pcap",
-            "bad.obs-bad-b.pcap",
+            "bad-obs-bad-a.pcap",
+            "bad-obs-bad-b.pcap",
             "bad.svg",
             "good.svg"
         ],
         "only the failed scenario's captures join the report"
     );
     assert_eq!(
-        tshark_count(&report.join("bad.obs-bad-a.pcap"), "icmp.type == 8"),
+        tshark_count(&report.join("bad-obs-bad-a.pcap"), "icmp.type == 8"),
         3
+    );
+    // The page links them.
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(
+        page.contains("href=\"bad-obs-bad-a.pcap\""),
+        "no link to the capture"
     );
     // Every scenario's captures stay in the capture directory.
     assert!(caps.join("good").join("obs-good-b.pcap").is_file());
