@@ -1,8 +1,10 @@
 //! netrig: Docker networking, scripted in Rhai.
 //!
 //! Layers, top to bottom: `cli` → `runner` / `repl` → `script` (Rhai) →
-//! `docker` (bollard). Dependencies point down only; `diagnostic`,
-//! `progress` and `table` are how results and errors are shown to people.
+//! `docker` (bollard) and, beside it, `probe` (checks made from inside a
+//! container's network namespace; no Rhai, no bollard). Dependencies point
+//! down only; `diagnostic`, `progress` and `table` are how results and
+//! errors are shown to people.
 
 #![warn(missing_docs)]
 
@@ -11,6 +13,7 @@ pub mod diagnostic;
 pub mod docker;
 pub mod graph;
 pub mod harness;
+pub mod probe;
 pub mod progress;
 pub mod reaper;
 pub mod repl;
