@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod dns;
 pub mod error;
+pub mod fallback;
 pub mod http;
 pub mod icmp;
 pub mod latency;
