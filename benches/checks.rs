@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use comfy_table::{Table, presets::ASCII_MARKDOWN};
 use futures_util::StreamExt;
-use netrig::probe::{self, Check, Namespaces, Netns, Outcome, TcpOptions};
+use netrig::tools::probe::{self, Check, Namespaces, Netns, Outcome, TcpOptions};
 
 const IMAGE: &str = "busybox:latest";
 /// Containers in the matrix case.

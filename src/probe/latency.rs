@@ -134,7 +134,7 @@ async fn handshakes(
         match connect(ns, addr, options.timeout).await {
             (Ok(_stream), ms) => report.samples.push(ms),
             (Err(Attempt::TimedOut), _) => {
-                last_failure = Some(("timeout", format!("no answer from {addr}")))
+                last_failure = Some(("timeout", format!("no answer from {addr}")));
             }
             (Err(Attempt::Failed(e)), _) => {
                 let code = match classify(&e) {

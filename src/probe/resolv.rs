@@ -64,7 +64,7 @@ impl ResolvConf {
                     }
                 }
                 // The last of `search` and `domain` wins, as in glibc.
-                Some("search") | Some("domain") => {
+                Some("search" | "domain") => {
                     conf.search = words.map(|w| w.trim_end_matches('.').to_string()).collect();
                 }
                 Some("options") => {
@@ -74,7 +74,7 @@ impl ResolvConf {
                         match (key, number) {
                             ("ndots", Some(n)) => conf.ndots = n.min(15) as usize,
                             ("timeout", Some(n)) => {
-                                conf.timeout = Duration::from_secs(n.clamp(1, 30).into())
+                                conf.timeout = Duration::from_secs(n.clamp(1, 30).into());
                             }
                             ("attempts", Some(n)) => conf.attempts = n.clamp(1, 5),
                             _ => {}

@@ -4,24 +4,22 @@
 //! the traps from outside netrig: iptables and tc through nsenter, `docker
 //! pause` through the daemon. Names start with `i12-`.
 
-mod support;
-
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::support::{self, LabelGuard, daemon, daemon_shared};
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, Ipam, IpamConfig, NetworkCreateRequest,
     NetworkingConfig,
 };
 use bollard::query_parameters::CreateContainerOptions;
-use netrig::probe::{
+use netrig::tools::probe::{
     self, Check, Family, HttpOptions, LatencyOptions, ListenMode, Netns, Outcome, PingOptions,
     ResolveOptions, Source, TcpOptions, TcpState, ThroughputOptions, UdpOptions, UdpState,
 };
-use support::{LabelGuard, daemon};
 
 /// The image whose only file is `/sleeper`, a static binary that sleeps.
 const SLEEPER: &str = "netrig-test-sleeper:latest";
@@ -248,6 +246,7 @@ fn quick() -> TcpOptions {
 
 #[test]
 fn tcp_tells_open_refused_filtered_unreachable_and_no_such_name() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("tcp");
     let net = lab.network("net", None);
     let web = lab.web("web", Some(&net), &[]);
@@ -285,6 +284,7 @@ fn tcp_tells_open_refused_filtered_unreachable_and_no_such_name() {
 
 #[test]
 fn resolve_uses_the_containers_own_resolver() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("resolve");
     let net = lab.network("net", None);
     let db = lab.busybox_with_alias("db", &net, "database");
@@ -347,6 +347,7 @@ impl Lab {
 
 #[test]
 fn a_paused_container_completes_the_handshake_but_http_times_out() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("paused");
     let net = lab.network("net", None);
     let web = lab.web("web", Some(&net), &[]);
@@ -388,6 +389,7 @@ fn a_paused_container_completes_the_handshake_but_http_times_out() {
 
 #[test]
 fn an_image_with_one_static_binary_is_checked_both_ways() {
+    let _daemon = daemon_shared();
     let image = sleeper_image();
     let lab = Lab::new("bare");
     let net = lab.network("net", None);
@@ -501,6 +503,7 @@ fn an_image_with_one_static_binary_is_checked_both_ways() {
 
 #[test]
 fn a_rate_limit_and_loss_show_in_the_measurements() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("impair");
     let net = lab.network("net", None);
     let src = lab.busybox("src", Some(&net));
@@ -590,6 +593,7 @@ fn a_rate_limit_and_loss_show_in_the_measurements() {
 
 #[test]
 fn ping_says_why_nothing_came_back() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("ping");
     let net = lab.network("net", None);
     let a = lab.busybox("a", Some(&net));
@@ -634,6 +638,7 @@ fn ping_says_why_nothing_came_back() {
 
 #[test]
 fn ipv6_works_for_every_check() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("ipv6");
     let net = lab.network("net", Some("fd12:12::/64"));
     let web = lab.web("web", Some(&net), &[]);
@@ -685,6 +690,7 @@ fn ipv6_works_for_every_check() {
 
 #[test]
 fn hundreds_of_checks_run_at_once_and_one_costs_a_few_ms() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("batch");
     let net = lab.network("net", None);
     let ctrs: Vec<Ctr> = (0..6)
@@ -741,6 +747,7 @@ fn hundreds_of_checks_run_at_once_and_one_costs_a_few_ms() {
 
 #[test]
 fn where_netrig_cannot_enter_it_says_why() {
+    let _daemon = daemon_shared();
     let lab = Lab::new("host");
     let c = lab.run(
         "hostnet",
