@@ -22,6 +22,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::Error;
 use crate::script::exit::ExitCall;
+use crate::script::probe_side::Probes;
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
 pub(crate) use crate::stop::{Interrupt, Signal, Stop};
@@ -104,6 +105,8 @@ pub struct Rig {
     pub(crate) interrupt: Arc<Interrupt>,
     /// The code the script passed to `exit()`, if it called it.
     exit: ExitCall,
+    /// Listeners and namespaces the checks opened: closed before teardown.
+    probes: Arc<Probes>,
 }
 
 impl Rig {
@@ -133,6 +136,7 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
+        let probes = Arc::new(Probes::default());
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),
@@ -140,6 +144,7 @@ impl Rig {
             base_dir,
             show_progress,
             sandbox: Arc::new(Sandbox::new(session.access_policy())),
+            probes: probes.clone(),
         });
         let mut engine = build_engine(ctx);
         let exit = crate::script::exit::register(&mut engine);
@@ -148,6 +153,7 @@ impl Rig {
             engine,
             interrupt,
             exit,
+            probes,
         }
     }
 
@@ -201,6 +207,8 @@ impl Rig {
     /// Removes the run's resources (or, with `keep`, says how to), and
     /// reports on stderr. Returns false when something could not be removed.
     pub(crate) fn finish(&self, runtime: &Runtime, keep: bool) -> bool {
+        // netrig's own listeners hold the containers' namespaces open.
+        self.probes.stop_all();
         if keep {
             report::kept(&self.session, &report::created_names(&self.session));
             return true;

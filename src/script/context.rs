@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::{ScriptResult, throw};
+use super::probe_side::Probes;
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
 
@@ -25,6 +26,9 @@ pub(crate) struct ScriptContext {
     pub(crate) show_progress: bool,
     /// What the script may reach outside its containers.
     pub(crate) sandbox: Arc<Sandbox>,
+    /// The namespaces checks entered and the listeners they started; they
+    /// end with the run.
+    pub(crate) probes: Arc<Probes>,
 }
 
 impl ScriptContext {
@@ -38,6 +42,7 @@ impl ScriptContext {
             base_dir: self.base_dir.clone(),
             show_progress: self.show_progress,
             sandbox: self.sandbox.clone(),
+            probes: self.probes.clone(),
         }
     }
 
