@@ -20,7 +20,7 @@ pub(super) fn functions(api: &mut Api) {
         &[
             "from: Container|String",
             "target: Container|String",
-            "[count_or_opts: int|Map]",
+            "[count: int|Map]",
             "Map",
         ],
         "Ping `target` (a container, a name or an address) from inside `from`, 3 times or\n\

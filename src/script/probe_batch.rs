@@ -23,7 +23,7 @@ use crate::probe::{self, Check, Outcome, PingOptions, ProbeError};
 pub(super) fn functions(api: &mut Api) {
     api.function(
         "ping_all",
-        &["pairs: Array", "[count_or_opts: int|Map]", "Array"],
+        &["pairs: Array", "[count: int|Map]", "Array"],
         "Ping many `[from, target]` pairs at once, `count` times each (3 unless told; or `ping`'s\n\
          options map); returns one `ping` result plus `from` and `target` per pair, in order.\n\
          ```rhai\nfor r in ping_all([[a, b], [b, a]]) { assert(r.ok, `${r.from} -> ${r.target}`); }\nlet results = ping_all([[a, \"b\"], [a, c.ip()]], 1);\n```",
@@ -54,9 +54,9 @@ type Pair = (String, String);
 fn sides(cx: &Call, sources: impl Iterator<Item = String>) -> ScriptResult<HashMap<String, Side>> {
     let mut sides = HashMap::new();
     for from in sources {
-        if !sides.contains_key(&from) {
-            let side = side_named(cx, &from)?;
-            sides.insert(from, side);
+        if let std::collections::hash_map::Entry::Vacant(slot) = sides.entry(from) {
+            let side = side_named(cx, slot.key())?;
+            slot.insert(side);
         }
     }
     Ok(sides)

@@ -464,8 +464,8 @@ mod tests {
 
     #[test]
     fn ping_takes_a_count_or_a_map_and_thresholds_ping_more() {
-        assert_eq!(ping_options(Dynamic::from(5)).unwrap().count, 5);
-        assert!(ping_options(Dynamic::from(0)).is_err());
+        assert_eq!(ping_options(Dynamic::from(5_i64)).unwrap().count, 5);
+        assert!(ping_options(Dynamic::from(0_i64)).is_err());
         let p = ping_options(map(&[("family", 6.into()), ("count", 2.into())])).unwrap();
         assert_eq!((p.count, p.family), (2, Some(Family::V6)));
         let r = reachable_options(map(&[("max_loss_pct", 20.into())])).unwrap();
