@@ -18,6 +18,7 @@ mod support;
 mod api;
 mod bad_input;
 mod batch;
+mod checks;
 mod errors;
 mod faults;
 mod lifecycle;

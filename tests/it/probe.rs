@@ -180,7 +180,7 @@ fn nsenter(c: &Ctr, args: &[&str]) {
 /// Builds (once) the image whose only file is a static binary that sleeps:
 /// compiled here from five lines of C, so the image has no shell, no libc,
 /// no tools at all.
-fn sleeper_image() -> &'static str {
+pub(crate) fn sleeper_image() -> &'static str {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let d = daemon();
