@@ -13,9 +13,9 @@ use super::checks::report_map;
 use super::convert::{self, describe};
 use super::error::ScriptResult;
 use super::probe_maps::{ping_map, ping_options, port, tcp_map, tcp_options};
-use super::probe_side::{Side, side_named, via};
+use super::probe_side::{Side, side_of, via};
 use super::probes::tcp_check;
-use crate::docker::ResourceKind;
+use crate::docker::{DockerError, ResourceKind};
 use crate::probe::batch::DEFAULT_CONCURRENCY;
 use crate::probe::{self, Check, Outcome, PingOptions, ProbeError};
 
@@ -50,30 +50,66 @@ pub(super) fn functions(api: &mut Api) {
 /// A source container (Docker name) and a target as it sees it.
 type Pair = (String, String);
 
-/// The side of every distinct source, entered once each.
-fn sides(cx: &Call, sources: impl Iterator<Item = String>) -> ScriptResult<HashMap<String, Side>> {
+/// The side of every distinct source (Docker names, one per item),
+/// entered once each. A source that is missing or not running fails the
+/// call, every such item listed by index.
+fn sides(cx: &Call, sources: &[&String]) -> ScriptResult<HashMap<String, Side>> {
     let mut sides = HashMap::new();
+    let mut missing: HashMap<String, DockerError> = HashMap::new();
     for from in sources {
-        if let std::collections::hash_map::Entry::Vacant(slot) = sides.entry(from) {
-            let side = side_named(cx, slot.key())?;
-            slot.insert(side);
+        if sides.contains_key(*from) || missing.contains_key(*from) {
+            continue;
+        }
+        if let Some(ns) = cx.probes.still_entered(from) {
+            sides.insert((*from).clone(), Side::Netns(ns));
+            continue;
+        }
+        match cx.wait(async { Ok(cx.client().process(from).await) })? {
+            Ok(process) => {
+                let side = side_of(cx, from, process)?;
+                sides.insert((*from).clone(), side);
+            }
+            Err(e) => {
+                missing.insert((*from).clone(), e);
+            }
         }
     }
-    Ok(sides)
+    let failed: Vec<(usize, String, &'static str)> = sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| missing.get(*s).map(|e| (i, e.to_string(), e.kind())))
+        .collect();
+    match failed.first() {
+        None => Ok(sides),
+        Some((_, _, kind)) => Err(cx.fail(
+            kind,
+            listing(
+                cx,
+                sources.len(),
+                failed.iter().map(|(i, m, _)| (*i, m.clone())),
+            ),
+        )),
+    }
+}
+
+/// `2 of 5 items failed: item 1: …; item 3: …`, in the script's names.
+fn listing(cx: &Call, total: usize, failed: impl Iterator<Item = (usize, String)>) -> String {
+    let listed: Vec<String> = failed.map(|(i, e)| format!("item {i}: {e}")).collect();
+    cx.session.names().script_text(&format!(
+        "{} of {total} items failed: {}",
+        listed.len(),
+        listed.join("; ")
+    ))
 }
 
 /// Fails the call listing every item whose check could not be made.
-fn all_made(cx: &Call, results: &[(usize, ProbeError)]) -> ScriptResult<()> {
+fn all_made(cx: &Call, total: usize, results: &[(usize, ProbeError)]) -> ScriptResult<()> {
     let Some((_, first)) = results.first() else {
         return Ok(());
     };
-    let listed: Vec<String> = results
-        .iter()
-        .map(|(i, e)| format!("item {i}: {e}"))
-        .collect();
     Err(cx.fail(
         first.kind(),
-        cx.session.names().script_text(&listed.join("; ")),
+        listing(cx, total, results.iter().map(|(i, e)| (*i, e.to_string()))),
     ))
 }
 
@@ -87,7 +123,7 @@ fn ping_all(cx: &Call, pairs: Array, options: &PingOptions) -> ScriptResult<Arra
             target,
         ))
     })?;
-    let sides = sides(cx, pairs.iter().map(|p| p.0.clone()))?;
+    let sides = sides(cx, &pairs.iter().map(|p| &p.0).collect::<Vec<_>>())?;
     let mut checks = Vec::new();
     let mut by_exec: Vec<(usize, Pair)> = Vec::new();
     for (i, (from, target)) in pairs.iter().enumerate() {
@@ -129,7 +165,7 @@ fn ping_all(cx: &Call, pairs: Array, options: &PingOptions) -> ScriptResult<Arra
             Err(e) => failures.push((*i, e)),
         }
     }
-    all_made(cx, &failures)?;
+    all_made(cx, pairs.len(), &failures)?;
     for ((i, _), r) in by_exec.iter().zip(execs) {
         maps[*i] = Some(report_map(r));
     }
@@ -164,7 +200,7 @@ fn tcp_all(cx: &Call, list: Array, opts: Dynamic) -> ScriptResult<Array> {
             p,
         ))
     })?;
-    let sides = sides(cx, list.iter().map(|t| t.0.clone()))?;
+    let sides = sides(cx, &list.iter().map(|t| &t.0).collect::<Vec<_>>())?;
     let mut checks = Vec::new();
     let mut by_exec = Vec::new();
     for (i, (from, target, p)) in list.iter().enumerate() {
@@ -197,7 +233,7 @@ fn tcp_all(cx: &Call, list: Array, opts: Dynamic) -> ScriptResult<Array> {
             Err(e) => failures.push((*i, e)),
         }
     }
-    all_made(cx, &failures)?;
+    all_made(cx, list.len(), &failures)?;
     // Where netrig cannot enter, one exec of `nc` each, one after another.
     for i in by_exec {
         let (from, target, p) = &list[i];

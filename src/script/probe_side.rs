@@ -12,6 +12,7 @@ use rhai::Dynamic;
 
 use super::api::Call;
 use super::error::ScriptResult;
+use crate::docker::process::ContainerProcess;
 use crate::docker::{DockerError, ExecOutput};
 use crate::probe::netns::cgroup_names;
 use crate::probe::{Listener, Namespaces, Netns, ProbeError};
@@ -65,7 +66,7 @@ impl Probes {
 
     /// The namespace of container `name` entered before, if the same
     /// process still runs it (its cgroup still names the container).
-    fn still_entered(&self, name: &str) -> Option<Netns> {
+    pub(crate) fn still_entered(&self, name: &str) -> Option<Netns> {
         let (id, pid) = self.entered.lock().ok()?.get(name).cloned()?;
         let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
         if !cgroup_names(&cgroup, &id) {
@@ -110,8 +111,13 @@ pub(crate) fn side_named(cx: &Call, name: &str) -> ScriptResult<Side> {
     if let Some(ns) = cx.probes.still_entered(name) {
         return Ok(Side::Netns(ns));
     }
+    let process = cx.wait(cx.client().process(name))?;
+    side_of(cx, name, process)
+}
+
+/// The side of the running container `name` whose main process is `process`.
+pub(crate) fn side_of(cx: &Call, name: &str, process: ContainerProcess) -> ScriptResult<Side> {
     let name = name.to_string();
-    let process = cx.wait(cx.client().process(&name))?;
     match cx
         .probes
         .namespaces
