@@ -14,7 +14,7 @@ pub(crate) mod signals;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, ParseError, Scope};
 use tokio::runtime::{Handle, Runtime};
@@ -22,6 +22,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::Error;
 use crate::script::exit::ExitCall;
+use crate::script::params::{Params, SharedParams, params_map};
 use crate::script::probe_side::Probes;
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
@@ -107,6 +108,8 @@ pub struct Rig {
     exit: ExitCall,
     /// Listeners and namespaces the checks opened: closed before teardown.
     probes: Arc<Probes>,
+    /// The `--set` parameters, which the script sees as its `params` map.
+    params: SharedParams,
 }
 
 impl Rig {
@@ -137,6 +140,7 @@ impl Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
         let probes = Arc::new(Probes::default());
+        let params: SharedParams = Arc::new(RwLock::new(Params::default()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),
@@ -145,6 +149,7 @@ impl Rig {
             show_progress,
             sandbox: Arc::new(Sandbox::new(session.access_policy())),
             probes: probes.clone(),
+            params: params.clone(),
         });
         let mut engine = build_engine(ctx);
         let exit = crate::script::exit::register(&mut engine);
@@ -154,13 +159,27 @@ impl Rig {
             interrupt,
             exit,
             probes,
+            params,
         }
+    }
+
+    /// Gives the script the `--set` parameters of its command line.
+    pub fn set_params(&self, params: Params) {
+        *self.params.write().expect("params poisoned") = params;
+    }
+
+    /// What a script starts with: its `params` map (empty without `--set`).
+    pub fn scope(&self) -> Scope<'static> {
+        let mut scope = Scope::new();
+        let params = params_map(&self.params.read().expect("params poisoned"));
+        scope.push("params", params);
+        scope
     }
 
     /// Compiles and runs `source` as a whole script, named `name` in
     /// messages.
     pub(crate) fn execute(&self, source: &str, name: &str) -> RunEnd {
-        self.execute_in(&mut Scope::new(), &AST::empty(), source, name)
+        self.execute_in(&mut self.scope(), &AST::empty(), source, name)
     }
 
     /// Compiles `source` against the variables in `scope`, runs it in

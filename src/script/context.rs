@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::{ScriptResult, throw};
+use super::params::SharedParams;
 use super::probe_side::Probes;
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
@@ -29,6 +30,8 @@ pub(crate) struct ScriptContext {
     /// The namespaces checks entered and the listeners they started; they
     /// end with the run.
     pub(crate) probes: Arc<Probes>,
+    /// The run's `--set` parameters, which `params.require` reads.
+    pub(crate) params: SharedParams,
 }
 
 impl ScriptContext {
@@ -43,6 +46,7 @@ impl ScriptContext {
             show_progress: self.show_progress,
             sandbox: self.sandbox.clone(),
             probes: self.probes.clone(),
+            params: self.params.clone(),
         }
     }
 
