@@ -2,11 +2,13 @@
 //!
 //! Layers, top to bottom: `cli` (the command line's types) → `cmd` (one
 //! file per command) → `rig` (the run loop), `harness` (`netrig test`),
-//! `repl` → `script` (Rhai) → `docker` (bollard). Dependencies point down
-//! only. Beside them: `error` (the one error, its exit code), `stop` (why
-//! a run stops early), `daemon_args` (how to reach the daemon, from the
-//! command line and the environment), and `diagnostic`, `progress`,
-//! `table`, `text`: how results and errors are shown to people.
+//! `repl` → `script` (Rhai) → `docker` (bollard) and, beside it, `probe`
+//! (checks made from inside a container's network namespace; no Rhai, no
+//! bollard). Dependencies point down only. Beside them: `error` (the one
+//! error, its exit code), `stop` (why a run stops early), `daemon_args`
+//! (how to reach the daemon, from the command line and the environment),
+//! and `diagnostic`, `progress`, `table`, `text`: how results and errors
+//! are shown to people.
 
 pub(crate) mod capture;
 pub(crate) mod cli;
@@ -19,6 +21,7 @@ pub(crate) mod docker;
 pub(crate) mod error;
 pub(crate) mod graph;
 pub(crate) mod harness;
+pub(crate) mod probe;
 pub(crate) mod progress;
 pub(crate) mod reaper;
 pub(crate) mod repl;
@@ -53,4 +56,9 @@ pub mod tools {
     };
     pub use crate::script::service::{SERVICE_OPTIONS, service_spec};
     pub use crate::script::swarm::{INIT_OPTIONS, JOIN_OPTIONS, init_spec, join_spec};
+
+    /// The probe layer, for its integration tests and `benches/checks.rs`.
+    pub mod probe {
+        pub use crate::probe::*;
+    }
 }

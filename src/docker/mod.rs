@@ -18,6 +18,7 @@ pub(crate) mod image;
 pub(crate) mod network;
 pub(crate) mod ping;
 pub(crate) mod ports;
+pub(crate) mod process;
 pub(crate) mod run;
 pub(crate) mod spec;
 pub(crate) mod ssh;

@@ -399,9 +399,16 @@ pub(crate) mod tests {
         let mut checked = 0;
         for f in crate::script::functions() {
             let overloads = catalog.named(&f.qualified_name());
+            // This entry's overloads (a name may have several entries:
+            // `http(url)` global-only, `http(from, url)` with a host form).
             let globals: Vec<&&FnDoc> = overloads
                 .iter()
                 .filter(|o| o.netrig && o.params.first().is_none_or(|p| p.ty != "Host"))
+                .filter(|o| {
+                    let names: Vec<&str> =
+                        o.params.iter().filter_map(|p| p.name.as_deref()).collect();
+                    f.takes(&names)
+                })
                 .collect();
             assert!(
                 !globals.is_empty(),
@@ -409,12 +416,19 @@ pub(crate) mod tests {
                 f.qualified_name()
             );
             let Some(method) = f.host_name() else {
-                assert!(
-                    catalog
-                        .named(&f.qualified_name().replace("::", "_"))
-                        .iter()
-                        .all(|o| o.params.first().is_none_or(|p| p.ty != "Host"))
-                );
+                // Global-only: no host form with these parameters.
+                let hosts = catalog.named(&f.qualified_name().replace("::", "_"));
+                for global in &globals {
+                    let params: Vec<&Param> = global.params.iter().collect();
+                    assert!(
+                        !hosts
+                            .iter()
+                            .any(|h| h.params.first().is_some_and(|p| p.ty == "Host")
+                                && h.params[1..].iter().collect::<Vec<_>>() == params),
+                        "{} is global-only but has a host form",
+                        global.signature()
+                    );
+                }
                 continue;
             };
             let hosts = catalog.named(&method);

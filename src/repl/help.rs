@@ -355,14 +355,14 @@ mod tests {
             &Style::plain(),
         );
         let global = text
-            .find("ping(from: Container|String, target: Container|String, count: int) -> Map")
+            .find("ping(from: Container|String, target: Container|String, count: int|Map) -> Map")
             .unwrap_or_else(|| panic!("{text}"));
         let host = text
-            .find("ping(h: Host, from: Container|String, target: Container|String, count: int) -> Map")
+            .find("ping(h: Host, from: Container|String, target: Container|String, count: int|Map) -> Map")
             .unwrap_or_else(|| panic!("{text}"));
         assert!(global < host, "{text}");
         // The description once for the global form, once for the host form.
-        assert_eq!(text.matches("returns `#{ok, sent").count(), 2, "{text}");
+        assert_eq!(text.matches("Returns `#{ok, sent").count(), 2, "{text}");
         assert_eq!(
             text.matches("On a host handle (`h.ping(…)`)").count(),
             1,

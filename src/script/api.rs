@@ -180,6 +180,18 @@ impl Function {
         }
     }
 
+    /// Whether one of its overloads takes parameters with these names
+    /// (`["url", "opts"]`).
+    #[cfg(test)]
+    pub(crate) fn takes(&self, names: &[&str]) -> bool {
+        (self.required..=self.params.len()).contains(&names.len())
+            && self
+                .params
+                .iter()
+                .zip(names)
+                .all(|(p, n)| p.split(':').next().map(str::trim) == Some(n))
+    }
+
     /// `network_create` or `ping`: the host method's name, if it has one.
     pub(crate) fn host_name(&self) -> Option<String> {
         self.host.then(|| match self.module {

@@ -1,18 +1,18 @@
-//! Batch functions: `run_all`, `create_networks`, `ping_all`, `exec_all`.
+//! Batch functions: `run_all`, `create_networks`, `exec_all` (`ping_all`
+//! and `tcp_all` are in `probe_batch.rs`).
 //! Each does many independent calls at once and returns the results in the
 //! order given; creation is all or nothing.
 
 use rhai::{Array, Dynamic, Map};
 
 use super::api::{Api, Call};
-use super::checks::report_map;
 use super::container::exec_map;
 use super::convert::{self, describe};
 use super::error::{ScriptResult, invalid};
 use crate::docker::BatchError;
 use crate::docker::ResourceKind;
 
-/// Defines `run_all`, `create_networks`, `ping_all` and `exec_all`.
+/// Defines `run_all`, `create_networks` and `exec_all`.
 pub(super) fn functions(api: &mut Api) {
     api.function(
         "run_all",
@@ -31,22 +31,6 @@ pub(super) fn functions(api: &mut Api) {
          are removed again and the error lists every failure.\n\
          ```rhai\nlet nets = create_networks([\"front\", #{name: \"back\", internal: true}]);\n```",
         create_networks,
-    );
-    api.function(
-        "ping_all",
-        &["pairs: Array", "[count: int]", "Array"],
-        "Ping many `[from, target]` pairs at once, `count` times each (3 unless told); returns\n\
-         one `#{from, target, ok, sent, received, loss_pct, rtt_ms}` per pair, in order.\n\
-         ```rhai\nfor r in ping_all([[a, b], [b, a]]) { assert(r.ok, `${r.from} -> ${r.target}`); }\nlet results = ping_all([[a, \"b\"], [a, c.ip()]], 1);\n```",
-        |cx: &Call, pairs: Array, count: Option<i64>| {
-            let count = count.unwrap_or(3);
-            if !(1..=1000).contains(&count) {
-                return Err(cx.invalid(format!(
-                    "count must be between 1 and 1000, got {count}"
-                )));
-            }
-            ping_all(cx, pairs, count as u32)
-        },
     );
     api.function(
         "exec_all",
@@ -69,7 +53,7 @@ fn wait_batch<T>(cx: &Call, fut: impl Future<Output = Result<T, BatchError>>) ->
 
 /// Checks every item with `convert`, failing on the first bad one and
 /// naming its position; nothing has been asked of the daemon yet.
-fn items<T>(
+pub(super) fn items<T>(
     function: &str,
     items: Array,
     mut convert: impl FnMut(Dynamic) -> Result<T, String>,
@@ -135,29 +119,6 @@ fn pair(item: &Dynamic, form: &str) -> Result<(Dynamic, Dynamic), String> {
         Some(a) if a.len() == 2 => Ok((a[0].clone(), a[1].clone())),
         _ => Err(format!("must be a pair {form}, got {}", describe(item))),
     }
-}
-
-fn ping_all(cx: &Call, pairs: Array, count: u32) -> ScriptResult<Array> {
-    let pairs = items(cx.name(), pairs, |item| {
-        let (from, target) = pair(&item, "[from, target]")?;
-        let from = convert::container_ref("from", &from)?;
-        let target = convert::target_ref("target", &target)?;
-        Ok((
-            cx.session.docker_name(ResourceKind::Container, &from),
-            target,
-        ))
-    })?;
-    let reports = wait_batch(cx, cx.client().ping_all(&pairs, count))?;
-    Ok(pairs
-        .into_iter()
-        .zip(reports)
-        .map(|((from, target), r)| {
-            let mut m = report_map(r);
-            m.insert("from".into(), cx.script_name(&from).into());
-            m.insert("target".into(), target.into());
-            Dynamic::from_map(m)
-        })
-        .collect())
 }
 
 fn exec_all(cx: &Call, list: Array) -> ScriptResult<Array> {

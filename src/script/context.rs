@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::capture::Running;
 use super::error::{ScriptResult, throw};
 use super::params::SharedParams;
+use super::probe_side::Probes;
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
 
@@ -29,6 +30,9 @@ pub(crate) struct ScriptContext {
     pub(crate) sandbox: Arc<Sandbox>,
     /// The captures the script started, stopped when the run ends.
     pub(crate) captures: Arc<Running>,
+    /// The namespaces checks entered and the listeners they started; they
+    /// end with the run.
+    pub(crate) probes: Arc<Probes>,
     /// The run's `--set` parameters, which `params.require` reads.
     pub(crate) params: SharedParams,
 }
@@ -45,6 +49,7 @@ impl ScriptContext {
             show_progress: self.show_progress,
             sandbox: self.sandbox.clone(),
             captures: self.captures.clone(),
+            probes: self.probes.clone(),
             params: self.params.clone(),
         }
     }

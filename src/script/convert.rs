@@ -157,7 +157,8 @@ impl Options {
         Ok(Options { map })
     }
 
-    fn take(&mut self, key: &str) -> Option<Dynamic> {
+    /// The value of `key`, taken out of the map (`()` counts as absent).
+    pub(crate) fn take(&mut self, key: &str) -> Option<Dynamic> {
         self.map.remove(key).filter(|v| !v.is_unit())
     }
 

@@ -421,7 +421,7 @@ fn help_and_results_for_people() {
     for expected in [
         "network::create(name[, opts])",
         "run(image[, opts])",
-        "assert_reachable(from, target)",
+        "assert_reachable(from, target[, opts])",
         ".ip([net])",
         ":save FILE",
     ] {
