@@ -9,7 +9,6 @@ use super::checks::report_map;
 use super::container::exec_map;
 use super::convert::{self, describe};
 use super::error::{ScriptResult, invalid};
-use crate::docker::BatchError;
 use crate::docker::ResourceKind;
 
 /// Defines `run_all`, `create_networks`, `ping_all` and `exec_all`.
@@ -58,15 +57,6 @@ pub(super) fn functions(api: &mut Api) {
     );
 }
 
-/// Waits for a batch, turning its failure into a script error of the
-/// first failure's kind.
-fn wait_batch<T>(cx: &Call, fut: impl Future<Output = Result<T, BatchError>>) -> ScriptResult<T> {
-    cx.wait(async { Ok(fut.await) })?.map_err(|e| {
-        // The script hears about its own names, not the run's Docker names.
-        cx.fail(e.kind(), cx.session.names().script_text(&e.to_string()))
-    })
-}
-
 /// Checks every item with `convert`, failing on the first bad one and
 /// naming its position; nothing has been asked of the daemon yet.
 fn items<T>(
@@ -97,7 +87,7 @@ fn run_all(cx: &Call, specs: Array) -> ScriptResult<Array> {
         convert::run_spec(&image, Dynamic::from_map(map))
     })?;
     let observer = crate::progress::pull_observer(cx.show_progress);
-    let ctrs = wait_batch(cx, cx.session.run_all(&specs, &*observer))?;
+    let ctrs = cx.wait_batch(cx.session.run_all(&specs, &*observer))?;
     Ok(ctrs
         .into_iter()
         .map(|c| Dynamic::from(cx.container_handle(c.id, &c.name)))
@@ -122,7 +112,7 @@ fn create_networks(cx: &Call, specs: Array) -> ScriptResult<Array> {
         };
         convert::network_spec(&name, Dynamic::from_map(map))
     })?;
-    let nets = wait_batch(cx, cx.session.create_networks(&specs))?;
+    let nets = cx.wait_batch(cx.session.create_networks(&specs))?;
     Ok(nets
         .into_iter()
         .map(|n| Dynamic::from(cx.network_handle(n.id, &n.name)))
@@ -138,16 +128,21 @@ fn pair(item: &Dynamic, form: &str) -> Result<(Dynamic, Dynamic), String> {
 }
 
 fn ping_all(cx: &Call, pairs: Array, count: u32) -> ScriptResult<Array> {
+    let mut containers = Vec::with_capacity(pairs.len());
     let pairs = items(cx.name(), pairs, |item| {
         let (from, target) = pair(&item, "[from, target]")?;
         let from = convert::container_ref("from", &from)?;
-        let target = convert::target_ref("target", &target)?;
-        Ok((
-            cx.session.docker_name(ResourceKind::Container, &from),
-            target,
-        ))
+        let from = cx.session.docker_name(ResourceKind::Container, &from);
+        let name = convert::target_ref("target", &target)?;
+        containers.push(
+            std::iter::once(from.clone())
+                .chain(cx.target_container(&target, &name))
+                .collect(),
+        );
+        Ok((from, name))
     })?;
-    let reports = wait_batch(cx, cx.client().ping_all(&pairs, count))?;
+    cx.running_items(&containers)?;
+    let reports = cx.wait_batch(cx.client().ping_all(&pairs, count))?;
     Ok(pairs
         .into_iter()
         .zip(reports)
@@ -167,7 +162,9 @@ fn exec_all(cx: &Call, list: Array) -> ScriptResult<Array> {
         let words = convert::command_words("the command", &cmd)?;
         Ok((cx.session.docker_name(ResourceKind::Container, &ctr), words))
     })?;
-    let outputs = wait_batch(cx, cx.client().exec_all(&list))?;
+    let containers: Vec<Vec<String>> = list.iter().map(|(ctr, _)| vec![ctr.clone()]).collect();
+    cx.running_items(&containers)?;
+    let outputs = cx.wait_batch(cx.client().exec_all(&list))?;
     Ok(outputs
         .iter()
         .map(|o| Dynamic::from_map(exec_map(o)))

@@ -91,7 +91,7 @@ pub(super) fn functions(api: &mut Api) {
         "wait_until",
         &["check: Fn", "timeout_secs: float|int"],
         "Call `check` until it returns true (every 0.2 s, retrying on errors) or fail after\n\
-         `timeout_secs`.\n```rhai\nwait_until(|| exec(web, \"ls /www\").exit_code == 0, 10);\n```",
+         `timeout_secs`; a container the check needs that has stopped fails it at once.\n```rhai\nwait_until(|| exec(web, \"ls /www\").exit_code == 0, 10);\n```",
         |cx: &Call, check: FnPtr, timeout: Dynamic| {
             wait_until(cx, &check, seconds(cx, "timeout_secs", &timeout)?)
         },
@@ -251,9 +251,10 @@ fn wait_until(cx: &Call, check: &FnPtr, timeout: f64) -> ScriptResult<()> {
                     describe(&v)
                 )));
             }
-            // Interruptions and limits end the wait; other errors count as "not yet".
+            // Interruptions, limits and a container that has stopped (it will
+            // not start by itself) end the wait; other errors count as "not yet".
             Err(e)
-                if matches!(super::error::netrig_error(&e), Some((k, _)) if k == "interrupted")
+                if matches!(super::error::netrig_error(&e), Some((k, _)) if k == "interrupted" || k == "not_running")
                     || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..)) =>
             {
                 return Err(e);

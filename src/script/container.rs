@@ -130,7 +130,7 @@ fn ps(cx: &Call, opts: Dynamic) -> ScriptResult<Array> {
         filters.insert("label".into(), vec![v]);
     }
     if let Some(v) = o.string("name").map_err(invalid)? {
-        let name = cx.container("option \"name\"", &v.into())?;
+        let name = cx.container_name("option \"name\"", &v.into())?;
         filters.insert("name".into(), vec![name]);
     }
     if let Some(net) = o.networks("network").map_err(invalid)?.first() {
@@ -161,7 +161,7 @@ pub(crate) fn exec_map(out: &ExecOutput) -> Map {
 }
 
 fn stop(cx: &Call, ctr: Dynamic, secs: Option<i64>) -> ScriptResult<()> {
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     let secs = match secs {
         Some(s) if !(0..=3600).contains(&s) => {
             return Err(cx.invalid(format!("timeout_secs must be between 0 and 3600, got {s}")));
@@ -173,6 +173,8 @@ fn stop(cx: &Call, ctr: Dynamic, secs: Option<i64>) -> ScriptResult<()> {
 }
 
 fn addresses(cx: &Call, h: &ContainerHandle) -> ScriptResult<ContainerAddresses> {
+    // A stopped container has no address and publishes nothing: say it stopped.
+    cx.container("the container", &Dynamic::from(h.clone()))?;
     // The handle is the first argument: the call runs on its daemon.
     let inspect = cx.wait(cx.client().inspect_container(&h.id))?;
     Ok(ContainerAddresses::from_inspect(&inspect))
@@ -227,18 +229,18 @@ fn inspect(cx: &Call, x: Dynamic) -> ScriptResult<Dynamic> {
     if x.is::<NetworkHandle>() {
         return super::network::inspect(cx, x);
     }
-    let ctr = cx.container("the container", &x)?;
+    let ctr = cx.container_name("the container", &x)?;
     let json = cx.wait(cx.client().inspect_container_json(&ctr))?;
     json_to_dynamic(cx.name(), cx.session.names().script_json(json))
 }
 
 fn logs(cx: &Call, ctr: Dynamic) -> ScriptResult<String> {
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     cx.wait(cx.client().logs(&ctr))
 }
 
 fn start(cx: &Call, ctr: Dynamic) -> ScriptResult<()> {
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     cx.wait(cx.client().start_container(&ctr))
 }
 
@@ -248,7 +250,7 @@ fn rm(cx: &Call, x: Dynamic) -> ScriptResult<()> {
     if x.is::<NetworkHandle>() {
         return super::network::rm(cx, x);
     }
-    let ctr = cx.container("the container", &x)?;
+    let ctr = cx.container_name("the container", &x)?;
     cx.wait(cx.client().remove_container(&ctr))?;
     cx.session.forget_removed(ResourceKind::Container, &ctr);
     Ok(())

@@ -137,6 +137,6 @@ fn connect(cx: &Call, net: Dynamic, ctr: Dynamic, opts: Dynamic) -> ScriptResult
 
 fn disconnect(cx: &Call, net: Dynamic, ctr: Dynamic) -> ScriptResult<()> {
     let net = cx.network("the network", &net)?;
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     cx.wait(cx.client().disconnect_network(&net, &ctr))
 }
