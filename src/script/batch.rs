@@ -159,7 +159,7 @@ fn exec_all(cx: &Call, list: Array) -> ScriptResult<Array> {
     let list = items(cx.name(), list, |item| {
         let (ctr, cmd) = pair(&item, "[container, command]")?;
         let ctr = convert::container_ref("the container", &ctr)?;
-        let words = convert::command_words("the command", &cmd)?;
+        let words = super::container::exec_words(&cmd)?;
         Ok((cx.session.docker_name(ResourceKind::Container, &ctr), words))
     })?;
     let containers: Vec<Vec<String>> = list.iter().map(|(ctr, _)| vec![ctr.clone()]).collect();

@@ -1,5 +1,5 @@
-//! Container functions (`run`, `ps`, `inspect`, `exec`, `logs`, `stop`,
-//! `start`, `rm`) and the container handle's methods (`ip`, `port`).
+//! Container functions (`run`, `ps`, `inspect`, `exec`, `sh`, `logs`, `stop`,
+//! `start`, `rm`) and the container handle's methods (`ip`, `port`, `ports`).
 
 use std::collections::HashMap;
 
@@ -44,10 +44,19 @@ pub(super) fn functions(api: &mut Api) {
     api.function(
         "exec",
         &["ctr: Container|String", "cmd: String|Array", "Map"],
-        "Run a command in a container; returns `#{exit_code, stdout, stderr}`. A string is\n\
-         split like a shell does; use `[\"sh\", \"-c\", \"…\"]` for pipes.\n\
-         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\n```",
+        "Run a command in a container, without a shell; returns `#{exit_code, stdout, stderr}`.\n\
+         A string is split into words as a shell would split it, but pipes, redirections, `;`,\n\
+         `&&` and `$VAR` are refused: use `sh` for those, or an array to pass them as words.\n\
+         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\nexec(web, [\"echo\", \"a | b\"]);\n```",
         exec,
+    );
+    api.function(
+        "sh",
+        &["ctr: Container|String", "script: String", "Map"],
+        "Run `script` with the container's shell (`sh -c`): pipes, redirections, `$VAR`, `;`.\n\
+         Returns `#{exit_code, stdout, stderr}` like `exec`.\n\
+         ```rhai\nlet r = sh(web, \"ps | grep httpd\");\nprint(web.sh(\"ls /www | wc -l\").stdout);\n```",
+        sh,
     );
     api.function(
         "logs",
@@ -86,8 +95,18 @@ pub(super) fn functions(api: &mut Api) {
         "port",
         &["ctr: Container", "container_port: int|String", "int"],
         "The host port a container port is published on (`docker port`); `\"53/udp\"` for UDP.\n\
+         With several bindings (two host addresses, IPv4 and IPv6) it returns the first that\n\
+         `ports()` lists, IPv4 before IPv6; `ports()` gives them all.\n\
          ```rhai\nlet host_port = web.port(80);\n```",
         published_port,
+    );
+    api.function(
+        "ports",
+        &["ctr: Container", "Array"],
+        "Every published port binding, like `docker port`: maps `#{container_port, host_ip,\n\
+         host_port}` (`\"80/tcp\"`, `\"0.0.0.0\"`, `32768`), by container port, IPv4 first.\n\
+         ```rhai\nfor p in web.ports() { print(`${p.host_ip}:${p.host_port} -> ${p.container_port}`); }\n```",
+        ports,
     );
 }
 
@@ -145,8 +164,27 @@ fn ps(cx: &Call, opts: Dynamic) -> ScriptResult<Array> {
 }
 
 fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic) -> ScriptResult<Map> {
+    let words = exec_words(&cmd).map_err(|e| cx.invalid(e))?;
     let ctr = cx.container("the container", &ctr)?;
-    let words = convert::command_words("the command", &cmd).map_err(|e| cx.invalid(e))?;
+    let out = cx.wait(cx.client().exec(&ctr, &words))?;
+    Ok(exec_map(&out))
+}
+
+/// The words of `exec`'s command: an array as given, a string split like a
+/// shell splits it, refused when it holds syntax only a shell would act on.
+pub(crate) fn exec_words(cmd: &Dynamic) -> Result<Vec<String>, String> {
+    if let Some(text) = cmd.read_lock::<rhai::ImmutableString>()
+        && let Some(found) = super::shell::shell_syntax(&text)
+    {
+        return Err(super::shell::refusal(&text, &found));
+    }
+    convert::command_words("the command", cmd)
+}
+
+fn sh(cx: &Call, ctr: Dynamic, script: Dynamic) -> ScriptResult<Map> {
+    let script = cx.string("the script", &script)?;
+    let ctr = cx.container("the container", &ctr)?;
+    let words = ["sh".to_string(), "-c".to_string(), script];
     let out = cx.wait(cx.client().exec(&ctr, &words))?;
     Ok(exec_map(&out))
 }
@@ -292,4 +330,19 @@ fn published_port(cx: &Call, h: ContainerHandle, port: Dynamic) -> ScriptResult<
             ),
         )
     })
+}
+
+fn ports(cx: &Call, h: ContainerHandle) -> ScriptResult<Array> {
+    let addrs = addresses(cx, &h)?;
+    Ok(addrs
+        .published
+        .into_iter()
+        .map(|(key, ip, port)| {
+            let mut m = Map::new();
+            m.insert("container_port".into(), key.into());
+            m.insert("host_ip".into(), ip.into());
+            m.insert("host_port".into(), i64::from(port).into());
+            Dynamic::from_map(m)
+        })
+        .collect())
 }

@@ -21,6 +21,7 @@ pub(crate) mod image;
 pub(crate) mod network;
 pub(crate) mod sandbox;
 pub(crate) mod service;
+pub(crate) mod shell;
 pub(crate) mod stdlib;
 pub(crate) mod swarm;
 
