@@ -28,6 +28,8 @@ pub(crate) struct RunOptions {
     /// Let the script ask for host access (privileged containers, the host
     /// network, big capabilities, files outside its directory).
     pub(crate) allow_host_access: bool,
+    /// Write the run id here, alone on a line, before the script starts.
+    pub(crate) run_id_file: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -36,6 +38,7 @@ impl Default for RunOptions {
             keep: false,
             timeout: DEFAULT_RUN_TIMEOUT,
             allow_host_access: false,
+            run_id_file: None,
         }
     }
 }
@@ -46,6 +49,7 @@ impl From<&RunArgs> for RunOptions {
             keep: args.keep,
             timeout: args.timeout,
             allow_host_access: args.allow_host_access,
+            run_id_file: args.run_id_file.clone(),
         }
     }
 }
@@ -77,8 +81,30 @@ pub(crate) fn run_source(
         eprint!("{}", diagnostic::render_parse(&e, name, source));
         return Err(Error::Reported);
     }
+    // A file that cannot be written is a usage error before anything is made.
+    let run_id_file = match &options.run_id_file {
+        Some(path) => Some((
+            path,
+            std::fs::File::create(path).map_err(|e| {
+                Error::Usage(format!(
+                    "--run-id-file: cannot write {}: {e}",
+                    path.display()
+                ))
+            })?,
+        )),
+        None => None,
+    };
     let client = ctx.connect()?;
     let rig = Rig::new(&ctx.runtime, client, name, base_dir);
+    if let Some((path, mut file)) = run_id_file {
+        use std::io::Write;
+        writeln!(file, "{}", rig.session.run_id()).map_err(|e| {
+            Error::Usage(format!(
+                "--run-id-file: cannot write {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     if options.allow_host_access {
         rig.session.set_host_access(HostAccess::Allow);
     }
