@@ -81,8 +81,19 @@ wait_until(|| exec(c, "cat /ready").exit_code == 0, 30);
 fn every_call_that_uses_an_exited_container_says_so() {
     let _daemon = daemon_shared();
     let calls = [
-        "exec", "sh", "ip", "port", "ping_from", "ping_to", "ping_name", "reachable",
-        "assert_reachable", "connect", "ping_all", "exec_all", "matrix",
+        "exec",
+        "sh",
+        "ip",
+        "port",
+        "ping_from",
+        "ping_to",
+        "ping_name",
+        "reachable",
+        "assert_reachable",
+        "connect",
+        "ping_all",
+        "exec_all",
+        "matrix",
     ];
     let s = Scenario::new(
         "exited-calls",
@@ -188,12 +199,18 @@ fn a_filter_that_matches_nothing_is_a_usage_error() {
         stderr.contains("--filter") && stderr.contains("gamma") && stderr.contains("2 scenarios"),
         "says what matched nothing among what: {stderr}"
     );
-    assert!(!stdout.contains("passed"), "no summary of nothing: {stdout}");
+    assert!(
+        !stdout.contains("passed"),
+        "no summary of nothing: {stdout}"
+    );
     // Several filters: a scenario runs when any of them matches.
     let out = suite.test(&["--filter", "alpha", "--filter", "beta"]);
     assert_exit(&out, 0);
     let stdout = text(&out).0;
-    assert!(stdout.lines().any(|l| l == "2 passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l == "2 passed, 0 failed"),
+        "{stdout}"
+    );
     let out = suite.test(&["--filter", "smoke", "--filter", "gamma"]);
     assert_exit(&out, 0);
     let stdout = text(&out).0;
@@ -262,7 +279,12 @@ fn echoes_answered(container: &str) -> u64 {
         .split_whitespace()
         .position(|n| n == "InEchos")
         .unwrap();
-    values.split_whitespace().nth(column).unwrap().parse().unwrap()
+    values
+        .split_whitespace()
+        .nth(column)
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -344,7 +366,10 @@ for bad in ["fd14::/129", "fd14:::1/64", ["10.237.16.0/24", 5]] {
     let c = d.container("ans-v6").unwrap();
     let ep = c.network_settings.unwrap().networks.unwrap()["ans-v6-net"].clone();
     let (v4, v6) = (ep.ip_address.unwrap(), ep.global_ipv6_address.unwrap());
-    assert!(v4.starts_with("10.237.14.") && v6.starts_with("fd14:14::"), "{v4} {v6}");
+    assert!(
+        v4.starts_with("10.237.14.") && v6.starts_with("fd14:14::"),
+        "{v4} {v6}"
+    );
     assert!(
         stdout.contains(&format!("v4={v4} v6={v6} v6name={v6}")),
         "{stdout}"
@@ -369,7 +394,9 @@ fn exec_refuses_shell_syntax_and_sh_runs_a_shell() {
         "shell",
         r#"let c = run("busybox", #{name: "ans-sh", cmd: "sleep 300"});
 try { exec(c, "echo hi | wc -c"); print("piped without a shell"); } catch (e) { print(`refused: ${e.kind}: ${e.message}`); }
-assert_eq(sh(c, "echo hi | wc -c").stdout.trim(), "3");
+let n = sh(c, "echo hi | wc -c").stdout;
+n.trim();
+assert_eq(n, "3");
 assert_eq(c.sh("echo $((2 + 3)) > /tmp/x; cat /tmp/x").stdout, "5\n");
 assert_eq(exec(c, "echo 'a | b' \"c;d\"").stdout, "a | b c;d\n");
 assert_eq(exec(c, ["echo", "|"]).stdout, "|\n");
@@ -439,7 +466,10 @@ fn run_id_file_holds_the_id_of_a_kept_run() {
     let _cleanup = LabelGuard(s.label());
     assert_exit(&out, 0);
     let id = std::fs::read_to_string(&id_file).unwrap();
-    assert!(id.ends_with('\n') && !id.trim().contains(char::is_whitespace), "{id:?}");
+    assert!(
+        id.ends_with('\n') && !id.trim().contains(char::is_whitespace),
+        "{id:?}"
+    );
     let id = id.trim();
     assert_eq!(
         daemon().containers_with(&format!("netrig.run={id}")),
@@ -452,6 +482,10 @@ fn run_id_file_holds_the_id_of_a_kept_run() {
 
     let out = s.run(&["--run-id-file", "/nonexistent-ans/id"]);
     assert_exit(&out, 2);
-    assert!(text(&out).1.contains("/nonexistent-ans/id"), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("/nonexistent-ans/id"),
+        "{}",
+        text(&out).1
+    );
     s.assert_nothing_left();
 }
