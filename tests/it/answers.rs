@@ -352,6 +352,13 @@ let c = run("busybox", #{name: "ans-v6", network: [net, other], cmd: "sleep 300"
 print(`v4=${c.ip(net)} v6=${c.ip6(net)} v6name=${c.ip6("ans-v6-net")}`);
 try { c.ip6(other); } catch (e) { print(`no v6: ${e.kind}: ${e.message}`); }
 try { c.ip6(); } catch (e) { print(`which: ${e.kind}: ${e.message}`); }
+// ping's family: a name resolves to that family only; an address of the other one fails.
+let peer = run("busybox", #{name: "ans-v6-peer", network: net, cmd: "sleep 300"});
+let v4 = peer.ip(net);
+let v6 = peer.ip6(net);
+print(`by name: v4 ${ping(c, "ans-v6-peer", 1, #{family: 4}).ok} v6 ${ping(c, "ans-v6-peer", #{family: 6}).ok}`);
+print(`by address: v6 ${ping(c, v6, 1).ok} v6-as-4 ${ping(c, v6, 1, #{family: 4}).ok} v4-as-6 ${ping(c, v4, 1, #{family: 6}).ok}`);
+try { ping(c, peer, 1, #{family: 5}); } catch (e) { print(`bad family: ${e.message}`); }
 for bad in ["fd14::/129", "fd14:::1/64", ["10.237.16.0/24", 5]] {
     try { network::create("ans-v6-bad", #{subnet: bad}); } catch (e) { print(`bad: ${e.message}`); }
 }
@@ -379,6 +386,16 @@ for bad in ["fd14::/129", "fd14:::1/64", ["10.237.16.0/24", 5]] {
         "{stdout}"
     );
     assert!(stdout.contains("which: invalid_argument:"), "{stdout}");
+    assert!(stdout.contains("by name: v4 true v6 true"), "{stdout}");
+    assert!(
+        stdout.contains("by address: v6 true v6-as-4 false v4-as-6 false"),
+        "the family reaches ping: {stdout}"
+    );
+    assert!(
+        stdout
+            .contains("bad family: ping(): option \"family\" must be 4 (IPv4) or 6 (IPv6), got 5"),
+        "{stdout}"
+    );
     assert!(stdout.contains("/129 is longer than /128"), "{stdout}");
     assert!(stdout.contains("\"fd14:::1/64\" is not a CIDR"), "{stdout}");
     assert!(
@@ -397,7 +414,7 @@ try { exec(c, "echo hi | wc -c"); print("piped without a shell"); } catch (e) { 
 let n = sh(c, "echo hi | wc -c").stdout;
 n.trim();
 assert_eq(n, "3");
-assert_eq(c.sh("echo $((2 + 3)) > /tmp/x; cat /tmp/x").stdout, "5\n");
+assert_eq(c.sh("mkdir -p /tmp; echo $((2 + 3)) > /tmp/x; cat /tmp/x").stdout, "5\n");
 assert_eq(exec(c, "echo 'a | b' \"c;d\"").stdout, "a | b c;d\n");
 assert_eq(exec(c, ["echo", "|"]).stdout, "|\n");
 let r = sh(c, "echo out; echo err >&2; exit 5");
