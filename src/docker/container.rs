@@ -50,6 +50,8 @@ pub struct ContainerSummary {
 pub(crate) struct ContainerAddresses {
     /// `(network name, IPv4 address)`, sorted by network name.
     pub(crate) networks: Vec<(String, String)>,
+    /// `(network name, global IPv6 address or "")`, in the same order.
+    pub(crate) networks6: Vec<(String, String)>,
     /// `(container key like "80/tcp", host address, host port)`, by
     /// container key, IPv4 addresses before IPv6 ones, then by address.
     pub(crate) published: Vec<(String, String, u16)>,
@@ -68,6 +70,18 @@ impl ContainerAddresses {
             })
             .unwrap_or_default();
         networks.sort();
+        let mut networks6: Vec<(String, String)> = settings
+            .and_then(|s| s.networks.as_ref())
+            .map(|nets| {
+                nets.iter()
+                    .map(|(name, ep)| {
+                        let ip = ep.global_ipv6_address.clone().unwrap_or_default();
+                        (name.clone(), ip)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        networks6.sort();
         let mut published = Vec::new();
         if let Some(ports) = settings.and_then(|s| s.ports.as_ref()) {
             for (key, bindings) in ports {
@@ -85,6 +99,7 @@ impl ContainerAddresses {
         });
         ContainerAddresses {
             networks,
+            networks6,
             published,
         }
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use rhai::{Array, Dynamic, FnPtr, Map};
 
 use super::api::{Api, Call};
-use super::convert::{container_ref, describe};
+use super::convert::{Options, container_ref, describe};
 use super::error::{ScriptResult, kind};
 use crate::docker::PingReport;
 
@@ -18,19 +18,39 @@ pub(super) fn functions(api: &mut Api) {
             "from: Container|String",
             "target: Container|String",
             "[count: int]",
+            "[opts: Map]",
             "Map",
         ],
         "Ping `target` (a container, a name or an address) `count` times (3 unless told) from\n\
-         inside `from`; returns `#{ok, sent, received, loss_pct, rtt_ms}`.\n\
-         ```rhai\nlet r = ping(client, \"web\");\nprint(r.rtt_ms);\nlet r = ping(client, web.ip(), 10);\n```",
-        |cx: &Call, from: Dynamic, target: Dynamic, count: Option<i64>| {
+         inside `from`; returns `#{ok, sent, received, loss_pct, rtt_ms}`. Option `family`\n\
+         (4 or 6) resolves a name to that family only: on a dual-stack network a name\n\
+         resolves to IPv6 first.\n\
+         ```rhai\nlet r = ping(client, \"web\");\nprint(r.rtt_ms);\nlet r = ping(client, web.ip(), 10);\n\
+         let r = ping(client, \"web\", 3, #{family: 4});\n```",
+        |cx: &Call, from: Dynamic, target: Dynamic, count: Option<i64>, opts: Dynamic| {
             let count = count.unwrap_or(3);
             if !(1..=1000).contains(&count) {
                 return Err(cx.invalid(format!(
                     "count must be between 1 and 1000, got {count}"
                 )));
             }
-            ping(cx, &from, &target, count as u32).map(report_map)
+            let family = ping_family(cx, opts)?;
+            ping_in(cx, &from, &target, count as u32, family).map(report_map)
+        },
+    );
+    api.function(
+        "ping",
+        &[
+            "from: Container|String",
+            "target: Container|String",
+            "opts: Map",
+            "Map",
+        ],
+        "`ping(from, target, 3, opts)`: three pings with options (`#{family: 6}`).\n\
+         ```rhai\nlet r = ping(client, \"web\", #{family: 6});\n```",
+        |cx: &Call, from: Dynamic, target: Dynamic, opts: Map| {
+            let family = ping_family(cx, Dynamic::from_map(opts))?;
+            ping_in(cx, &from, &target, 3, family).map(report_map)
         },
     );
     api.function(
@@ -161,9 +181,34 @@ fn who(v: &Dynamic) -> String {
 }
 
 fn ping(cx: &Call, from: &Dynamic, target: &Dynamic, count: u32) -> ScriptResult<PingReport> {
+    ping_in(cx, from, target, count, None)
+}
+
+/// `ping` over one address family (4 or 6), or whichever a name resolves to first.
+fn ping_in(
+    cx: &Call,
+    from: &Dynamic,
+    target: &Dynamic,
+    count: u32,
+    family: Option<u8>,
+) -> ScriptResult<PingReport> {
     let from = cx.container("from", from)?;
     let target = cx.target("target", target)?;
-    cx.wait(cx.client().ping(&from, &target, count))
+    cx.wait(cx.client().ping_family(&from, &target, count, family))
+}
+
+/// `ping`'s options: `#{family: 4 | 6}`.
+fn ping_family(cx: &Call, opts: Dynamic) -> ScriptResult<Option<u8>> {
+    let mut o = Options::new(opts, &["family"]).map_err(|e| cx.invalid(e))?;
+    let family = o.take("family");
+    match family.as_ref().map(|f| f.as_int()) {
+        None => Ok(None),
+        Some(Ok(f @ (4 | 6))) => Ok(Some(f as u8)),
+        _ => Err(cx.invalid(format!(
+            "option \"family\" must be 4 (IPv4) or 6 (IPv6), got {}",
+            family.as_ref().map(describe).unwrap_or_default()
+        ))),
+    }
 }
 
 /// A ping report as a script map.

@@ -1,5 +1,5 @@
 //! Container functions (`run`, `ps`, `inspect`, `exec`, `sh`, `logs`, `stop`,
-//! `start`, `rm`) and the container handle's methods (`ip`, `port`, `ports`).
+//! `start`, `rm`) and the container handle's methods (`ip`, `ip6`, `port`, `ports`).
 
 use std::collections::HashMap;
 
@@ -87,9 +87,17 @@ pub(super) fn functions(api: &mut Api) {
     api.function(
         "ip",
         &["ctr: Container", "[net: Network|String]", "String"],
-        "The container's address on its only network, or on the network `net`.\n\
+        "The container's IPv4 address on its only network, or on the network `net` (`ip6` for IPv6).\n\
          ```rhai\nlet addr = web.ip();\nlet back = api.ip(\"back\");\n```",
         ip,
+    );
+    api.function(
+        "ip6",
+        &["ctr: Container", "[net: Network|String]", "String"],
+        "The container's IPv6 address on its only network, or on the network `net` (one with\n\
+         an IPv6 subnet: `#{subnet: [\"10.1.0.0/24\", \"fd00:1::/64\"]}`).\n\
+         ```rhai\nlet addr6 = web.ip6();\nlet back6 = api.ip6(\"back\");\n```",
+        ip6,
     );
     api.function(
         "port",
@@ -219,42 +227,72 @@ fn addresses(cx: &Call, h: &ContainerHandle) -> ScriptResult<ContainerAddresses>
 }
 
 fn ip(cx: &Call, h: ContainerHandle, net: Dynamic) -> ScriptResult<String> {
-    let addrs = addresses(cx, &h)?;
+    address(cx, &h, &net, false)
+}
+
+fn ip6(cx: &Call, h: ContainerHandle, net: Dynamic) -> ScriptResult<String> {
+    address(cx, &h, &net, true)
+}
+
+/// The container's IPv4 (or IPv6) address on its only network, or on `net`.
+fn address(cx: &Call, h: &ContainerHandle, net: &Dynamic, v6: bool) -> ScriptResult<String> {
+    let addrs = addresses(cx, h)?;
+    let (family, method) = if v6 { ("IPv6", "ip6") } else { ("IPv4", "ip") };
+    let found = if v6 {
+        &addrs.networks6
+    } else {
+        &addrs.networks
+    };
     let listed = || {
-        addrs
-            .networks
+        found
             .iter()
-            .map(|(n, ip)| format!("{} ({ip})", cx.script_name(n)))
+            .map(|(n, ip)| match ip.as_str() {
+                "" => format!("{} (no {family} address)", cx.script_name(n)),
+                ip => format!("{} ({ip})", cx.script_name(n)),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let no_address = |net: &str| {
+        cx.fail(
+            "not_found",
+            format!(
+                "container {} has no {family} address on network {:?}{}",
+                h.name,
+                cx.script_name(net),
+                if v6 {
+                    "; give the network an IPv6 subnet: #{subnet: [\"10.1.0.0/24\", \"fd00:1::/64\"]}"
+                } else {
+                    ""
+                }
+            ),
+        )
+    };
     if !net.is_unit() {
-        let net = cx.network("the network", &net)?;
-        return addrs
-            .networks
-            .iter()
-            .find(|(n, _)| *n == net)
-            .map(|(_, ip)| ip.clone())
-            .ok_or_else(|| {
-                cx.fail(
-                    "not_found",
-                    format!(
-                        "container {} is not on network {:?}; it is on: {}",
-                        h.name,
-                        cx.script_name(&net),
-                        listed()
-                    ),
-                )
-            });
+        let net = cx.network("the network", net)?;
+        return match found.iter().find(|(n, _)| *n == net) {
+            Some((_, ip)) if !ip.is_empty() => Ok(ip.clone()),
+            Some(_) => Err(no_address(&net)),
+            None => Err(cx.fail(
+                "not_found",
+                format!(
+                    "container {} is not on network {:?}; it is on: {}",
+                    h.name,
+                    cx.script_name(&net),
+                    listed()
+                ),
+            )),
+        };
     }
-    match addrs.networks.as_slice() {
-        [(_, ip)] => Ok(ip.clone()),
+    match found.as_slice() {
+        [(_, ip)] if !ip.is_empty() => Ok(ip.clone()),
+        [(net, _)] => Err(no_address(net)),
         [] => Err(cx.fail(
             "not_found",
             format!("container {} is on no network", h.name),
         )),
         _ => Err(cx.invalid(format!(
-            "container {} is on several networks ({}); say which: .ip(\"name\")",
+            "container {} is on several networks ({}); say which: .{method}(\"name\")",
             h.name,
             listed()
         ))),

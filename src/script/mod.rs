@@ -7,6 +7,7 @@ pub(crate) mod batch;
 pub(crate) mod body;
 pub(crate) mod call;
 pub(crate) mod checks;
+pub(crate) mod cidr;
 pub(crate) mod container;
 pub(crate) mod context;
 pub(crate) mod convert;
