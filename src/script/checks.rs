@@ -24,11 +24,24 @@ pub(super) fn functions(api: &mut Api) {
         "Ping `target` (a container, a name or an address) `count` times (3 unless told) from\n\
          inside `from`; returns `#{ok, sent, received, loss_pct, rtt_ms}`. Option `family`\n\
          (4 or 6) resolves a name to that family only: on a dual-stack network a name\n\
-         resolves to IPv6 first.\n\
+         resolves to IPv6 first. The options may come in the count's place.\n\
          ```rhai\nlet r = ping(client, \"web\");\nprint(r.rtt_ms);\nlet r = ping(client, web.ip(), 10);\n\
-         let r = ping(client, \"web\", 3, #{family: 4});\n```",
-        |cx: &Call, from: Dynamic, target: Dynamic, count: Option<i64>, opts: Dynamic| {
-            let count = count.unwrap_or(3);
+         let r = ping(client, \"web\", #{family: 4});\n```",
+        |cx: &Call, from: Dynamic, target: Dynamic, count: Dynamic, opts: Dynamic| {
+            // The options may come third, the count left at 3: `ping(a, b, #{family: 6})`.
+            let (count, opts) = if count.is_map() && opts.is_unit() {
+                (3, count)
+            } else if count.is_unit() {
+                (3, opts)
+            } else {
+                let n = count.as_int().map_err(|_| {
+                    cx.invalid(format!(
+                        "count must be a whole number (or the options map), got {}",
+                        describe(&count)
+                    ))
+                })?;
+                (n, opts)
+            };
             if !(1..=1000).contains(&count) {
                 return Err(cx.invalid(format!(
                     "count must be between 1 and 1000, got {count}"
@@ -36,21 +49,6 @@ pub(super) fn functions(api: &mut Api) {
             }
             let family = ping_family(cx, opts)?;
             ping_in(cx, &from, &target, count as u32, family).map(report_map)
-        },
-    );
-    api.function(
-        "ping",
-        &[
-            "from: Container|String",
-            "target: Container|String",
-            "opts: Map",
-            "Map",
-        ],
-        "`ping(from, target, 3, opts)`: three pings with options (`#{family: 6}`).\n\
-         ```rhai\nlet r = ping(client, \"web\", #{family: 6});\n```",
-        |cx: &Call, from: Dynamic, target: Dynamic, opts: Map| {
-            let family = ping_family(cx, Dynamic::from_map(opts))?;
-            ping_in(cx, &from, &target, 3, family).map(report_map)
         },
     );
     api.function(
