@@ -102,7 +102,7 @@ impl fmt::Display for NotRunning {
         }
         write!(f, "; the last lines of its log:")?;
         for line in &self.log_tail {
-            write!(f, "\n  │ {line}")?;
+            write!(f, "\n    {line}")?;
         }
         Ok(())
     }
@@ -229,8 +229,8 @@ mod tests {
         why.log_tail = last_lines("starting\nbad config on line 3\n\n", 10);
         assert_eq!(
             why.to_string(),
-            "container web is not running (exited with code 3); the last lines of its log:\n  \
-             │ starting\n  │ bad config on line 3"
+            "container web is not running (exited with code 3); the last lines of its log:\n    \
+             starting\n    bad config on line 3"
         );
     }
 

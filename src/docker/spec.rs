@@ -48,7 +48,7 @@ impl NetworkSpec {
         let mut config: Vec<IpamConfig> = subnets
             .iter()
             .map(|s| IpamConfig {
-                subnet: Some(s.to_string()),
+                subnet: Some((*s).clone()),
                 ..Default::default()
             })
             .collect();

@@ -26,9 +26,10 @@ pub(super) fn functions(api: &mut Api) {
         "network::create",
         &["name: String", "[opts: Map]", "Network"],
         "Create a network (a bridge unless told otherwise) and return its handle. Options:\n\
-         `driver`, `subnet`, `gateway`, `ip_range`, `internal`, `attachable`, `ipv6`, `labels`,\n\
-         `options`.\n\
-         ```rhai\nlet net = network::create(\"my_net\");\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
+         `driver`, `subnet` (a CIDR, or a list of them for dual stack), `gateway`, `ip_range`,\n\
+         `internal`, `attachable`, `ipv6`, `labels`, `options`.\n\
+         ```rhai\nlet net = network::create(\"my_net\");\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n\
+         let dual = network::create(\"dual\", #{subnet: [\"10.21.0.0/24\", \"fd00:21::/64\"]});\n```",
         create,
     );
     api.function(
