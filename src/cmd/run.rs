@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::rig::report::note;
 use crate::rig::{Rig, RunEnd, Stop, signals};
 use crate::script::error::netrig_error;
+use crate::script::params::Params;
 
 /// How long `netrig run` lets a script run when `--timeout` does not say
 /// (the same as the `--timeout` default).
@@ -30,6 +31,8 @@ pub(crate) struct RunOptions {
     pub(crate) allow_host_access: bool,
     /// Write the run id here, alone on a line, before the script starts.
     pub(crate) run_id_file: Option<PathBuf>,
+    /// The `--set` parameters, the script's `params`.
+    pub(crate) params: Params,
 }
 
 impl Default for RunOptions {
@@ -39,6 +42,7 @@ impl Default for RunOptions {
             timeout: DEFAULT_RUN_TIMEOUT,
             allow_host_access: false,
             run_id_file: None,
+            params: Params::default(),
         }
     }
 }
@@ -50,6 +54,7 @@ impl From<&RunArgs> for RunOptions {
             timeout: args.timeout,
             allow_host_access: args.allow_host_access,
             run_id_file: args.run_id_file.clone(),
+            params: Params::new(args.set.iter().cloned()),
         }
     }
 }
@@ -108,6 +113,7 @@ pub(crate) fn run_source(
     if options.allow_host_access {
         rig.session.set_host_access(HostAccess::Allow);
     }
+    rig.set_params(options.params.clone());
     signals::watch(
         &ctx.runtime,
         rig.interrupt.clone(),
@@ -178,6 +184,7 @@ fn say_how_it_ended(
             eprint!("{}", diagnostic::render(error, name, source));
             match netrig_error(error) {
                 Some((kind, _)) if kind == "unreachable" => Err(Error::DaemonLost),
+                Some((kind, _)) if kind == crate::script::params::KIND => Err(Error::Parameter),
                 _ => Err(Error::Reported),
             }
         }

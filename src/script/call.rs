@@ -15,6 +15,7 @@ use super::context::ScriptContext;
 use super::convert;
 use super::error::{ScriptResult, invalid, throw};
 use super::handles::{ContainerHandle, NetworkHandle};
+use super::params::Params;
 use crate::docker::ResourceKind;
 use crate::docker::{BatchError, DockerError};
 
@@ -143,6 +144,15 @@ impl<'a> Call<'a> {
                 // The script hears about its own names, not the run's Docker names.
                 self.fail(e.kind(), self.session.names().script_text(&e.to_string()))
             })
+    }
+
+    /// The run's `--set` parameters (none in an engine built without a
+    /// daemon, for tests).
+    pub(crate) fn params(&self) -> Params {
+        self.daemon
+            .as_ref()
+            .map(|d| d.params.read().expect("params poisoned").clone())
+            .unwrap_or_default()
     }
 
     /// Sleeps, waking early when interrupted.
