@@ -69,6 +69,9 @@ pub(crate) struct RunArgs {
     /// Leave the containers and networks in place (remove them later with `netrig clean`).
     #[arg(long)]
     pub(crate) keep: bool,
+    /// Write the run id (the netrig.run label of what the run creates) to FILE, alone on a line, before the script starts: for `netrig clean --run "$(cat FILE)"` after `--keep`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) run_id_file: Option<PathBuf>,
     /// Stop the script after SECS seconds of wall-clock time (teardown still runs).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
     pub(crate) timeout: Duration,
@@ -100,9 +103,9 @@ pub(crate) struct TestArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) junit: Option<PathBuf>,
-    /// Run only scenarios whose name or path contains TEXT, or that carry the tag TEXT.
+    /// Run only scenarios whose name or path contains TEXT, or that carry the tag TEXT; give it several times to run what any of them matches. Matching nothing is an error (exit 2).
     #[arg(long, value_name = "TEXT")]
-    pub(crate) filter: Option<String>,
+    pub(crate) filter: Vec<String>,
     /// Leave a failed scenario's containers and networks in place and print how to inspect and remove them.
     #[arg(long)]
     pub(crate) keep_failed: bool,

@@ -36,6 +36,8 @@ pub(crate) struct RunOptions {
     pub(crate) explain: bool,
     /// Capture every container's packets into this directory.
     pub(crate) capture: Option<PathBuf>,
+    /// Write the run id here, alone on a line, before the script starts.
+    pub(crate) run_id_file: Option<PathBuf>,
     /// The `--set` parameters, the script's `params`.
     pub(crate) params: Params,
 }
@@ -49,6 +51,7 @@ impl Default for RunOptions {
             trace: None,
             explain: false,
             capture: None,
+            run_id_file: None,
             params: Params::default(),
         }
     }
@@ -63,6 +66,7 @@ impl From<&RunArgs> for RunOptions {
             trace: args.trace.clone(),
             explain: args.explain,
             capture: args.capture.clone(),
+            run_id_file: args.run_id_file.clone(),
             params: Params::new(args.set.iter().cloned()),
         }
     }
@@ -95,6 +99,19 @@ pub(crate) fn run_source(
         eprint!("{}", diagnostic::render_parse(&e, name, source));
         return Err(Error::Reported);
     }
+    // A file that cannot be written is a usage error before anything is made.
+    let run_id_file = match &options.run_id_file {
+        Some(path) => Some((
+            path,
+            std::fs::File::create(path).map_err(|e| {
+                Error::Usage(format!(
+                    "--run-id-file: cannot write {}: {e}",
+                    path.display()
+                ))
+            })?,
+        )),
+        None => None,
+    };
     let observe = Observe::start(
         &ctx.docker,
         &format!("netrig run {name}"),
@@ -111,6 +128,15 @@ pub(crate) fn run_source(
     };
     observe.options.explain.set_default_host(client.host());
     let rig = Rig::new(&ctx.runtime, client, name, base_dir);
+    if let Some((path, mut file)) = run_id_file {
+        use std::io::Write;
+        writeln!(file, "{}", rig.session.run_id()).map_err(|e| {
+            Error::Usage(format!(
+                "--run-id-file: cannot write {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     if options.allow_host_access {
         rig.session.set_host_access(HostAccess::Allow);
     }

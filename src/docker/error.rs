@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::liveness::NotRunning;
+
 /// Everything that can go wrong when netrig asks the Docker daemon for
 /// something. `action` says what was asked (`create network "my_net"`),
 /// `message` what the daemon or the transport answered.
@@ -52,6 +54,10 @@ pub enum DockerError {
     /// or a privilege. `message` names it and says how to get it.
     #[error("{action}: {message}")]
     Unsupported { action: String, message: String },
+    /// The container the call needs is not running: how it stopped and the
+    /// end of its log.
+    #[error("{0}")]
+    NotRunning(Box<NotRunning>),
 }
 
 /// Shorthand for results of the Docker layer.
@@ -72,6 +78,7 @@ impl DockerError {
             DockerError::Interrupted { .. } => "interrupted",
             DockerError::Unsupported { .. } => "unsupported",
             DockerError::Forbidden { .. } => "forbidden",
+            DockerError::NotRunning(_) => "not_running",
         }
     }
 

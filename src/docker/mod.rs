@@ -15,6 +15,7 @@ pub(crate) mod exec;
 pub(crate) mod explain;
 pub(crate) mod faults;
 pub(crate) mod image;
+pub(crate) mod liveness;
 pub(crate) mod network;
 pub(crate) mod ping;
 pub(crate) mod ports;

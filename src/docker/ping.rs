@@ -199,13 +199,30 @@ pub(crate) fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String
 impl Client {
     /// Pings `target` (a name or an address) `count` times from inside `from`.
     pub(crate) async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
+        self.ping_family(from, target, count, None).await
+    }
+
+    /// [`Client::ping`] over one address family: with `Some(4)` or
+    /// `Some(6)` a name resolves to that family only (`ping -4` / `-6`);
+    /// with `None`, to whatever the resolver gives first.
+    pub(crate) async fn ping_family(
+        &self,
+        from: &str,
+        target: &str,
+        count: u32,
+        family: Option<u8>,
+    ) -> Result<PingReport> {
         let span = self.tracer().span(
             Category::Check,
             "ping",
-            || json!({"from": from, "target": target, "count": count}),
+            || json!({"from": from, "target": target, "count": count, "family": family}),
         );
         let report = async {
-            let output = self.exec(from, &ping_command(target, count)).await?;
+            let mut cmd = ping_command(target, count);
+            if let Some(family) = family {
+                cmd.insert(1, format!("-{family}"));
+            }
+            let output = self.exec(from, &cmd).await?;
             let said = format!("{}{}", output.stdout, output.stderr);
             interpret_ping(from, target, output.exit_code, &said)
         }

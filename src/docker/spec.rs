@@ -19,6 +19,9 @@ pub struct NetworkSpec {
     pub driver: Option<String>,
     /// Subnet in CIDR form.
     pub subnet: Option<String>,
+    /// Further subnets, in CIDR form: an IPv6 one beside an IPv4 `subnet`
+    /// makes a dual-stack network.
+    pub extra_subnets: Vec<String>,
     /// Gateway address.
     pub gateway: Option<String>,
     /// Range to allocate container addresses from, in CIDR form.
@@ -37,21 +40,43 @@ pub struct NetworkSpec {
 
 impl NetworkSpec {
     /// The request body for `POST /networks/create`, with `labels` as the final label set.
+    /// An IPv6 subnet turns IPv6 on; `gateway` and `ip_range` go with the
+    /// first subnet of their address family.
     pub fn to_request(&self, labels: HashMap<String, String>) -> NetworkCreateRequest {
-        let has_ipam = self.subnet.is_some() || self.gateway.is_some() || self.ip_range.is_some();
+        let is_v6 = |text: &str| text.contains(':');
+        let subnets: Vec<&String> = self.subnet.iter().chain(&self.extra_subnets).collect();
+        let mut config: Vec<IpamConfig> = subnets
+            .iter()
+            .map(|s| IpamConfig {
+                subnet: Some((*s).clone()),
+                ..Default::default()
+            })
+            .collect();
+        for (value, is_gateway) in [(&self.gateway, true), (&self.ip_range, false)] {
+            let Some(value) = value else { continue };
+            let slot = match subnets.iter().position(|s| is_v6(s) == is_v6(value)) {
+                Some(i) => i,
+                None if config.is_empty() => {
+                    config.push(IpamConfig::default());
+                    0
+                }
+                None => 0,
+            };
+            if is_gateway {
+                config[slot].gateway = Some(value.clone());
+            } else {
+                config[slot].ip_range = Some(value.clone());
+            }
+        }
+        let ipv6 = self.ipv6 || subnets.iter().any(|s| is_v6(s));
         NetworkCreateRequest {
             name: self.name.clone(),
             driver: self.driver.clone(),
             internal: self.internal.then_some(true),
             attachable: self.attachable.then_some(true),
-            enable_ipv6: self.ipv6.then_some(true),
-            ipam: has_ipam.then(|| Ipam {
-                config: Some(vec![IpamConfig {
-                    subnet: self.subnet.clone(),
-                    gateway: self.gateway.clone(),
-                    ip_range: self.ip_range.clone(),
-                    ..Default::default()
-                }]),
+            enable_ipv6: ipv6.then_some(true),
+            ipam: (!config.is_empty()).then(|| Ipam {
+                config: Some(config),
                 ..Default::default()
             }),
             options: (!self.options.is_empty()).then(|| self.options.clone()),
@@ -244,6 +269,36 @@ mod tests {
         assert_eq!(body["Internal"], true);
         assert_eq!(body["Driver"], "bridge");
         assert_eq!(body["Options"]["com.docker.network.bridge.name"], "br-n");
+    }
+
+    #[test]
+    fn an_ipv6_subnet_makes_a_dual_stack_network() {
+        let spec = NetworkSpec {
+            name: "n".into(),
+            subnet: Some("10.9.0.0/24".into()),
+            extra_subnets: vec!["fd09::/64".into()],
+            gateway: Some("fd09::1".into()),
+            ..Default::default()
+        };
+        let body = serde_json::to_value(spec.to_request(HashMap::new())).unwrap();
+        assert_eq!(body["EnableIPv6"], true);
+        let config = &body["IPAM"]["Config"];
+        assert_eq!(config[0]["Subnet"], "10.9.0.0/24");
+        assert_eq!(config[1]["Subnet"], "fd09::/64");
+        assert_eq!(
+            config[1]["Gateway"], "fd09::1",
+            "the gateway of its family: {config}"
+        );
+        assert!(
+            config[0].get("Gateway").is_none_or(|g| g.is_null()),
+            "{config}"
+        );
+        let v4 = NetworkSpec {
+            subnet: Some("10.9.0.0/24".into()),
+            ..NetworkSpec::named("n")
+        };
+        let body = serde_json::to_value(v4.to_request(HashMap::new())).unwrap();
+        assert!(body.get("EnableIPv6").is_none_or(|v| v.is_null()), "{body}");
     }
 
     #[test]

@@ -53,8 +53,9 @@ pub struct TestArgs {
     pub jobs: Option<usize>,
     /// Write a JUnit XML report here.
     pub junit: Option<PathBuf>,
-    /// Run only scenarios whose name or path contains this, or with this tag.
-    pub filter: Option<String>,
+    /// Run only scenarios whose name or path contains one of these, or
+    /// with one of these tags (all when empty).
+    pub filter: Vec<String>,
     /// Leave a failed scenario's resources in place and say how to inspect them.
     pub keep_failed: bool,
     /// Time limit per scenario when its header gives none.
@@ -104,10 +105,19 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         .and_then(|p| discover::discover(&p))
         .map_err(Error::Usage)?;
     let total = found.len();
-    let scenarios: Vec<Scenario> = match &args.filter {
-        Some(f) => found.into_iter().filter(|s| s.matches(f)).collect(),
-        None => found,
-    };
+    let scenarios: Vec<Scenario> = found
+        .into_iter()
+        .filter(|s| args.filter.is_empty() || args.filter.iter().any(|f| s.matches(f)))
+        .collect();
+    if scenarios.is_empty() {
+        // Like an empty directory: a typo in a filter must not pass as "nothing failed".
+        let filters: Vec<String> = args.filter.iter().map(|f| format!("{f:?}")).collect();
+        return Err(Error::Usage(format!(
+            "--filter {} matches none of the {} found (by name, path or tag)",
+            filters.join(", --filter "),
+            plural(total, "scenario")
+        )));
+    }
     let filtered_out = total - scenarios.len();
     // A JUnit path that cannot be written is a usage error, found before the run, not after.
     let junit_file = match &args.junit {
@@ -227,7 +237,7 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
     say(args.json, tally.summary());
     if let Some(Stop::Signal(signal)) = interrupt.stopped() {
         Err(Error::Interrupted(signal))
-    } else if tally.failed > 0 {
+    } else if tally.failed > 0 || tally.errors > 0 {
         Err(Error::Reported)
     } else {
         Ok(())

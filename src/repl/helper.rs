@@ -213,7 +213,7 @@ mod tests {
         for (callee, hint) in [
             ("run", "run(image[, opts])"),
             ("network::create", "network::create(name[, opts])"),
-            ("ping", "ping(from, target[, count])"),
+            ("ping", "ping(from, target[, count[, opts]])"),
             // Methods leave out the receiver; a host's only methods show the host's form.
             (".ip", ".ip([net])"),
             (".run", ".run(image[, opts])"),

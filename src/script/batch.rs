@@ -9,7 +9,6 @@ use super::api::{Api, Call};
 use super::container::exec_map;
 use super::convert::{self, describe};
 use super::error::{ScriptResult, invalid};
-use crate::docker::BatchError;
 use crate::docker::ResourceKind;
 
 /// Defines `run_all`, `create_networks` and `exec_all`.
@@ -42,15 +41,6 @@ pub(super) fn functions(api: &mut Api) {
     );
 }
 
-/// Waits for a batch, turning its failure into a script error of the
-/// first failure's kind.
-fn wait_batch<T>(cx: &Call, fut: impl Future<Output = Result<T, BatchError>>) -> ScriptResult<T> {
-    cx.wait(async { Ok(fut.await) })?.map_err(|e| {
-        // The script hears about its own names, not the run's Docker names.
-        cx.fail(e.kind(), cx.session.names().script_text(&e.to_string()))
-    })
-}
-
 /// Checks every item with `convert`, failing on the first bad one and
 /// naming its position; nothing has been asked of the daemon yet.
 pub(super) fn items<T>(
@@ -81,7 +71,7 @@ fn run_all(cx: &Call, specs: Array) -> ScriptResult<Array> {
         convert::run_spec(&image, Dynamic::from_map(map))
     })?;
     let observer = crate::progress::pull_observer(cx.show_progress);
-    let ctrs = wait_batch(cx, cx.session.run_all(&specs, &*observer))?;
+    let ctrs = cx.wait_batch(cx.session.run_all(&specs, &*observer))?;
     Ok(ctrs
         .into_iter()
         .map(|c| Dynamic::from(cx.container_handle(c.id, &c.name)))
@@ -106,7 +96,7 @@ fn create_networks(cx: &Call, specs: Array) -> ScriptResult<Array> {
         };
         convert::network_spec(&name, Dynamic::from_map(map))
     })?;
-    let nets = wait_batch(cx, cx.session.create_networks(&specs))?;
+    let nets = cx.wait_batch(cx.session.create_networks(&specs))?;
     Ok(nets
         .into_iter()
         .map(|n| Dynamic::from(cx.network_handle(n.id, &n.name)))
@@ -125,10 +115,12 @@ fn exec_all(cx: &Call, list: Array) -> ScriptResult<Array> {
     let list = items(cx.name(), list, |item| {
         let (ctr, cmd) = pair(&item, "[container, command]")?;
         let ctr = convert::container_ref("the container", &ctr)?;
-        let words = convert::command_words("the command", &cmd)?;
+        let words = super::container::exec_words(&cmd)?;
         Ok((cx.session.docker_name(ResourceKind::Container, &ctr), words))
     })?;
-    let outputs = wait_batch(cx, cx.client().exec_all(&list))?;
+    let containers: Vec<Vec<String>> = list.iter().map(|(ctr, _)| vec![ctr.clone()]).collect();
+    cx.running_items(&containers)?;
+    let outputs = cx.wait_batch(cx.client().exec_all(&list))?;
     Ok(outputs
         .iter()
         .map(|o| Dynamic::from_map(exec_map(o)))

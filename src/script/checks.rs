@@ -21,19 +21,37 @@ pub(super) fn functions(api: &mut Api) {
             "from: Container|String",
             "target: Container|String",
             "[count: int|Map]",
+            "[opts: Map]",
             "Map",
         ],
         "Ping `target` (a container, a name or an address) from inside `from`, 3 times or\n\
          `count` times, with netrig's own ICMP socket in `from`'s namespace (the image needs no\n\
          `ping`). Returns `#{ok, sent, received, loss_pct, rtt_ms, rtt_min, rtt_avg, rtt_max,\n\
          error, via}`; `error` says why nothing came back: `no_such_name`, `unreachable` or\n\
-         `timeout`. Options: `count`, `interval`, `timeout` (seconds), `family` (4 or 6).\n\
+         `timeout`. Options: `count`, `interval`, `timeout` (seconds), `family` (4 or 6: on a dual-stack network a name\n\
+         resolves to IPv6 first). The options may come in the count's place or after it.\n\
          ```rhai\nlet r = ping(client, \"web\");\nprint(r.rtt_ms);\nlet r = ping(client, web.ip(), 10);\nlet r = ping(client, \"web\", #{count: 5, family: 6});\n```",
-        |cx: &Call, from: Dynamic, target: Dynamic, count: Dynamic| {
-            let options = if count.is_unit() {
+        |cx: &Call, from: Dynamic, target: Dynamic, count: Dynamic, opts: Dynamic| {
+            // `ping(a, b, 10, #{family: 4})`: the count joins the options.
+            let given = match (count.as_int(), opts.read_lock::<Map>()) {
+                (Ok(n), Some(map)) => {
+                    let mut map = map.clone();
+                    map.insert("count".into(), n.into());
+                    Dynamic::from_map(map)
+                }
+                _ if opts.is_unit() => count,
+                _ => {
+                    return Err(cx.invalid(format!(
+                        "ping(from, target, count, opts) takes a whole number then a map, got {} and {}",
+                        describe(&count),
+                        describe(&opts)
+                    )));
+                }
+            };
+            let options = if given.is_unit() {
                 PingOptions::default()
             } else {
-                ping_options(count).map_err(|e| cx.invalid(e))?
+                ping_options(given).map_err(|e| cx.invalid(e))?
             };
             ping(cx, &from, &target, &options)
         },
@@ -104,7 +122,7 @@ pub(super) fn functions(api: &mut Api) {
         "wait_until",
         &["check: Fn", "timeout_secs: float|int"],
         "Call `check` until it returns true (every 0.2 s, retrying on errors) or fail after\n\
-         `timeout_secs`.\n```rhai\nwait_until(|| exec(web, \"ls /www\").exit_code == 0, 10);\n```",
+         `timeout_secs`; a container the check needs that has stopped fails it at once.\n```rhai\nwait_until(|| exec(web, \"ls /www\").exit_code == 0, 10);\n```",
         |cx: &Call, check: FnPtr, timeout: Dynamic| {
             wait_until(cx, &check, seconds(cx, "timeout_secs", &timeout)?)
         },
@@ -309,9 +327,10 @@ fn wait_until(cx: &Call, check: &FnPtr, timeout: f64) -> ScriptResult<()> {
                     describe(&v)
                 )));
             }
-            // Interruptions and limits end the wait; other errors count as "not yet".
+            // Interruptions, limits and a container that has stopped (it will
+            // not start by itself) end the wait; other errors count as "not yet".
             Err(e)
-                if matches!(super::error::netrig_error(&e), Some((k, _)) if k == "interrupted")
+                if matches!(super::error::netrig_error(&e), Some((k, _)) if k == "interrupted" || k == "not_running")
                     || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..)) =>
             {
                 return Err(e);

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rhai::{Array, Dynamic, Map};
 
+pub(crate) use super::cidr::check_cidr;
 use super::handles::{ContainerHandle, NetworkHandle};
 use crate::docker::ports::{PortMapping, parse_publish};
 use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec};
@@ -392,10 +393,12 @@ fn closest<'a>(key: &str, valid: &[&'a str]) -> Option<&'a str> {
 pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
     check_name("network name", name)?;
     let mut o = Options::new(opts, NETWORK_OPTIONS)?;
+    let subnets = o.subnets("subnet")?;
     let spec = NetworkSpec {
         name: name.to_string(),
         driver: o.string("driver")?,
-        subnet: o.string("subnet")?,
+        subnet: subnets.first().cloned(),
+        extra_subnets: subnets.get(1..).unwrap_or_default().to_vec(),
         gateway: o.string("gateway")?,
         ip_range: o.string("ip_range")?,
         internal: o.bool("internal")?,
@@ -404,10 +407,8 @@ pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
         labels: o.string_map("labels")?.into_iter().collect(),
         options: o.string_map("options")?.into_iter().collect(),
     };
-    for (key, value) in [("subnet", &spec.subnet), ("ip_range", &spec.ip_range)] {
-        if let Some(cidr) = value {
-            check_cidr(key, cidr)?;
-        }
+    if let Some(cidr) = &spec.ip_range {
+        check_cidr("ip_range", cidr)?;
     }
     if let Some(gw) = &spec.gateway {
         gw.parse::<std::net::IpAddr>()
@@ -469,20 +470,6 @@ pub(crate) fn check_name(what: &str, name: &str) -> ArgResult<()> {
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
         return Err(format!(
             "{what} {name:?} is not a valid name: use letters, digits, '_', '.' and '-', starting with a letter or digit"
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_cidr(key: &str, cidr: &str) -> ArgResult<()> {
-    let bad = || format!("option \"{key}\": {cidr:?} is not a CIDR like \"10.10.0.0/24\"");
-    let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
-    let addr: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
-    let len: u8 = len.parse().map_err(|_| bad())?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    if len > max {
-        return Err(format!(
-            "option \"{key}\": prefix length /{len} is longer than /{max}"
         ));
     }
     Ok(())

@@ -8,6 +8,7 @@ pub(crate) mod body;
 pub(crate) mod call;
 pub(crate) mod capture;
 pub(crate) mod checks;
+pub(crate) mod cidr;
 pub(crate) mod container;
 pub(crate) mod context;
 pub(crate) mod convert;
@@ -27,6 +28,7 @@ pub(crate) mod probe_side;
 pub(crate) mod probes;
 pub(crate) mod sandbox;
 pub(crate) mod service;
+pub(crate) mod shell;
 pub(crate) mod stdlib;
 pub(crate) mod swarm;
 

@@ -26,9 +26,10 @@ pub(super) fn functions(api: &mut Api) {
         "network::create",
         &["name: String", "[opts: Map]", "Network"],
         "Create a network (a bridge unless told otherwise) and return its handle. Options:\n\
-         `driver`, `subnet`, `gateway`, `ip_range`, `internal`, `attachable`, `ipv6`, `labels`,\n\
-         `options`.\n\
-         ```rhai\nlet net = network::create(\"my_net\");\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
+         `driver`, `subnet` (a CIDR, or a list of them for dual stack), `gateway`, `ip_range`,\n\
+         `internal`, `attachable`, `ipv6`, `labels`, `options`.\n\
+         ```rhai\nlet net = network::create(\"my_net\");\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n\
+         let dual = network::create(\"dual\", #{subnet: [\"10.21.0.0/24\", \"fd00:21::/64\"]});\n```",
         create,
     );
     api.function(
@@ -137,6 +138,6 @@ fn connect(cx: &Call, net: Dynamic, ctr: Dynamic, opts: Dynamic) -> ScriptResult
 
 fn disconnect(cx: &Call, net: Dynamic, ctr: Dynamic) -> ScriptResult<()> {
     let net = cx.network("the network", &net)?;
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     cx.wait(cx.client().disconnect_network(&net, &ctr))
 }

@@ -89,7 +89,7 @@ fn family(o: &mut Options) -> ArgResult<Option<Family>> {
         None => Ok(None),
         Some(n) => Family::from_number(n)
             .map(Some)
-            .ok_or_else(|| format!("option \"family\" must be 4 or 6, got {n}")),
+            .ok_or_else(|| format!("option \"family\" must be 4 (IPv4) or 6 (IPv6), got {n}")),
     }
 }
 

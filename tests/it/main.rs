@@ -15,6 +15,7 @@
 
 mod support;
 
+mod answers;
 mod api;
 mod bad_input;
 mod batch;
