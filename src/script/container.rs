@@ -43,10 +43,12 @@ pub(super) fn functions(api: &mut Api) {
     );
     api.function(
         "exec",
-        &["ctr: Container|String", "cmd: String|Array", "Map"],
+        &["ctr: Container|String", "cmd: String|Array", "[opts: Map]", "Map"],
         "Run a command in a container; returns `#{exit_code, stdout, stderr}`. A string is\n\
-         split like a shell does; use `[\"sh\", \"-c\", \"…\"]` for pipes.\n\
-         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\n```",
+         split like a shell does; use `[\"sh\", \"-c\", \"…\"]` for pipes. Option `timeout`\n\
+         (seconds) stops the command and fails with kind `timeout` when it runs longer; Ctrl-C\n\
+         stops it too (its processes carry `NETRIG_EXEC_ID` in their environment to be found).\n\
+         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\nexec(web, \"sleep 30\", #{timeout: 5});   // fails after 5 s\n```",
         exec,
     );
     api.function(
@@ -144,12 +146,41 @@ fn ps(cx: &Call, opts: Dynamic) -> ScriptResult<Array> {
         .collect())
 }
 
-fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic) -> ScriptResult<Map> {
-    let ctr = cx.container("the container", &ctr)?;
+fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic, opts: Dynamic) -> ScriptResult<Map> {
+    let name = cx.container("the container", &ctr)?;
     let words = convert::command_words("the command", &cmd).map_err(|e| cx.invalid(e))?;
-    let out = cx.wait(cx.client().exec(&ctr, &words))?;
-    Ok(exec_map(&out))
+    let mut o = Options::new(opts, EXEC_OPTIONS).map_err(|e| cx.invalid(e))?;
+    let timeout = o.secs("timeout").map_err(|e| cx.invalid(e))?;
+    let Some(secs) = timeout else {
+        return Ok(exec_map(&cx.wait(cx.client().exec(&name, &words))?));
+    };
+    let client = cx.client();
+    let ran = cx.wait(async {
+        let limit = std::time::Duration::from_secs_f64(secs);
+        match tokio::time::timeout(limit, client.exec(&name, &words)).await {
+            Ok(out) => out.map(Ok),
+            // The exec was dropped: wait for its processes to be stopped.
+            Err(_) => Ok(Err(client.stops_settled(super::context::STOP_GRACE).await)),
+        }
+    })?;
+    match ran {
+        Ok(out) => Ok(exec_map(&out)),
+        Err(unstopped) => {
+            let mut message = format!(
+                "`{}` in container {} did not finish within {secs} s (option \"timeout\") and was stopped",
+                words.join(" "),
+                cx.script_name(&name)
+            );
+            for line in unstopped {
+                message = format!("{message}; {}", cx.session.names().script_text(&line));
+            }
+            Err(cx.fail(super::error::kind::TIMEOUT, message))
+        }
+    }
 }
+
+/// Options of `exec`.
+const EXEC_OPTIONS: &[&str] = &["timeout"];
 
 /// An exec result as a script map.
 pub(crate) fn exec_map(out: &ExecOutput) -> Map {

@@ -8,8 +8,13 @@ use std::sync::Arc;
 use super::error::{ScriptResult, throw};
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
+use crate::stop::Stop;
 
 pub(crate) use crate::stop::Interrupt;
+
+/// How long an interrupted call waits for the commands it started in
+/// containers to be stopped.
+pub(crate) const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Shared by all native functions of one engine.
 pub(crate) struct ScriptContext {
@@ -65,15 +70,41 @@ impl ScriptContext {
         fut: impl Future<Output = Result<T, DockerError>>,
     ) -> ScriptResult<T> {
         let token = self.interrupt.token();
-        self.runtime
-            .block_on(async {
-                tokio::select! {
-                    r = fut => r,
-                    _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{function}()") }),
-                }
-            })
+        let ended = self.runtime.block_on(async {
+            let ended = tokio::select! {
+                r = fut => Ok(r),
+                _ = token.cancelled() => Err(()),
+            };
+            // The abandoned call may have left a command running in a
+            // container: it is stopped before the script hears of the stop.
+            let unstopped = match ended {
+                Ok(_) => Vec::new(),
+                Err(()) => self.client().stops_settled(STOP_GRACE).await,
+            };
+            (ended, unstopped)
+        });
+        match ended {
             // The script hears about its own names, not the run's Docker names.
-            .map_err(|e| throw(e.kind(), function, self.session.names().script_text(&e.to_string())))
+            (Ok(r), _) => r.map_err(|e| {
+                throw(
+                    e.kind(),
+                    function,
+                    self.session.names().script_text(&e.to_string()),
+                )
+            }),
+            (Err(()), unstopped) => {
+                let mut message = match self.interrupt.stopped() {
+                    Some(Stop::Timeout) => "stopped at the run's time limit".to_string(),
+                    Some(stop) => format!("interrupted by {stop}"),
+                    None => "interrupted".to_string(),
+                };
+                for line in unstopped {
+                    message.push_str("; ");
+                    message.push_str(&self.session.names().script_text(&line));
+                }
+                Err(throw("interrupted", function, message))
+            }
+        }
     }
 
     /// Sleeps, waking early when interrupted.

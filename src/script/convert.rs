@@ -198,6 +198,21 @@ impl Options {
         }
     }
 
+    /// A duration in seconds (a positive number, at most a day).
+    pub(crate) fn secs(&mut self, key: &str) -> ArgResult<Option<f64>> {
+        let Some(v) = self.take(key) else {
+            return Ok(None);
+        };
+        let secs = v.as_float().ok().or_else(|| v.as_int().ok().map(|n| n as f64));
+        match secs {
+            Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(s)),
+            _ => Err(format!(
+                "option \"{key}\" must be a number of seconds between 0 and 86400 (a day), got {}",
+                describe(&v)
+            )),
+        }
+    }
+
     /// A boolean option (false when absent).
     pub(crate) fn bool(&mut self, key: &str) -> ArgResult<bool> {
         match self.take(key) {
