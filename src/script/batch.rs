@@ -1,4 +1,5 @@
-//! Batch functions: `run_all`, `create_networks`, `ping_all`, `exec_all`.
+//! Batch functions: `run_all`, `create_networks`, `ping_all`, `exec_all`,
+//! and `pingall`.
 //! Each does many independent calls at once and returns the results in the
 //! order given; creation is all or nothing.
 
@@ -12,7 +13,7 @@ use super::error::{ScriptResult, invalid};
 use crate::docker::BatchError;
 use crate::docker::ResourceKind;
 
-/// Defines `run_all`, `create_networks`, `ping_all` and `exec_all`.
+/// Defines `run_all`, `create_networks`, `ping_all`, `pingall` and `exec_all`.
 pub(super) fn functions(api: &mut Api) {
     api.function(
         "run_all",
@@ -47,6 +48,15 @@ pub(super) fn functions(api: &mut Api) {
             }
             ping_all(cx, pairs, count as u32)
         },
+    );
+    api.function(
+        "pingall",
+        &["String"],
+        "Ping between every running container this run (or REPL session) created, once\n\
+         each way, like Mininet's `pingall`; returns the table of who reaches whom. No import\n\
+         needed; `reach::matrix` gives the same as data.\n\
+         ```rhai\nprint(pingall());\n```",
+        pingall,
     );
     api.function(
         "exec_all",
@@ -158,6 +168,69 @@ fn ping_all(cx: &Call, pairs: Array, count: u32) -> ScriptResult<Array> {
             Dynamic::from_map(m)
         })
         .collect())
+}
+
+fn pingall(cx: &Call) -> ScriptResult<String> {
+    let filter = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![cx.session.labels().run_filter()],
+    )]);
+    let mut names: Vec<String> = cx
+        .wait(cx.client().list_containers(false, filter))?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    if names.len() < 2 {
+        return Ok(format!(
+            "pingall needs two running containers of this session; it has {}",
+            names.len()
+        ));
+    }
+    let pairs: Vec<(String, String)> = names
+        .iter()
+        .flat_map(|a| {
+            names
+                .iter()
+                .filter(move |b| *b != a)
+                .map(move |b| (a.clone(), b.clone()))
+        })
+        .collect();
+    let reports = wait_batch(cx, cx.client().ping_all(&pairs, 1))?;
+    let ok: std::collections::HashSet<(&str, &str)> = pairs
+        .iter()
+        .zip(&reports)
+        .filter(|(_, r)| r.ok)
+        .map(|((a, b), _)| (a.as_str(), b.as_str()))
+        .collect();
+    let shown: Vec<String> = names.iter().map(|n| cx.script_name(n)).collect();
+    let headers: Vec<String> = std::iter::once("FROM \\ TO".to_string())
+        .chain(shown.iter().cloned())
+        .collect();
+    let rows: Vec<Vec<String>> = names
+        .iter()
+        .zip(&shown)
+        .map(|(from, label)| {
+            std::iter::once(label.clone())
+                .chain(names.iter().map(|to| {
+                    if from == to {
+                        "-".into()
+                    } else if ok.contains(&(from.as_str(), to.as_str())) {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    }
+                }))
+                .collect()
+        })
+        .collect();
+    let dropped = pairs.len() - ok.len();
+    Ok(format!(
+        "{}\n{} of {} pairs reach each other ({dropped} dropped)",
+        crate::table::render(&headers, &rows).trim_end(),
+        ok.len(),
+        pairs.len()
+    ))
 }
 
 fn exec_all(cx: &Call, list: Array) -> ScriptResult<Array> {
