@@ -64,16 +64,34 @@ impl ScriptContext {
 
     /// Waits for a Docker operation on behalf of script function `function`,
     /// giving up if the run is interrupted.
+    /// On a terminal, a call that takes more than two seconds shows a
+    /// spinner with its name and the time so far until it returns.
     pub(crate) fn wait<T>(
         &self,
         function: &str,
         fut: impl Future<Output = Result<T, DockerError>>,
     ) -> ScriptResult<T> {
+        self.wait_showing(function, fut, self.show_progress)
+    }
+
+    fn wait_showing<T>(
+        &self,
+        function: &str,
+        fut: impl Future<Output = Result<T, DockerError>>,
+        progress: bool,
+    ) -> ScriptResult<T> {
         let token = self.interrupt.token();
         let ended = self.runtime.block_on(async {
+            let spinner = async {
+                let after = std::time::Duration::from_secs(2);
+                tokio::time::sleep(after).await;
+                let _shown = crate::progress::Spinner::start(&format!("{function}()"), after);
+                std::future::pending::<()>().await;
+            };
             let ended = tokio::select! {
                 r = fut => Ok(r),
                 _ = token.cancelled() => Err(()),
+                () = spinner, if progress => unreachable!("the spinner never ends"),
             };
             // The abandoned call may have left a command running in a
             // container: it is stopped before the script hears of the stop.
@@ -110,9 +128,11 @@ impl ScriptContext {
     /// Sleeps, waking early when interrupted.
     pub(crate) fn sleep(&self, function: &str, secs: f64) -> ScriptResult<()> {
         let duration = std::time::Duration::from_secs_f64(secs.max(0.0));
-        self.wait(function, async {
+        // Asked for: no spinner.
+        let slept = async {
             tokio::time::sleep(duration).await;
             Ok(())
-        })
+        };
+        self.wait_showing(function, slept, false)
     }
 }
