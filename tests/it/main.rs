@@ -23,6 +23,7 @@ mod faults;
 mod lifecycle;
 mod reliability;
 mod repl;
+mod repl_habits;
 mod seed_scripts;
 mod swarm;
 mod test_command;
