@@ -201,8 +201,12 @@ impl Session {
                 self.report(&e, name, source);
                 Err(Outcome::Failed)
             }
-            RunEnd::Stopped { .. } => {
-                say("interrupted");
+            RunEnd::Stopped { error, .. } => {
+                // What could not be stopped in a container follows the `;`.
+                match diagnostic::message_of(&error).split_once("; ") {
+                    Some((_, left)) => say(format!("interrupted; {left}")),
+                    None => say("interrupted"),
+                }
                 Err(Outcome::Failed)
             }
             RunEnd::Panicked(_) => {

@@ -163,6 +163,17 @@ fn continuation_prompt_and_errors_in_the_script_s_words() {
     repl.ready();
     assert!(repl.line("lost").contains("Variable not found"));
 
+    // An imported std module completes: `reach::matr` + Tab.
+    repl.line("import \"std/reach\" as reach");
+    repl.type_text("let m = reach::matr");
+    repl.type_text("\t");
+    let out = repl.line("([])");
+    assert!(
+        !out.contains("not found") && !out.contains("error"),
+        "{out}"
+    );
+    assert!(repl.line("m.len()").contains('0'));
+
     // Types as the script knows them, not Rust's.
     let out = repl.line("nosuch(#{a: 1}, \"a\", 1, 2.5, true)");
     assert!(
