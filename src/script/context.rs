@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::{ScriptResult, throw};
+use super::params::SharedParams;
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
 use crate::stop::Stop;
@@ -30,6 +31,8 @@ pub(crate) struct ScriptContext {
     pub(crate) show_progress: bool,
     /// What the script may reach outside its containers.
     pub(crate) sandbox: Arc<Sandbox>,
+    /// The run's `--set` parameters, which `params.require` reads.
+    pub(crate) params: SharedParams,
 }
 
 impl ScriptContext {
@@ -43,6 +46,7 @@ impl ScriptContext {
             base_dir: self.base_dir.clone(),
             show_progress: self.show_progress,
             sandbox: self.sandbox.clone(),
+            params: self.params.clone(),
         }
     }
 
