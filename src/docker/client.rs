@@ -162,6 +162,7 @@ impl Client {
             host: DEFAULT_HOST.into(),
             options: options.clone(),
             _tunnel: None,
+            stops: Arc::default(),
         })
     }
 
