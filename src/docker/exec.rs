@@ -18,10 +18,13 @@ use bollard::container::LogOutput;
 use bollard::exec::StartExecResults;
 use bollard::models::ExecConfig;
 use futures_util::StreamExt;
+use serde_json::json;
 use tokio::task::JoinHandle;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
+use super::explain::DockerOp;
+use crate::trace::Category;
 
 /// What a command run in a container produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,6 +122,22 @@ impl Client {
     /// Runs `cmd` in `container` and waits for it to finish. Dropping the
     /// future before then stops the command's processes in the container.
     pub(crate) async fn exec(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
+        self.explain(&DockerOp::Exec { container, cmd });
+        let span = self.tracer().span(
+            Category::Exec,
+            "exec",
+            || json!({"container": container, "cmd": cmd}),
+        );
+        let result = self.exec_steps(container, cmd).await;
+        span.end(match &result {
+            Ok(out) => json!({"exit_code": out.exit_code}),
+            Err(e) => json!({"error": e.to_string()}),
+        });
+        result
+    }
+
+    /// Create, start and attach, inspect: the three requests of one exec.
+    async fn exec_steps(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
         let action = format!("exec {:?} in container {container:?}", cmd.join(" "));
         if cmd.is_empty() {
             return Err(DockerError::InvalidArgument {
@@ -127,18 +146,18 @@ impl Client {
             });
         }
         let marker = new_marker();
+        let config = ExecConfig {
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(cmd.to_vec()),
+            env: Some(vec![format!("{MARKER_VAR}={marker}")]),
+            ..Default::default()
+        };
+        let args = self.args(|| json!({"container": container, "body": &config}));
         let created = self
-            .docker
-            .create_exec(
-                container,
-                ExecConfig {
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    cmd: Some(cmd.to_vec()),
-                    env: Some(vec![format!("{MARKER_VAR}={marker}")]),
-                    ..Default::default()
-                },
-            )
+            .api("POST /containers/{id}/exec", args, |d| {
+                d.create_exec(container, config)
+            })
             .await
             .map_err(|e| self.err(&action, e))?;
         let mut running = Running {
@@ -150,8 +169,14 @@ impl Client {
             finished: false,
         };
         let mut out = ExecOutput::default();
-        let started = self.docker.start_exec(&created.id, None).await;
-        match started.map_err(|e| self.err(&action, e))? {
+        let args = self.args(|| json!({"exec": &created.id}));
+        match self
+            .api("POST /exec/{id}/start", args, |d| {
+                d.start_exec(&created.id, None)
+            })
+            .await
+            .map_err(|e| self.err(&action, e))?
+        {
             StartExecResults::Attached { mut output, .. } => {
                 let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
                 while let Some(chunk) = output.next().await {
@@ -170,9 +195,9 @@ impl Client {
         }
         // The output ended: the command has ended (or closed its output and
         // goes on; then it is stopped like an abandoned one).
+        let args = self.args(|| json!({"exec": &created.id}));
         let mut inspect = self
-            .docker
-            .inspect_exec(&created.id)
+            .api("GET /exec/{id}/json", args, |d| d.inspect_exec(&created.id))
             .await
             .map_err(|e| self.err(&action, e))?;
         // The daemon may learn of the exit a moment after the output ends.
@@ -182,8 +207,7 @@ impl Client {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
             inspect = self
-                .docker
-                .inspect_exec(&created.id)
+                .api("GET /exec/{id}/json", None, |d| d.inspect_exec(&created.id))
                 .await
                 .map_err(|e| self.err(&action, e))?;
         }
@@ -213,8 +237,7 @@ impl Client {
     /// Stops the processes of exec `exec_id` (marked `marker`) in `container`.
     async fn stop_exec(&self, container: &str, exec_id: &str, marker: &str) -> Result<(), String> {
         let inspect = self
-            .docker
-            .inspect_exec(exec_id)
+            .api("GET /exec/{id}/json", None, |d| d.inspect_exec(exec_id))
             .await
             .map_err(|e| e.to_string())?;
         if inspect.running != Some(true) {
@@ -249,30 +272,29 @@ impl Client {
 
     /// Runs the stop script (an exec without a marker) and returns its exit code.
     async fn run_stop_script(&self, container: &str, cmd: &[&str]) -> Result<i64, String> {
+        let config = ExecConfig {
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        };
         let created = self
-            .docker
-            .create_exec(
-                container,
-                ExecConfig {
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
-                    ..Default::default()
-                },
-            )
+            .api("POST /containers/{id}/exec", None, |d| {
+                d.create_exec(container, config)
+            })
             .await
             .map_err(|e| e.to_string())?;
         if let StartExecResults::Attached { mut output, .. } = self
-            .docker
-            .start_exec(&created.id, None)
+            .api("POST /exec/{id}/start", None, |d| {
+                d.start_exec(&created.id, None)
+            })
             .await
             .map_err(|e| e.to_string())?
         {
             while output.next().await.is_some() {}
         }
         let inspect = self
-            .docker
-            .inspect_exec(&created.id)
+            .api("GET /exec/{id}/json", None, |d| d.inspect_exec(&created.id))
             .await
             .map_err(|e| e.to_string())?;
         Ok(inspect.exit_code.unwrap_or(-1))
