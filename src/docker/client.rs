@@ -158,6 +158,8 @@ pub struct Client {
     options: ClientOptions,
     /// For `ssh://`: the forward the client talks through, ended with the last clone.
     _tunnel: Option<Arc<super::ssh::SshTunnel>>,
+    /// Abandoned execs whose processes are being stopped.
+    pub(super) stops: Arc<super::exec::Stops>,
 }
 
 impl Client {
@@ -209,6 +211,7 @@ impl Client {
             host,
             options: options.clone(),
             _tunnel: tunnel,
+            stops: Arc::default(),
         })
     }
 
@@ -226,6 +229,7 @@ impl Client {
             host: DEFAULT_HOST.into(),
             options: options.clone(),
             _tunnel: None,
+            stops: Arc::default(),
         })
     }
 

@@ -110,26 +110,37 @@ impl FnDoc {
             .to_string()
     }
 
-    /// The first clause of the description, on one line: up to the first
-    /// `.`, `;` or `:` that ends a sentence (not inside backticks).
+    /// The first clause of the description as a whole sentence, on one
+    /// line: up to the first `.`, `;` or `:` that ends a clause (not inside
+    /// backticks or parentheses), ended with a `.`.
     pub(crate) fn summary(&self) -> String {
         let text = self.description().replace('\n', " ");
         let mut in_code = false;
+        let mut depth = 0usize;
         let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut end = text.len();
         for (k, &(i, c)) in chars.iter().enumerate() {
             match c {
                 '`' => in_code = !in_code,
-                '.' | ';' | ':' if !in_code && chars.get(k + 1).is_none_or(|(_, n)| *n == ' ') => {
-                    return if c == '.' {
-                        text[..=i].to_string()
-                    } else {
-                        text[..i].to_string()
-                    };
+                '(' | '[' if !in_code => depth += 1,
+                ')' | ']' if !in_code => depth = depth.saturating_sub(1),
+                '.' | ';' | ':'
+                    if !in_code
+                        && depth == 0
+                        && chars.get(k + 1).is_none_or(|(_, n)| *n == ' ') =>
+                {
+                    end = i;
+                    break;
                 }
                 _ => {}
             }
         }
-        text
+        let clause = text[..end].trim_end();
+        if clause.is_empty() {
+            String::new()
+        } else {
+            format!("{clause}.")
+        }
     }
 
     /// The ```` ```rhai ```` example, if the doc has one.
@@ -374,6 +385,7 @@ pub(crate) mod tests {
             "run(image: String, opts: Map) -> Container"
         );
         assert_eq!(run[1].summary(), "Run a container with options.");
+        assert_eq!(run[0].summary(), "Run a container.");
         assert_eq!(
             run[1].example().as_deref(),
             Some("run(\"busybox\", #{name: \"web\"});")

@@ -364,6 +364,14 @@ pub(crate) fn name_hint(signature: &str) -> Option<String> {
     closest(name, known.iter().map(String::as_str)).map(|k| format!("did you mean {k}?"))
 }
 
+/// A function or method of that name is registered (`ip` for `.ip()`).
+pub(crate) fn is_known(name: &str) -> bool {
+    KNOWN_NAMES
+        .lock()
+        .expect("known names poisoned")
+        .contains(name)
+}
+
 /// What to add to "Module not found: NAME": the closest of netrig's modules.
 pub(crate) fn module_hint(name: &str) -> Option<String> {
     let known = KNOWN_NAMES.lock().expect("known names poisoned");

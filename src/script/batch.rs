@@ -1,5 +1,5 @@
-//! Batch functions: `run_all`, `create_networks`, `exec_all` (`ping_all`
-//! and `tcp_all` are in `probe_batch.rs`).
+//! Batch functions: `run_all`, `create_networks`, `exec_all` and `pingall`
+//! (`ping_all` and `tcp_all` are in `probe_batch.rs`).
 //! Each does many independent calls at once and returns the results in the
 //! order given; creation is all or nothing.
 
@@ -11,7 +11,7 @@ use super::convert::{self, describe};
 use super::error::{ScriptResult, invalid};
 use crate::docker::ResourceKind;
 
-/// Defines `run_all`, `create_networks` and `exec_all`.
+/// Defines `run_all`, `create_networks`, `pingall` and `exec_all`.
 pub(super) fn functions(api: &mut Api) {
     api.function(
         "run_all",
@@ -30,6 +30,15 @@ pub(super) fn functions(api: &mut Api) {
          are removed again and the error lists every failure.\n\
          ```rhai\nlet nets = create_networks([\"front\", #{name: \"back\", internal: true}]);\n```",
         create_networks,
+    );
+    api.function(
+        "pingall",
+        &["String"],
+        "Ping between every running container this run (or REPL session) created, once\n\
+         each way, like Mininet's `pingall`; returns the table of who reaches whom. No import\n\
+         needed; `reach::matrix` gives the same as data.\n\
+         ```rhai\nprint(pingall());\n```",
+        pingall,
     );
     api.function(
         "exec_all",
@@ -109,6 +118,69 @@ fn pair(item: &Dynamic, form: &str) -> Result<(Dynamic, Dynamic), String> {
         Some(a) if a.len() == 2 => Ok((a[0].clone(), a[1].clone())),
         _ => Err(format!("must be a pair {form}, got {}", describe(item))),
     }
+}
+
+fn pingall(cx: &Call) -> ScriptResult<String> {
+    let filter = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![cx.session.labels().run_filter()],
+    )]);
+    let mut names: Vec<String> = cx
+        .wait(cx.client().list_containers(false, filter))?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    if names.len() < 2 {
+        return Ok(format!(
+            "pingall needs two running containers of this session; it has {}",
+            names.len()
+        ));
+    }
+    let pairs: Vec<(String, String)> = names
+        .iter()
+        .flat_map(|a| {
+            names
+                .iter()
+                .filter(move |b| *b != a)
+                .map(move |b| (a.clone(), b.clone()))
+        })
+        .collect();
+    let reports = cx.wait_batch(cx.client().ping_all(&pairs, 1))?;
+    let ok: std::collections::HashSet<(&str, &str)> = pairs
+        .iter()
+        .zip(&reports)
+        .filter(|(_, r)| r.ok)
+        .map(|((a, b), _)| (a.as_str(), b.as_str()))
+        .collect();
+    let shown: Vec<String> = names.iter().map(|n| cx.script_name(n)).collect();
+    let headers: Vec<String> = std::iter::once("FROM \\ TO".to_string())
+        .chain(shown.iter().cloned())
+        .collect();
+    let rows: Vec<Vec<String>> = names
+        .iter()
+        .zip(&shown)
+        .map(|(from, label)| {
+            std::iter::once(label.clone())
+                .chain(names.iter().map(|to| {
+                    if from == to {
+                        "-".into()
+                    } else if ok.contains(&(from.as_str(), to.as_str())) {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    }
+                }))
+                .collect()
+        })
+        .collect();
+    let dropped = pairs.len() - ok.len();
+    Ok(format!(
+        "{}\n{} of {} pairs reach each other ({dropped} dropped)",
+        crate::table::render(&headers, &rows).trim_end(),
+        ok.len(),
+        pairs.len()
+    ))
 }
 
 fn exec_all(cx: &Call, list: Array) -> ScriptResult<Array> {

@@ -43,11 +43,14 @@ pub(super) fn functions(api: &mut Api) {
     );
     api.function(
         "exec",
-        &["ctr: Container|String", "cmd: String|Array", "Map"],
+        &["ctr: Container|String", "cmd: String|Array", "[opts: Map]", "Map"],
         "Run a command in a container, without a shell; returns `#{exit_code, stdout, stderr}`.\n\
          A string is split into words as a shell would split it, but pipes, redirections, `;`,\n\
          `&&` and `$VAR` are refused: use `sh` for those, or an array to pass them as words.\n\
-         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\nexec(web, [\"echo\", \"a | b\"]);\n```",
+         Option `timeout` (seconds) stops the command and fails with kind `timeout` when it runs\n\
+         longer; Ctrl-C stops it too (its processes carry `NETRIG_EXEC_ID` in their environment\n\
+         to be found).\n\
+         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\nexec(web, [\"echo\", \"a | b\"]);\nexec(web, \"sleep 30\", #{timeout: 5});   // fails after 5 s\n```",
         exec,
     );
     api.function(
@@ -171,11 +174,37 @@ fn ps(cx: &Call, opts: Dynamic) -> ScriptResult<Array> {
         .collect())
 }
 
-fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic) -> ScriptResult<Map> {
+fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic, opts: Dynamic) -> ScriptResult<Map> {
     let words = exec_words(&cmd).map_err(|e| cx.invalid(e))?;
-    let ctr = cx.container("the container", &ctr)?;
-    let out = cx.wait(cx.client().exec(&ctr, &words))?;
-    Ok(exec_map(&out))
+    let name = cx.container("the container", &ctr)?;
+    let mut o = Options::new(opts, EXEC_OPTIONS).map_err(|e| cx.invalid(e))?;
+    let timeout = o.secs("timeout").map_err(|e| cx.invalid(e))?;
+    let Some(secs) = timeout else {
+        return Ok(exec_map(&cx.wait(cx.client().exec(&name, &words))?));
+    };
+    let client = cx.client();
+    let ran = cx.wait(async {
+        let limit = std::time::Duration::from_secs_f64(secs);
+        match tokio::time::timeout(limit, client.exec(&name, &words)).await {
+            Ok(out) => out.map(Ok),
+            // The exec was dropped: wait for its processes to be stopped.
+            Err(_) => Ok(Err(client.stops_settled(super::context::STOP_GRACE).await)),
+        }
+    })?;
+    match ran {
+        Ok(out) => Ok(exec_map(&out)),
+        Err(unstopped) => {
+            let mut message = format!(
+                "`{}` in container {} did not finish within {secs} s (option \"timeout\") and was stopped",
+                words.join(" "),
+                cx.script_name(&name)
+            );
+            for line in unstopped {
+                message = format!("{message}; {}", cx.session.names().script_text(&line));
+            }
+            Err(cx.fail(super::error::kind::TIMEOUT, message))
+        }
+    }
 }
 
 /// The words of `exec`'s command: an array as given, a string split like a
@@ -196,6 +225,9 @@ fn sh(cx: &Call, ctr: Dynamic, script: Dynamic) -> ScriptResult<Map> {
     let out = cx.wait(cx.client().exec(&ctr, &words))?;
     Ok(exec_map(&out))
 }
+
+/// Options of `exec`.
+const EXEC_OPTIONS: &[&str] = &["timeout"];
 
 /// An exec result as a script map.
 pub(crate) fn exec_map(out: &ExecOutput) -> Map {

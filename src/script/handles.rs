@@ -102,13 +102,30 @@ pub(crate) fn register_types(engine: &mut Engine) {
         .register_get("name", |h: &mut ContainerHandle| h.name.clone())
         .register_get("id", |h: &mut ContainerHandle| h.id.clone())
         .register_fn("to_string", |h: &mut ContainerHandle| h.to_string())
-        .register_fn("to_debug", |h: &mut ContainerHandle| h.to_string());
+        .register_fn("to_debug", |h: &mut ContainerHandle| h.to_string())
+        .register_fn("print", |h: &mut ContainerHandle| {
+            summary(rhai::Dynamic::from(h.clone()), h.daemon())
+        });
     engine
         .register_type_with_name::<NetworkHandle>("Network")
         .register_get("name", |h: &mut NetworkHandle| h.name.clone())
         .register_get("id", |h: &mut NetworkHandle| h.id.clone())
         .register_fn("to_string", |h: &mut NetworkHandle| h.to_string())
-        .register_fn("to_debug", |h: &mut NetworkHandle| h.to_string());
+        .register_fn("to_debug", |h: &mut NetworkHandle| h.to_string())
+        .register_fn("print", |h: &mut NetworkHandle| {
+            summary(rhai::Dynamic::from(h.clone()), h.daemon())
+        });
+}
+
+/// `print(web)` in a script: the one-line summary the REPL shows (state,
+/// networks with addresses, published ports), in the script's names.
+fn summary(value: rhai::Dynamic, home: Option<&Arc<ScriptContext>>) -> String {
+    let Some(cx) = home else {
+        return value.to_string();
+    };
+    let daemon = crate::repl::live::Daemon::new(cx.runtime.clone(), cx.client().clone());
+    let text = crate::repl::display::render(&value, false, &daemon).unwrap_or_default();
+    cx.session.names().script_text(&text)
 }
 
 /// Two handles are the same resource when id and name agree.

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, FuncRegistration, RhaiNativeFunc};
 
-pub(crate) use api::{module_hint, name_hint};
+pub(crate) use api::{is_known, module_hint, name_hint};
 pub(crate) use context::ScriptContext;
 use error::{ScriptResult, invalid};
 

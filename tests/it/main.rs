@@ -30,6 +30,7 @@ mod params;
 mod probe;
 mod reliability;
 mod repl;
+mod repl_habits;
 mod report;
 mod seed_scripts;
 mod swarm;

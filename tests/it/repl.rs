@@ -17,34 +17,42 @@ use crate::support::{
     text,
 };
 
-const PROMPT: &str = "netrig> ";
+pub(crate) const PROMPT: &str = "netrig> ";
 /// rustyline turns bracketed paste off when it hands over a finished line:
 /// everything after this is the input's own output.
-const ACCEPTED: &str = "\x1b[?2004l\r\n";
+pub(crate) const ACCEPTED: &str = "\x1b[?2004l\r\n";
 /// … and turns it on again when it starts reading the next line: the prompt
 /// after this is a fresh one, not a repaint of the line being typed.
-const READING: &str = "\x1b[?2004h";
+pub(crate) const READING: &str = "\x1b[?2004h";
 
 /// A name unique to this test process: `i3-<what>-<pid>`.
-fn unique(what: &str) -> String {
+pub(crate) fn unique(what: &str) -> String {
     format!("i3-{what}-{}", std::process::id())
 }
 
 /// One interactive netrig in a pty, with its own HOME (so its history is
 /// its own) and no colours.
-struct Repl {
-    pty: PtySession,
+pub(crate) struct Repl {
+    pub(crate) pty: PtySession,
 }
 
 impl Repl {
-    fn start(home: &Path, args: &[&str]) -> Repl {
+    pub(crate) fn start(home: &Path, args: &[&str]) -> Repl {
+        Repl::start_with(home, args, &[])
+    }
+
+    /// Like [`Repl::start`], with more environment variables.
+    pub(crate) fn start_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Repl {
         daemon();
         let mut cmd = netrig_command();
         cmd.args(args)
             .current_dir(home)
             .env("HOME", home)
             .env("XDG_STATE_HOME", home.join("state"))
-            .env("TERM", "xterm");
+            .env("TERM", "xterm")
+            // Long `:help` output goes through it on a terminal.
+            .env("PAGER", "cat");
+        cmd.envs(env.iter().copied());
         let pty = spawn_with_options(cmd, Options::new().timeout_ms(Some(30_000))).unwrap();
         let mut repl = Repl { pty };
         repl.expect(":help for help");
@@ -53,7 +61,7 @@ impl Repl {
     }
 
     /// Waits for `needle`; returns what came before it.
-    fn expect(&mut self, needle: &str) -> String {
+    pub(crate) fn expect(&mut self, needle: &str) -> String {
         match self.pty.exp_string(needle) {
             Ok(before) => before,
             Err(e) => panic!("waiting for {needle:?}: {e}"),
@@ -62,7 +70,7 @@ impl Repl {
 
     /// Waits for a fresh prompt (input typed before it could be lost);
     /// returns what was printed before it.
-    fn ready(&mut self) -> String {
+    pub(crate) fn ready(&mut self) -> String {
         let before = self.expect(READING);
         self.expect(PROMPT);
         plain(&before)
@@ -70,20 +78,20 @@ impl Repl {
 
     /// Types a line and Enter; returns everything it printed (escape codes
     /// removed) once the next prompt is there.
-    fn line(&mut self, line: &str) -> String {
+    pub(crate) fn line(&mut self, line: &str) -> String {
         self.pty.send_line(line).unwrap();
         self.expect(ACCEPTED);
         self.ready()
     }
 
     /// Types text without Enter.
-    fn type_text(&mut self, text: &str) {
+    pub(crate) fn type_text(&mut self, text: &str) {
         self.pty.send(text).unwrap();
         self.pty.flush().unwrap();
     }
 
     /// Ctrl-D; returns the rest of the output and the exit code.
-    fn ctrl_d(mut self) -> (String, i32) {
+    pub(crate) fn ctrl_d(mut self) -> (String, i32) {
         self.pty.send_control('d').unwrap();
         let out = plain(&self.pty.exp_eof().unwrap());
         (out, exit_code(&mut self.pty))
@@ -98,7 +106,7 @@ fn exit_code(pty: &mut PtySession) -> i32 {
 }
 
 /// Output without terminal escape codes and carriage returns.
-fn plain(text: &str) -> String {
+pub(crate) fn plain(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -119,9 +127,9 @@ fn plain(text: &str) -> String {
 
 /// Removes the containers and networks named here when dropped, so a failed
 /// assertion leaks nothing (the names are this test's own).
-struct NameGuard {
-    containers: Vec<String>,
-    networks: Vec<String>,
+pub(crate) struct NameGuard {
+    pub(crate) containers: Vec<String>,
+    pub(crate) networks: Vec<String>,
 }
 
 impl Drop for NameGuard {
@@ -142,11 +150,11 @@ impl Drop for NameGuard {
     }
 }
 
-fn container_exists(name: &str) -> bool {
+pub(crate) fn container_exists(name: &str) -> bool {
     daemon().container(name).is_some()
 }
 
-fn network_exists(name: &str) -> bool {
+pub(crate) fn network_exists(name: &str) -> bool {
     daemon().network_labels(name).is_some()
 }
 
