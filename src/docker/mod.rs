@@ -18,6 +18,7 @@ pub mod netns;
 pub mod network;
 pub mod partition;
 pub mod ping;
+pub mod pool;
 pub mod policy;
 pub mod ports;
 pub mod service;
