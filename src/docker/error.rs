@@ -46,6 +46,10 @@ pub enum DockerError {
     /// or a privilege. `message` names it and says how to get it.
     #[error("{action}: {message}")]
     Unsupported { action: String, message: String },
+    /// netrig's subnet pool has no subnet for a network; `message` names the
+    /// pool, who holds it and how to widen it.
+    #[error("{action}: {message}")]
+    PoolFull { action: String, message: String },
 }
 
 /// Shorthand for results of the Docker layer.
@@ -65,6 +69,7 @@ impl DockerError {
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
             DockerError::Unsupported { .. } => "unsupported",
+            DockerError::PoolFull { .. } => "pool_full",
         }
     }
 

@@ -235,17 +235,36 @@ impl Book {
 
     /// Asks for `n` subnets for `run` (a batch asks for all of its networks
     /// at once). `occupancy` is the daemon's and the host's view, fresh.
-    pub fn request(&mut self, run: &str, n: usize, occupancy: &Occupancy, when: WhenFull) -> Decision {
+    pub fn request(
+        &mut self,
+        run: &str,
+        n: usize,
+        occupancy: &Occupancy,
+        when: WhenFull,
+    ) -> Decision {
         self.ask(run, n, occupancy, when, false)
     }
 
     /// Leases `n` subnets to `run` ahead of use: its next requests take
     /// these first. For a run that is started again after an eviction.
-    pub fn reserve(&mut self, run: &str, n: usize, occupancy: &Occupancy, when: WhenFull) -> Decision {
+    pub fn reserve(
+        &mut self,
+        run: &str,
+        n: usize,
+        occupancy: &Occupancy,
+        when: WhenFull,
+    ) -> Decision {
         self.ask(run, n, occupancy, when, true)
     }
 
-    fn ask(&mut self, run: &str, n: usize, occupancy: &Occupancy, when: WhenFull, spare: bool) -> Decision {
+    fn ask(
+        &mut self,
+        run: &str,
+        n: usize,
+        occupancy: &Occupancy,
+        when: WhenFull,
+        spare: bool,
+    ) -> Decision {
         let held = self.held_by(run);
         let state = self.run_mut(run);
         if state.evicted {
@@ -421,14 +440,20 @@ mod tests {
         let mut b = book("10.213.0.0/22");
         let mut occ = Occupancy::default();
         occ.refused(v4("10.213.0.0/24"));
-        assert_eq!(taken(b.request("a", 1, &occ, WhenFull::Fail)), ["10.213.1.0/24"]);
+        assert_eq!(
+            taken(b.request("a", 1, &occ, WhenFull::Fail)),
+            ["10.213.1.0/24"]
+        );
         assert_eq!(
             taken(b.request("b", 2, &occ, WhenFull::Fail)),
             ["10.213.2.0/24", "10.213.3.0/24"]
         );
         assert_eq!(b.held_by("b"), 2);
         b.release(v4("10.213.2.0/24"));
-        assert_eq!(taken(b.request("a", 1, &occ, WhenFull::Fail)), ["10.213.2.0/24"]);
+        assert_eq!(
+            taken(b.request("a", 1, &occ, WhenFull::Fail)),
+            ["10.213.2.0/24"]
+        );
     }
 
     #[test]
@@ -466,7 +491,10 @@ mod tests {
         );
         // A batch larger than the whole pool, asked at once.
         let mut b = book("10.213.0.0/22");
-        assert!(matches!(b.request("x", 5, &NONE, WhenFull::Wait), Decision::TooBig(_)));
+        assert!(matches!(
+            b.request("x", 5, &NONE, WhenFull::Wait),
+            Decision::TooBig(_)
+        ));
     }
 
     #[test]
@@ -478,7 +506,13 @@ mod tests {
         assert_eq!(b.waiting(), 1);
         // One waiter is no deadlock: a and b are running.
         assert_eq!(b.victim(), None);
-        assert_eq!(b.release_run("a"), Released { evicted: false, peak: 2 });
+        assert_eq!(
+            b.release_run("a"),
+            Released {
+                evicted: false,
+                peak: 2
+            }
+        );
         assert_eq!(
             taken(b.request("c", 2, &NONE, WhenFull::Wait)),
             ["10.213.0.0/24", "10.213.1.0/24"]
@@ -496,16 +530,34 @@ mod tests {
         assert_eq!(b.request("young", 1, &NONE, WhenFull::Wait), Decision::Wait);
         assert_eq!(b.victim().as_deref(), Some("young"));
         b.evict("young");
-        assert_eq!(b.request("young", 1, &NONE, WhenFull::Wait), Decision::Evicted);
+        assert_eq!(
+            b.request("young", 1, &NONE, WhenFull::Wait),
+            Decision::Evicted
+        );
         let gone = b.release_run("young");
-        assert_eq!(gone, Released { evicted: true, peak: 3 });
+        assert_eq!(
+            gone,
+            Released {
+                evicted: true,
+                peak: 3
+            }
+        );
         assert_eq!(taken(b.request("old", 1, &NONE, WhenFull::Wait)).len(), 1);
 
         // Run again: it reserves all it needed at once, then uses that.
         b.release_run("old");
-        assert_eq!(taken(b.reserve("young2", gone.peak, &NONE, WhenFull::Wait)).len(), 3);
-        assert_eq!(taken(b.request("young2", 2, &NONE, WhenFull::Wait)).len(), 2);
-        assert_eq!(taken(b.request("young2", 1, &NONE, WhenFull::Wait)).len(), 1);
+        assert_eq!(
+            taken(b.reserve("young2", gone.peak, &NONE, WhenFull::Wait)).len(),
+            3
+        );
+        assert_eq!(
+            taken(b.request("young2", 2, &NONE, WhenFull::Wait)).len(),
+            2
+        );
+        assert_eq!(
+            taken(b.request("young2", 1, &NONE, WhenFull::Wait)).len(),
+            1
+        );
         assert_eq!(b.held_by("young2"), 3);
         assert!(matches!(
             b.request("young2", 2, &NONE, WhenFull::Wait),
@@ -528,8 +580,14 @@ mod tests {
     fn an_explicit_subnet_in_the_pool_is_not_handed_out() {
         let mut b = book("10.213.0.0/22");
         b.note_explicit("a", v4("10.213.0.128/25"));
-        assert_eq!(taken(b.request("b", 1, &NONE, WhenFull::Fail)), ["10.213.1.0/24"]);
+        assert_eq!(
+            taken(b.request("b", 1, &NONE, WhenFull::Fail)),
+            ["10.213.1.0/24"]
+        );
         b.release(v4("10.213.0.128/25"));
-        assert_eq!(taken(b.request("b", 1, &NONE, WhenFull::Fail)), ["10.213.0.0/24"]);
+        assert_eq!(
+            taken(b.request("b", 1, &NONE, WhenFull::Fail)),
+            ["10.213.0.0/24"]
+        );
     }
 }

@@ -14,9 +14,12 @@
 //!   `/proc/net/ipv6_route`; the parsers are pure.
 //! - [`book`]: which subnets this process holds, for whom, who waits for
 //!   more, and what to do when the pool is full; pure.
+//! - [`alloc`]: the book per daemon, fed with fresh views of the daemon,
+//!   the waiting, and creation with retries when another process raced.
 //! - [`occupancy`]: the daemon's networks and the host's routes turned into
 //!   the subnets of the pool that are not free, and why; pure.
 
+pub mod alloc;
 pub mod book;
 pub mod occupancy;
 pub mod routes;
@@ -122,20 +125,18 @@ impl SubnetPool {
         } else {
             None
         };
-        overlap
-            .into_iter()
-            .flat_map(move |o| {
-                let start = if o.prefix_len() > self.prefix {
-                    Ipv4Net::new(o.network(), self.prefix)
-                        .expect("prefix is valid")
-                        .trunc()
-                } else {
-                    o
-                };
-                start
-                    .subnets(self.prefix.max(start.prefix_len()))
+        overlap.into_iter().flat_map(move |o| {
+            let start = if o.prefix_len() > self.prefix {
+                Ipv4Net::new(o.network(), self.prefix)
                     .expect("prefix is valid")
-            })
+                    .trunc()
+            } else {
+                o
+            };
+            start
+                .subnets(self.prefix.max(start.prefix_len()))
+                .expect("prefix is valid")
+        })
     }
 
     /// A pool of the same subnets over a range wide enough for `needed`
@@ -171,7 +172,9 @@ impl FromStr for SubnetPool {
         };
         let addr: Ipv4Addr = addr.parse().map_err(|_| {
             if addr.contains(':') {
-                format!("{text:?}: netrig's pool is IPv4 only; give IPv6 networks an explicit subnet")
+                format!(
+                    "{text:?}: netrig's pool is IPv4 only; give IPv6 networks an explicit subnet"
+                )
             } else {
                 usage()
             }

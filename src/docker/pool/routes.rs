@@ -39,7 +39,11 @@ pub fn ipv4_routes(routes: &[Route]) -> impl Iterator<Item = (Ipv4Net, &str)> {
 /// Flags RefCnt Use Metric Mask …`, addresses as hex of the address bytes
 /// read as a native-endian u32.
 pub fn parse_ipv4(text: &str) -> Vec<Route> {
-    let hex = |s: &str| u32::from_str_radix(s, 16).ok().map(|v| Ipv4Addr::from(v.to_ne_bytes()));
+    let hex = |s: &str| {
+        u32::from_str_radix(s, 16)
+            .ok()
+            .map(|v| Ipv4Addr::from(v.to_ne_bytes()))
+    };
     text.lines()
         .skip(1)
         .filter_map(|line| {

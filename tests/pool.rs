@@ -1,0 +1,208 @@
+//! netrig's subnet pool against the real daemon: a network made outside
+//! netrig is skipped, two processes choosing the same subnet at once both
+//! end up with a network, a full pool waits or fails with the clear error.
+//!
+//! Each test uses its own range of 10.217.0.0/16 (tests run in parallel).
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
+use netrig::docker::pool::SubnetPool;
+use netrig::docker::pool::alloc::{Allocator, PoolEvent};
+use netrig::docker::pool::book::WhenFull;
+use netrig::docker::{Client, NetworkSpec};
+use support::{LabelGuard, daemon};
+
+/// The label every resource of these tests carries, for the guard.
+const LABEL: &str = "netrig.test.pool";
+
+fn labels(test: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (LABEL.to_string(), test.to_string()),
+        ("netrig.managed".to_string(), "true".to_string()),
+        ("netrig.run".to_string(), format!("pooltest-{test}")),
+    ])
+}
+
+fn client() -> Client {
+    daemon().block(Client::connect(None)).unwrap()
+}
+
+/// The subnets of the daemon's networks carrying this test's label, sorted.
+fn subnets_of(test: &str) -> Vec<String> {
+    let nets = daemon()
+        .block(daemon().docker().list_networks(Some(
+            bollard::query_parameters::ListNetworksOptions {
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec![format!("{LABEL}={test}")],
+                )])),
+            },
+        )))
+        .unwrap();
+    let mut subnets: Vec<String> = nets
+        .into_iter()
+        .flat_map(|n| n.ipam.and_then(|i| i.config).unwrap_or_default())
+        .filter_map(|c| c.subnet)
+        .collect();
+    subnets.sort();
+    subnets
+}
+
+#[test]
+fn a_network_made_outside_netrig_is_skipped_not_clashed_with() {
+    let _guard = LabelGuard(format!("{LABEL}=outside"));
+    // Not netrig's: no netrig.managed label, and on the subnet netrig would take first.
+    daemon()
+        .block(daemon().docker().create_network(NetworkCreateRequest {
+            name: "pooltest-outside-theirs".into(),
+            labels: Some(HashMap::from([(LABEL.to_string(), "outside".to_string())])),
+            ipam: Some(Ipam {
+                config: Some(vec![IpamConfig {
+                    subnet: Some("10.217.0.0/24".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+        .unwrap();
+
+    let client = client();
+    let pool: SubnetPool = "10.217.0.0/22".parse().unwrap();
+    let alloc = Allocator::new(pool, client.host());
+    let rt = daemon();
+    let subnet = rt
+        .block(alloc.acquire(&client, "r1", 1, "create network"))
+        .unwrap()[0];
+    assert_eq!(subnet.to_string(), "10.217.1.0/24");
+    let (net, got) = rt
+        .block(alloc.create_network(
+            &client,
+            "r1",
+            &NetworkSpec::named("pooltest-outside-ours"),
+            labels("outside"),
+            subnet,
+        ))
+        .unwrap();
+    assert_eq!(got, subnet);
+    let inspect = rt.block(client.inspect_network(&net.id)).unwrap();
+    assert_eq!(inspect["IPAM"]["Config"][0]["Subnet"], "10.217.1.0/24");
+    assert_eq!(inspect["IPAM"]["Config"][0]["Gateway"], "10.217.1.1");
+    assert_eq!(subnets_of("outside"), ["10.217.0.0/24", "10.217.1.0/24"]);
+}
+
+#[test]
+fn two_processes_that_choose_the_same_subnets_both_get_networks() {
+    let _guard = LabelGuard(format!("{LABEL}=race"));
+    let client = client();
+    let pool: SubnetPool = "10.217.8.0/22".parse().unwrap();
+    // Two allocators are two netrig processes: neither knows the other's book.
+    let (a, b) = (
+        Allocator::new(pool, client.host()),
+        Allocator::new(pool, client.host()),
+    );
+    let rt = daemon();
+    let for_a = rt.block(a.acquire(&client, "ra", 2, "create")).unwrap();
+    let for_b = rt.block(b.acquire(&client, "rb", 2, "create")).unwrap();
+    assert_eq!(for_a, for_b, "both saw the same free subnets");
+    for (i, s) in for_b.iter().enumerate() {
+        let spec = NetworkSpec::named(&format!("pooltest-race-b{i}"));
+        rt.block(b.create_network(&client, "rb", &spec, labels("race"), *s))
+            .unwrap();
+    }
+    // The daemon refuses a's choices as overlapping; a takes the next ones.
+    let mut got = Vec::new();
+    for (i, s) in for_a.iter().enumerate() {
+        let spec = NetworkSpec::named(&format!("pooltest-race-a{i}"));
+        let (_, subnet) = rt
+            .block(a.create_network(&client, "ra", &spec, labels("race"), *s))
+            .unwrap();
+        got.push(subnet.to_string());
+    }
+    assert_eq!(got, ["10.217.10.0/24", "10.217.11.0/24"]);
+    assert_eq!(
+        subnets_of("race"),
+        [
+            "10.217.10.0/24",
+            "10.217.11.0/24",
+            "10.217.8.0/24",
+            "10.217.9.0/24"
+        ]
+    );
+}
+
+#[test]
+fn a_full_pool_waits_for_a_release_or_fails_with_the_pool_named() {
+    let _guard = LabelGuard(format!("{LABEL}=full"));
+    let client = client();
+    let pool: SubnetPool = "10.217.16.0/23".parse().unwrap();
+    let alloc = Arc::new(Allocator::new(pool, client.host()));
+    let rt = daemon();
+    for (i, s) in rt
+        .block(alloc.acquire(&client, "r1", 2, "create"))
+        .unwrap()
+        .into_iter()
+        .enumerate()
+    {
+        let spec = NetworkSpec::named(&format!("pooltest-full-{i}"));
+        rt.block(alloc.create_network(&client, "r1", &spec, labels("full"), s))
+            .unwrap();
+    }
+
+    // netrig run: no waiting, the error names the pool and how to widen it.
+    let err = rt
+        .block(alloc.acquire(&client, "r2", 1, "create network \"x\""))
+        .unwrap_err();
+    assert_eq!(err.kind(), "pool_full");
+    assert_eq!(
+        err.to_string(),
+        "create network \"x\": no free subnet in netrig's subnet pool 10.217.16.0/23/24 (2 subnets: 0 by this run, 2 by other runs of this netrig): widen the pool with --subnet-pool 10.217.16.0/22/24 (or NETRIG_SUBNET_POOL=10.217.16.0/22/24), or give networks an explicit `subnet`"
+    );
+    let err = rt
+        .block(alloc.acquire(&client, "r1", 1, "create network \"y\""))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("this run needs 3 subnets at once from netrig's subnet pool 10.217.16.0/23/24, which has only 2 for it"),
+        "{err}"
+    );
+
+    // netrig test: the waiter is told, and gets the subnet once a network goes.
+    alloc.set_when_full(WhenFull::Wait);
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    alloc.set_observer(Arc::new(move |e: &PoolEvent| {
+        seen.lock().unwrap().push(e.clone())
+    }));
+    let waiter = {
+        let (alloc, client) = (alloc.clone(), client.clone());
+        std::thread::spawn(move || {
+            daemon().block(async move { alloc.acquire(&client, "r2", 1, "create").await })
+        })
+    };
+    assert!(
+        daemon().wait_for(10, || alloc.waiting() == 1),
+        "r2 never waited"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!waiter.is_finished(), "r2 must wait while the pool is full");
+    rt.block(client.remove_network("pooltest-full-1")).unwrap();
+    alloc.release_network("pooltest-full-1");
+    let got = waiter.join().unwrap().unwrap();
+    assert_eq!(got[0].to_string(), "10.217.17.0/24");
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            PoolEvent::Waiting {
+                run: "r2".into(),
+                needed: 1
+            },
+            PoolEvent::Resumed { run: "r2".into() }
+        ]
+    );
+}
