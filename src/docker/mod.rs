@@ -27,6 +27,7 @@ pub mod spec;
 pub mod ssh;
 pub mod swarm;
 pub mod topology;
+pub mod watch;
 
 pub use batch::BatchError;
 pub use client::Client;
