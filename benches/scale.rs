@@ -4,8 +4,13 @@
 //! and how time grows with 10, 40 and 100 containers. Prints Markdown tables
 //! of medians and ratios.
 //!
+//! Then the large case phase by phase (`support/big.rs`): 100 and 300
+//! containers, one ping each, netrig against the CLI and the floor
+//! (`support/floor.rs`, the same Engine API calls with bollard alone).
+//!
 //! Options (after `--`): `--rounds N` (scale case, default 5), `--growth-rounds N`
-//! (default 3), `--startup-rounds N` (default 20), `--quick` (1, 1, 5).
+//! (default 3), `--startup-rounds N` (default 20), `--big-rounds N` (large
+//! case, default 2), `--quick` (1, 1, 5, 1), `--only-large` (the large case alone).
 //!
 //! Everything it creates carries `netrig.bench=<id>` (and netrig's own labels,
 //! so `netrig clean` finds what a killed benchmark left); it removes that by
@@ -23,6 +28,11 @@ use std::time::Instant;
 use comfy_table::{Table, presets::ASCII_MARKDOWN};
 use netrig::docker::Client;
 use netrig::docker::session::remove_labelled;
+
+#[path = "support/big.rs"]
+mod big;
+#[path = "support/floor.rs"]
+mod floor;
 
 const NETRIG: &str = env!("CARGO_BIN_EXE_netrig");
 const IMAGE: &str = "busybox:latest";
@@ -57,6 +67,8 @@ struct Options {
     rounds: usize,
     growth_rounds: usize,
     startup_rounds: usize,
+    big_rounds: usize,
+    only_large: bool,
 }
 
 impl Options {
@@ -65,6 +77,8 @@ impl Options {
             rounds: 5,
             growth_rounds: 3,
             startup_rounds: 20,
+            big_rounds: 2,
+            only_large: false,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let number = |i: usize| -> usize {
@@ -78,10 +92,13 @@ impl Options {
                 "--rounds" => o.rounds = number(i),
                 "--growth-rounds" => o.growth_rounds = number(i),
                 "--startup-rounds" => o.startup_rounds = number(i),
+                "--big-rounds" => o.big_rounds = number(i),
+                "--only-large" => o.only_large = true,
                 "--quick" => {
                     o.rounds = 1;
                     o.growth_rounds = 1;
                     o.startup_rounds = 5;
+                    o.big_rounds = 1;
                 }
                 _ => {} // `cargo bench` passes `--bench`; numbers follow their flag.
             }
@@ -572,6 +589,12 @@ impl Bench {
             self.id
         );
         println!("before: {}\n", self.conditions());
+        if o.only_large {
+            let targets = self.big_section(o.big_rounds);
+            print_targets(targets);
+            println!("after: {}", self.conditions());
+            return;
+        }
 
         // Scale case: the four forms alternate, the first form rotating each round.
         let mut samples: HashMap<&str, Vec<Sample>> = HashMap::new();
@@ -749,15 +772,8 @@ impl Bench {
             1.0,
         ));
 
-        let mut t = table(&["target", "measured", "holds"]);
-        for (name, value, holds) in targets {
-            t.add_row(vec![
-                name,
-                value,
-                if holds { "yes".into() } else { "no".into() },
-            ]);
-        }
-        println!("{t}\n");
+        targets.extend(self.big_section(o.big_rounds));
+        print_targets(targets);
         println!("after: {}", self.conditions());
     }
 }
@@ -785,6 +801,18 @@ fn tail(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+fn print_targets(targets: Vec<(String, String, bool)>) {
+    let mut t = table(&["target", "measured", "holds"]);
+    for (name, value, holds) in targets {
+        t.add_row(vec![
+            name,
+            value,
+            if holds { "yes".into() } else { "no".into() },
+        ]);
+    }
+    println!("{t}\n");
 }
 
 fn target(name: &str, ratio: f64, limit: f64) -> (String, String, bool) {
