@@ -8,8 +8,8 @@ use std::io::Read;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use netrig::docker::Client;
 use netrig::docker::watch::{DaemonWatch, PING_EVERY};
+use netrig::docker::{Client, ClientOptions};
 use support::dockerd::SecondDaemon;
 use support::{Scenario, netrig_command};
 
@@ -117,7 +117,12 @@ fn study_restart_while_busy_and_while_sleeping() {
 fn the_watch_sees_a_restart_at_once_and_a_quiet_daemon_never() {
     let mut d = SecondDaemon::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = rt.block_on(Client::connect(Some(&d.url))).unwrap();
+    let client = rt
+        .block_on(Client::connect(&ClientOptions {
+            host: Some(d.url.clone()),
+            ..Default::default()
+        }))
+        .unwrap();
     let watch = rt.block_on(async { DaemonWatch::start(&client) });
     // Longer than a ping interval: a healthy, idle daemon is not lost.
     std::thread::sleep(PING_EVERY + Duration::from_secs(2));
@@ -149,7 +154,12 @@ fn the_watch_sees_a_restart_at_once_and_a_quiet_daemon_never() {
     let mut d = restarting.join().unwrap();
 
     // Killed outright: noticed as quickly.
-    let client = rt.block_on(Client::connect(Some(&d.url))).unwrap();
+    let client = rt
+        .block_on(Client::connect(&ClientOptions {
+            host: Some(d.url.clone()),
+            ..Default::default()
+        }))
+        .unwrap();
     let watch = rt.block_on(async { DaemonWatch::start(&client) });
     let started = Instant::now();
     d.kill();

@@ -14,7 +14,7 @@ use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
 use netrig::docker::pool::SubnetPool;
 use netrig::docker::pool::alloc::{Allocator, PoolEvent};
 use netrig::docker::pool::book::WhenFull;
-use netrig::docker::{Client, NetworkSpec};
+use netrig::docker::{Client, ClientOptions, NetworkSpec};
 use support::{LabelGuard, daemon};
 
 /// The label every resource of these tests carries, for the guard.
@@ -29,7 +29,9 @@ fn labels(test: &str) -> HashMap<String, String> {
 }
 
 fn client() -> Client {
-    daemon().block(Client::connect(None)).unwrap()
+    daemon()
+        .block(Client::connect(&ClientOptions::default()))
+        .unwrap()
 }
 
 /// The subnets of the daemon's networks carrying this test's label, sorted.

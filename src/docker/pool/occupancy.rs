@@ -9,8 +9,8 @@ use ipnet::{IpNet, Ipv4Net};
 
 use super::SubnetPool;
 use super::routes::{Route, ipv4_routes};
-use crate::docker::labels;
 use crate::docker::network::NetworkSummary;
+use crate::docker::run::labels;
 
 /// Why a subnet of the pool cannot be taken now.
 #[derive(Debug, Clone, PartialEq, Eq)]
