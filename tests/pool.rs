@@ -89,6 +89,7 @@ fn a_network_made_outside_netrig_is_skipped_not_clashed_with() {
             &NetworkSpec::named("pooltest-outside-ours"),
             labels("outside"),
             subnet,
+            false,
         ))
         .unwrap();
     assert_eq!(got, subnet);
@@ -114,7 +115,7 @@ fn two_processes_that_choose_the_same_subnets_both_get_networks() {
     assert_eq!(for_a, for_b, "both saw the same free subnets");
     for (i, s) in for_b.iter().enumerate() {
         let spec = NetworkSpec::named(&format!("pooltest-race-b{i}"));
-        rt.block(b.create_network(&client, "rb", &spec, labels("race"), *s))
+        rt.block(b.create_network(&client, "rb", &spec, labels("race"), *s, false))
             .unwrap();
     }
     // The daemon refuses a's choices as overlapping; a takes the next ones.
@@ -122,7 +123,7 @@ fn two_processes_that_choose_the_same_subnets_both_get_networks() {
     for (i, s) in for_a.iter().enumerate() {
         let spec = NetworkSpec::named(&format!("pooltest-race-a{i}"));
         let (_, subnet) = rt
-            .block(a.create_network(&client, "ra", &spec, labels("race"), *s))
+            .block(a.create_network(&client, "ra", &spec, labels("race"), *s, false))
             .unwrap();
         got.push(subnet.to_string());
     }
@@ -152,7 +153,7 @@ fn a_full_pool_waits_for_a_release_or_fails_with_the_pool_named() {
         .enumerate()
     {
         let spec = NetworkSpec::named(&format!("pooltest-full-{i}"));
-        rt.block(alloc.create_network(&client, "r1", &spec, labels("full"), s))
+        rt.block(alloc.create_network(&client, "r1", &spec, labels("full"), s, false))
             .unwrap();
     }
 

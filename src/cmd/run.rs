@@ -9,6 +9,7 @@ use super::Context;
 use crate::cli::RunArgs;
 use crate::diagnostic;
 use crate::docker::run::access::HostAccess;
+use crate::docker::watch::DaemonWatch;
 use crate::error::{Error, Result};
 use crate::rig::report::note;
 use crate::rig::{Rig, RunEnd, Stop, signals};
@@ -93,10 +94,22 @@ pub fn run_source(
         options.timeout,
         None,
     );
+    let daemon = ctx
+        .runtime
+        .block_on(async { DaemonWatch::start(rig.session.client()) });
+    let daemon_lost = signals::watch_daemon(ctx.runtime.handle(), &daemon, rig.interrupt.clone());
     let started = Instant::now();
     let end = rig.execute(source, name);
     drop(deadline);
-    let result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    drop(daemon_lost);
+    let mut result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    if let (Err(e), Some(loss)) = (&result, daemon.loss()) {
+        // Whatever the script tripped over first, the cause is the daemon.
+        eprintln!("error[daemon]: {loss}");
+        if matches!(e, Error::Reported) {
+            result = Err(Error::DaemonLost);
+        }
+    }
     let clean = rig.finish(&ctx.runtime, options.keep);
     if let RunEnd::Panicked(panic) = end {
         std::panic::resume_unwind(panic);
@@ -137,6 +150,17 @@ fn say_how_it_ended(
             );
             eprint!("{stopped_at}");
             Err(Error::Reported)
+        }
+        RunEnd::Stopped {
+            stop: Stop::DaemonLost,
+            error,
+        } => {
+            // What went away is said next, from the watch; here: where the script was.
+            eprintln!(
+                "error: {name} was stopped because the Docker daemon went away; it was here:"
+            );
+            eprint!("{}", diagnostic::render(error, name, source));
+            Err(Error::DaemonLost)
         }
         RunEnd::Stopped {
             stop: Stop::Signal(signal),

@@ -8,6 +8,8 @@ use bollard::Docker;
 
 use super::error::{DockerError, Result};
 use super::image::PullPolicy;
+use super::pool::SubnetPool;
+use super::pool::alloc::Allocator;
 
 /// How long one request may take before netrig gives up on the daemon,
 /// unless told otherwise ([`ClientOptions::timeout`]).
@@ -33,6 +35,8 @@ pub struct ClientOptions {
     pub pull: PullPolicy,
     /// Where the Docker layer's warnings go.
     pub notes: Notes,
+    /// Where networks without a `subnet` get theirs (`--subnet-pool`).
+    pub pool: SubnetPool,
 }
 
 impl Default for ClientOptions {
@@ -43,6 +47,7 @@ impl Default for ClientOptions {
             timeout: REQUEST_TIMEOUT,
             pull: PullPolicy::default(),
             notes: Notes::ignored(),
+            pool: SubnetPool::default(),
         }
     }
 }
@@ -101,6 +106,8 @@ pub struct Client {
     pub(crate) docker: Docker,
     host: String,
     options: ClientOptions,
+    /// netrig's subnet pool on this daemon, shared by every clone.
+    pool: Arc<Allocator>,
     /// For `ssh://`: the forward the client talks through, ended with the last clone.
     _tunnel: Option<Arc<super::ssh::SshTunnel>>,
 }
@@ -139,6 +146,7 @@ impl Client {
         };
         Ok(Client {
             docker,
+            pool: Arc::new(Allocator::new(options.pool, &host)),
             host,
             options: options.clone(),
             _tunnel: tunnel,
@@ -148,6 +156,12 @@ impl Client {
     /// The daemon address this client talks to.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// netrig's subnet pool on this daemon: every clone of this client
+    /// (every run of this process here) shares one book of it.
+    pub fn pool(&self) -> &Arc<Allocator> {
+        &self.pool
     }
 
     /// The options it was made with (for a client of another daemon, made alike).

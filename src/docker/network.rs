@@ -16,6 +16,10 @@ pub struct NetworkRef {
     pub id: String,
     /// Name.
     pub name: String,
+    /// The subnet it got (from netrig's pool, or the one asked for), when known.
+    pub subnet: Option<String>,
+    /// Its gateway, when known.
+    pub gateway: Option<String>,
 }
 
 /// One row of `network ls`.
@@ -67,6 +71,8 @@ impl Client {
         Ok(NetworkRef {
             id: created.id,
             name: spec.name.clone(),
+            subnet: spec.subnet.clone(),
+            gateway: spec.gateway.clone(),
         })
     }
 

@@ -265,7 +265,9 @@ impl Allocator {
     /// Creates `spec` (which has no subnet) on `subnet`, a lease of `run`;
     /// when the daemon refuses it as overlapping a network another process
     /// made meanwhile, takes the next free subnet. Returns the network and
-    /// the subnet it got. Run it to its end (see `RunSession::settled`).
+    /// the subnet it got. `name_checked`: the caller made sure the name is
+    /// free (a batch checks all at once). Run it to its end (see
+    /// `RunSession::settled`).
     pub async fn create_network(
         &self,
         client: &Client,
@@ -273,6 +275,7 @@ impl Allocator {
         spec: &NetworkSpec,
         labels: HashMap<String, String>,
         mut subnet: Ipv4Net,
+        name_checked: bool,
     ) -> Result<(NetworkRef, Ipv4Net)> {
         let action = format!("create network {:?}", spec.name);
         for attempt in 0.. {
@@ -281,10 +284,14 @@ impl Allocator {
                 gateway: Some(gateway(subnet).to_string()),
                 ..spec.clone()
             };
-            match client
-                .create_network_unchecked(&with_subnet, labels.clone())
-                .await
-            {
+            let created = if name_checked || attempt > 0 {
+                client
+                    .create_network_unchecked(&with_subnet, labels.clone())
+                    .await
+            } else {
+                client.create_network(&with_subnet, labels.clone()).await
+            };
+            match created {
                 Ok(net) => {
                     self.networks
                         .lock()
@@ -341,6 +348,11 @@ impl Allocator {
                 .expect("pool networks poisoned")
                 .insert(name.to_string(), net);
         }
+    }
+
+    /// Whether `run` was evicted, and the most subnets it needed at once.
+    pub fn status(&self, run: &str) -> Released {
+        self.book().status(run)
     }
 
     /// `run` ended and its teardown finished: frees all it held, and says

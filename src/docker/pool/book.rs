@@ -370,6 +370,17 @@ impl Book {
         }
     }
 
+    /// Whether `run` was evicted, and its peak demand so far.
+    pub fn status(&self, run: &str) -> Released {
+        self.runs
+            .get(run)
+            .map(|r| Released {
+                evicted: r.evicted,
+                peak: r.peak,
+            })
+            .unwrap_or_default()
+    }
+
     /// The run ended and its teardown finished: frees all it held.
     pub fn release_run(&mut self, run: &str) -> Released {
         self.leases.retain(|_, r| r != run);

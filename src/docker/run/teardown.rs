@@ -96,6 +96,9 @@ impl RunSession {
         }
         for s in &sessions {
             s.forget_created();
+            // What the daemon still holds (a removal that failed) shows in
+            // its listing, so the book can let go of everything.
+            s.client().pool().release_run(root.run_id());
         }
         report.other_hosts = others
             .iter()
