@@ -15,7 +15,7 @@ use netrig::docker::pool::SubnetPool;
 use netrig::docker::pool::alloc::{Allocator, PoolEvent};
 use netrig::docker::pool::book::WhenFull;
 use netrig::docker::{Client, ClientOptions, NetworkSpec};
-use support::{LabelGuard, daemon};
+use support::{LabelGuard, daemon, netrig_command, script_label, text};
 
 /// The label every resource of these tests carries, for the guard.
 const LABEL: &str = "netrig.test.pool";
@@ -208,4 +208,215 @@ fn a_full_pool_waits_for_a_release_or_fails_with_the_pool_named() {
             PoolEvent::Resumed { run: "r2".into() }
         ]
     );
+}
+
+/// Scenario files in a temporary directory; dropping it removes whatever
+/// its scenarios left, after the test has checked that nothing was.
+struct Suite {
+    dir: tempfile::TempDir,
+    _guards: Vec<LabelGuard>,
+}
+
+impl Suite {
+    fn new(files: &[(String, String)]) -> Suite {
+        daemon();
+        let dir = tempfile::tempdir().unwrap();
+        let mut guards = Vec::new();
+        for (name, source) in files {
+            let path = dir.path().join(name);
+            std::fs::write(&path, source).unwrap();
+            guards.push(LabelGuard(script_label(&path)));
+        }
+        Suite {
+            dir,
+            _guards: guards,
+        }
+    }
+
+    fn command(&self, extra: &[&str]) -> std::process::Command {
+        let mut cmd = netrig_command();
+        cmd.arg("test").arg(self.dir.path()).args(extra);
+        cmd
+    }
+
+    fn assert_nothing_left(&self) {
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            support::assert_nothing_left(&script_label(&entry.unwrap().path()));
+        }
+    }
+}
+
+/// `n` scenarios that each create `nets` networks without a subnet and
+/// check that every one came from `prefix` (the pool).
+fn network_scenarios(tag: &str, n: usize, nets: usize, prefix: &str) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            let source = format!(
+                r#"let nets = [];
+for i in 0..{nets} {{ nets.push(network::create(`{tag}-net${{i}}`)); }}
+for n in nets {{
+    let s = network::inspect(n).IPAM.Config[0].Subnet;
+    assert(s.starts_with("{prefix}"), `${{n.name}} got ${{s}}, not a subnet of netrig's pool`);
+}}
+"#
+            );
+            (format!("{tag}{i:02}.rhai"), source)
+        })
+        .collect()
+}
+
+fn passes(out: &std::process::Output, n: usize) {
+    let (stdout, stderr) = text(out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("{n} passed")), "{stdout}");
+}
+
+#[test]
+fn eight_scenarios_of_five_networks_pass_at_jobs_8_on_the_default_pool() {
+    let suite = Suite::new(&network_scenarios("p85", 8, 5, "10.213."));
+    let out = suite.command(&["--jobs", "8"]).output().unwrap();
+    passes(&out, 8);
+    suite.assert_nothing_left();
+}
+
+#[test]
+fn sixteen_scenarios_of_six_networks_pass_at_jobs_16() {
+    let suite = Suite::new(&network_scenarios("p166", 16, 6, "10.213."));
+    let out = suite.command(&["--jobs", "16"]).output().unwrap();
+    passes(&out, 16);
+    suite.assert_nothing_left();
+}
+
+#[test]
+fn a_pool_of_four_makes_scenarios_wait_and_one_that_needs_five_fails_clearly() {
+    let mut files: Vec<(String, String)> = (0..4)
+        .map(|i| {
+            (
+                format!("two{i}.rhai"),
+                "let a = network::create(\"w-a\");\nsleep(0.5);\nlet b = network::create(\"w-b\");\nsleep(1);\n".to_string(),
+            )
+        })
+        .collect();
+    files.push((
+        "five.rhai".to_string(),
+        "for i in 0..5 { network::create(`big${i}`); }\n".to_string(),
+    ));
+    let suite = Suite::new(&files);
+    let out = suite
+        .command(&["--jobs", "4", "--subnet-pool", "10.219.0.0/22"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("4 passed, 1 failed"), "{stdout}");
+    for i in 0..4 {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(&format!("two{i}"))),
+            "{stdout}"
+        );
+    }
+    assert!(
+        stdout.lines().any(|l| l.starts_with("wait")
+            && l.contains("netrig's subnet pool 10.219.0.0/22/24 is full")),
+        "no scenario said it waited:\n{stdout}"
+    );
+    let too_big = "this run needs 5 subnets at once from netrig's subnet pool 10.219.0.0/22/24, which has only 4 for it: widen the pool with --subnet-pool 10.219.0.0/21/24 (or NETRIG_SUBNET_POOL=10.219.0.0/21/24), or give networks an explicit `subnet`";
+    assert!(stdout.contains(too_big), "{stdout}");
+    suite.assert_nothing_left();
+
+    // netrig run: the same error, exit 1, the environment variable works too.
+    let five = support::Scenario::new("five", "for i in 0..5 { network::create(`big${i}`); }\n");
+    let out = netrig_command()
+        .arg("run")
+        .arg(&five.path)
+        .env("NETRIG_SUBNET_POOL", "10.219.0.0/22")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(too_big), "{stderr}");
+    assert!(
+        stderr.contains("five.rhai:1:"),
+        "the error has the script position: {stderr}"
+    );
+    five.assert_nothing_left();
+}
+
+#[test]
+fn netrig_skips_a_subnet_that_a_network_made_outside_it_holds() {
+    let _guard = LabelGuard(format!("{LABEL}=cli-outside"));
+    daemon()
+        .block(daemon().docker().create_network(NetworkCreateRequest {
+            name: "pooltest-cli-theirs".into(),
+            labels: Some(HashMap::from([(
+                LABEL.to_string(),
+                "cli-outside".to_string(),
+            )])),
+            ipam: Some(Ipam {
+                config: Some(vec![IpamConfig {
+                    subnet: Some("10.219.8.0/24".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+        .unwrap();
+    let s = support::Scenario::new(
+        "outside",
+        r#"let n = network::create("mine");
+let ipam = network::inspect(n).IPAM.Config[0];
+assert_eq(ipam.Subnet, "10.219.9.0/24");
+assert_eq(ipam.Gateway, "10.219.9.1");
+let c = run("busybox", #{network: n, cmd: "sleep 30"});
+assert_eq(c.ip(n), "10.219.9.2");
+"#,
+    );
+    let out = s.run(&["--subnet-pool", "10.219.8.0/23"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    s.assert_nothing_left();
+    // Theirs is untouched.
+    assert!(
+        daemon()
+            .network_names()
+            .contains(&"pooltest-cli-theirs".to_string())
+    );
+}
+
+#[test]
+fn two_suites_with_the_same_names_at_once_both_pass_and_leave_nothing() {
+    let files: Vec<(String, String)> = (0..3)
+        .map(|i| {
+            (
+                format!("same{i}.rhai"),
+                r#"let nets = [network::create("front"), network::create("back")];
+let a = run("busybox", #{name: "a", network: nets, cmd: "sleep 60"});
+let b = run("busybox", #{name: "b", network: "back", cmd: "sleep 60"});
+assert_reachable(a, "b");
+sleep(1);
+"#
+                .to_string(),
+            )
+        })
+        .collect();
+    let (one, two) = (Suite::new(&files), Suite::new(&files));
+    let (first, second) = (
+        one.command(&["--jobs", "3"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+        two.command(&["--jobs", "3"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    passes(&first.wait_with_output().unwrap(), 3);
+    passes(&second.wait_with_output().unwrap(), 3);
+    one.assert_nothing_left();
+    two.assert_nothing_left();
 }
