@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 
 use netrig::docker::watch::{DaemonWatch, PING_EVERY};
 use netrig::docker::{Client, ClientOptions};
+use std::collections::HashMap;
 use support::dockerd::SecondDaemon;
-use support::{Scenario, netrig_command};
+
+use bollard::query_parameters::{ListContainersOptions, ListNetworksOptions};
+use support::{Scenario, netrig_command, text};
 
 /// Three containers on one network, then `body`.
 fn scenario(tag: &str, body: &str) -> Scenario {
@@ -79,12 +82,42 @@ fn finish(mut child: Child, secs: u64) -> (Option<i32>, String, Duration) {
     (code, err, started.elapsed())
 }
 
+/// Nothing netrig made is left on the daemon.
+fn nothing_managed_on(d: &SecondDaemon) {
+    let docker = d.daemon().docker().clone();
+    let filter = || {
+        Some(HashMap::from([(
+            "label".to_string(),
+            vec!["netrig.managed".to_string()],
+        )]))
+    };
+    let containers = d
+        .daemon()
+        .block(docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: filter(),
+            ..Default::default()
+        })))
+        .unwrap();
+    let networks = d
+        .daemon()
+        .block(docker.list_networks(Some(ListNetworksOptions { filters: filter() })))
+        .unwrap();
+    assert!(
+        containers.is_empty() && networks.is_empty(),
+        "left: {} containers, {} networks",
+        containers.len(),
+        networks.len()
+    );
+}
+
 #[test]
-fn study_restart_while_busy_and_while_sleeping() {
+fn a_run_whose_daemon_restarts_exits_3_at_once_and_clean_leaves_nothing() {
     let mut d = SecondDaemon::start();
+    // Busy (calling the daemon) and asleep (not calling it): both stop at once.
     for (tag, body) in [
         ("busy", "loop { exec(cs[0], \"true\"); }"),
-        ("asleep", "sleep(25);\nexec(cs[0], \"true\");"),
+        ("asleep", "sleep(120);\nexec(cs[0], \"true\");"),
     ] {
         let s = scenario(tag, body);
         let child = spawn(&s, &d.url);
@@ -93,24 +126,92 @@ fn study_restart_while_busy_and_while_sleeping() {
             std::thread::sleep(Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_secs(1));
-        let t0 = Instant::now();
-        d.restart();
-        eprintln!("[{tag}] restart took {:?}", t0.elapsed());
-        let (code, err, waited) = finish(child, 90);
-        eprintln!(
-            "[{tag}] exit {code:?} {:?} after the restart:\n{err}",
-            waited
+        // The restart takes ~13 s (each busybox is killed after its stop timeout).
+        let restarting = std::thread::spawn(move || {
+            d.restart();
+            d
+        });
+        let (code, err, waited) = finish(child, 60);
+        d = restarting.join().unwrap();
+        assert_eq!(code, Some(3), "[{tag}] {err}");
+        // A call in flight fails first ("cannot reach"); a script that was
+        // not calling the daemon is stopped by the watch ("went away").
+        let said = if tag == "busy" {
+            format!("cannot reach the Docker daemon at {}", d.url)
+        } else {
+            format!("error[daemon]: the Docker daemon at {} went away", d.url)
+        };
+        assert!(err.contains(&said), "[{tag}] {err}");
+        assert!(
+            err.contains("remove what is left with: netrig clean"),
+            "[{tag}] {err}"
         );
+        assert!(
+            waited < Duration::from_secs(12),
+            "[{tag}] it took {waited:?}: the run must stop when the daemon goes, not when it is back"
+        );
+        if tag == "asleep" {
+            assert!(err.contains(".rhai:8:1"), "[{tag}] where it was: {err}");
+        }
         let out = netrig_command()
             .args(["--host", &d.url, "clean"])
             .output()
             .unwrap();
-        eprintln!(
-            "[{tag}] clean: {:?} {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(out.status.code(), Some(0), "[{tag}] {}", text(&out).1);
+        nothing_managed_on(&d);
     }
+}
+
+#[test]
+fn a_suite_marks_the_running_scenario_as_a_daemon_error_and_carries_on() {
+    let mut d = SecondDaemon::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a_running.rhai"),
+        "let n = network::create(\"net\");\nrun(\"busybox\", #{name: \"c\", network: n, cmd: \"sleep 600\"});\nsleep(120);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b_after.rhai"),
+        "let n = network::create(\"net\");\nlet c = run(\"busybox\", #{name: \"c\", network: n, cmd: \"sleep 600\"});\nassert_eq(exec(c, \"true\").exit_code, 0);\n",
+    )
+    .unwrap();
+    let child = netrig_command()
+        .args(["--host", &d.url, "test", "--jobs", "1"])
+        .arg(dir.path())
+        .env("NETRIG_REAPER", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let up = Instant::now();
+    while containers_on(&d) < 1 && up.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    d.restart();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(name) && !l.starts_with("──"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("a_running").starts_with("ERROR"), "{stdout}");
+    assert!(
+        line("b_after").starts_with("ok"),
+        "the suite must carry on: {stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("the Docker daemon at {} went away", d.url)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+    // The daemon came back before the running scenario's teardown: nothing is left.
+    nothing_managed_on(&d);
 }
 
 #[test]
