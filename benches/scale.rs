@@ -10,7 +10,9 @@
 //!
 //! Options (after `--`): `--rounds N` (scale case, default 5), `--growth-rounds N`
 //! (default 3), `--startup-rounds N` (default 20), `--big-rounds N` (large
-//! case, default 2), `--quick` (1, 1, 5, 1), `--only-large` (the large case alone).
+//! case, default 2), `--quick` (1, 1, 5, 1), `--only-large` (the large case
+//! alone), `--large-sizes A,B` (networks of 5 containers, default 20,60),
+//! `--floor-concurrency N` (default: the best of 4, 8, 16, 32 at 100 containers).
 //!
 //! Everything it creates carries `netrig.bench=<id>` (and netrig's own labels,
 //! so `netrig clean` finds what a killed benchmark left); it removes that by
@@ -74,6 +76,10 @@ struct Options {
     startup_rounds: usize,
     big_rounds: usize,
     only_large: bool,
+    /// Networks (of 5 containers) per size of the large case.
+    large_sizes: Vec<usize>,
+    /// The floor's concurrency; `None`: the best of a sweep at 100 containers.
+    floor_concurrency: Option<usize>,
 }
 
 impl Options {
@@ -84,6 +90,8 @@ impl Options {
             startup_rounds: 20,
             big_rounds: 2,
             only_large: false,
+            large_sizes: vec![20, 60],
+            floor_concurrency: None,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let number = |i: usize| -> usize {
@@ -99,6 +107,14 @@ impl Options {
                 "--startup-rounds" => o.startup_rounds = number(i),
                 "--big-rounds" => o.big_rounds = number(i),
                 "--only-large" => o.only_large = true,
+                "--floor-concurrency" => o.floor_concurrency = Some(number(i)),
+                "--large-sizes" => {
+                    o.large_sizes = args
+                        .get(i + 1)
+                        .map(|v| v.split(',').filter_map(|n| n.parse().ok()).collect())
+                        .filter(|v: &Vec<usize>| v.len() == 2)
+                        .expect("--large-sizes wants two network counts, e.g. 20,60")
+                }
                 "--quick" => {
                     o.rounds = 1;
                     o.growth_rounds = 1;
@@ -595,7 +611,7 @@ impl Bench {
         );
         println!("before: {}\n", self.conditions());
         if o.only_large {
-            let targets = self.big_section(o.big_rounds);
+            let targets = self.big_section(o.big_rounds, &o.large_sizes, o.floor_concurrency);
             print_targets(targets);
             println!("after: {}", self.conditions());
             return;
@@ -777,7 +793,7 @@ impl Bench {
             1.0,
         ));
 
-        targets.extend(self.big_section(o.big_rounds));
+        targets.extend(self.big_section(o.big_rounds, &o.large_sizes, o.floor_concurrency));
         print_targets(targets);
         println!("after: {}", self.conditions());
     }

@@ -13,7 +13,7 @@ use super::floor::{self, Phases};
 use super::{Bench, IMAGE, NETRIG, PER_NETWORK, f2, median, run_measured, table, tail, target};
 
 /// Explicit subnets for the CLI and the floor (Docker's default pools hold
-/// about 31 networks); netrig's form uses them too, so all three do the same.
+/// about 31 networks); netrig's form takes its own pool's, as a user's would.
 const SUBNET_BASE: &str = "10.214";
 
 /// Concurrencies the floor is tried at; the best one is used.
@@ -68,9 +68,8 @@ impl Big {
         for i in 0..self.networks {
             writeln!(
                 s,
-                "nets.push(#{{name: \"{}\", subnet: \"{}\", labels: {labels}}});",
-                self.net(i),
-                self.subnet(i)
+                "nets.push(#{{name: \"{}\", labels: {labels}}});",
+                self.net(i)
             )
             .unwrap();
         }
@@ -283,16 +282,9 @@ impl Bench {
     /// The large case: the floor's best concurrency at 100 containers, then
     /// netrig, the CLI and the floor at 100 and 300 containers, alternating
     /// for `rounds` rounds. Prints its tables; returns its targets.
-    pub fn big_section(&self, rounds: usize) -> Vec<(String, String, bool)> {
-        let docker = self
-            .rt
-            .block_on(
-                Docker::connect_with_local_defaults()
-                    .unwrap()
-                    .negotiate_version(),
-            )
-            .expect("bollard connects");
-
+    /// The floor at 100 containers with each of [`FLOOR_CONCURRENCY`];
+    /// returns the fastest.
+    fn floor_sweep(&self, docker: &Docker) -> usize {
         let mut t = table(&[
             "floor at 100 containers, concurrency",
             "networks s",
@@ -304,7 +296,7 @@ impl Bench {
         let mut best = (f64::INFINITY, FLOOR_CONCURRENCY[0]);
         for c in FLOOR_CONCURRENCY {
             let big = self.big(&format!("fc{c}"), 20);
-            let p = self.big_floor(&docker, &big, c);
+            let p = self.big_floor(docker, &big, c);
             eprintln!("bench: floor at concurrency {c}: {:.2} s", p.total);
             t.add_row(vec![
                 c.to_string(),
@@ -318,10 +310,33 @@ impl Bench {
                 best = (p.total, c);
             }
         }
-        let concurrency = best.1;
-        println!("{t}\n\none run each; the floor below uses concurrency {concurrency}\n");
+        println!(
+            "{t}\n\none run each; the floor below uses concurrency {}\n",
+            best.1
+        );
+        best.1
+    }
 
-        let sizes = [20usize, 60];
+    pub fn big_section(
+        &self,
+        rounds: usize,
+        sizes: &[usize],
+        floor_concurrency: Option<usize>,
+    ) -> Vec<(String, String, bool)> {
+        let docker = self
+            .rt
+            .block_on(
+                Docker::connect_with_local_defaults()
+                    .unwrap()
+                    .negotiate_version(),
+            )
+            .expect("bollard connects");
+
+        let concurrency = match floor_concurrency {
+            Some(c) => c,
+            None => self.floor_sweep(&docker),
+        };
+        let sizes = [sizes[0], sizes[1]];
         let forms = [
             "netrig, batch functions",
             "docker CLI, xargs -P 8",

@@ -3,10 +3,12 @@
 //! in dependency order but as concurrently as the daemon allows.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, join_all};
+use tokio::sync::Semaphore;
 
 use super::labels;
 use super::session::RunSession;
@@ -115,6 +117,13 @@ type Removal = Shared<BoxFuture<'static, std::result::Result<(), String>>>;
 /// still counts a just-removed container's attachment.
 const SWARM_NETWORK_RETRY: Duration = Duration::from_secs(15);
 
+/// Container removals in flight at once. All at once (what teardown did
+/// before) finishes each network's last container late, so the network
+/// removals, which the daemon runs one at a time, pile up at the end; a
+/// few at a time in network order lets them overlap with the containers'.
+/// 16: the floor's teardown was as fast at 16 as at 32 and slower at 4–8.
+const REMOVALS_AT_ONCE: usize = 16;
+
 /// Removes every service, container and network matching the label filter
 /// `key=value`. Networks wait only for their own containers, because the
 /// daemon serialises removals: overlapping them is where the time goes.
@@ -174,13 +183,20 @@ pub async fn remove_matching_on(clients: &[Client], label_filters: &[String]) ->
         containers.retain(|c| seen.insert(c.id.clone()));
         networks.retain(|n| !local(&n.scope) || seen.insert(n.id.clone()));
 
+        // Network by network, a few at a time: each network's containers go
+        // together, so the network can go while the others' are still being
+        // removed (the daemon serialises both kinds of removal).
+        containers.sort_by(|a, b| a.networks.first().cmp(&b.networks.first()));
+        let at_once = Arc::new(Semaphore::new(REMOVALS_AT_ONCE));
         let removals: BTreeMap<String, Removal> = containers
             .iter()
             .map(|c| {
                 let client = client.clone();
                 let id = c.id.clone();
                 let paused = c.state == "paused";
+                let at_once = at_once.clone();
                 let fut: BoxFuture<'static, _> = async move {
+                    let _turn = at_once.acquire_owned().await;
                     // Thaw a paused container first: some daemons refuse, or
                     // wait forever, to stop one whose processes are frozen.
                     if paused {
