@@ -12,6 +12,7 @@
 //!   `NETRIG_SUBNET_POOL`), parsed and cut up; pure.
 //! - [`routes`]: the host's routes, read from `/proc/net/route` and
 //!   `/proc/net/ipv6_route`; the parsers are pure.
+//! - [`full`]: the messages of a request the pool cannot meet.
 //! - [`book`]: which subnets this process holds, for whom, who waits for
 //!   more, and what to do when the pool is full; pure.
 //! - [`alloc`]: the book per daemon, fed with fresh views of the daemon,
@@ -21,6 +22,7 @@
 
 pub mod alloc;
 pub mod book;
+pub mod full;
 pub mod occupancy;
 pub mod routes;
 
