@@ -370,11 +370,16 @@ fn netrig_skips_a_subnet_that_a_network_made_outside_it_holds() {
 let ipam = network::inspect(n).IPAM.Config[0];
 assert_eq(ipam.Subnet, "10.219.9.0/24");
 assert_eq(ipam.Gateway, "10.219.9.1");
+assert_eq(n.subnet, "10.219.9.0/24");
+assert_eq(n.gateway, "10.219.9.1");
+let batch = create_networks([#{name: "b1"}, #{name: "b2", subnet: "10.219.200.0/24"}]);
+assert_eq(batch[0].subnet, "10.219.10.0/24");
+assert_eq(batch[1].subnet, "10.219.200.0/24");
 let c = run("busybox", #{network: n, cmd: "sleep 30"});
 assert_eq(c.ip(n), "10.219.9.2");
 "#,
     );
-    let out = s.run(&["--subnet-pool", "10.219.8.0/23"]);
+    let out = s.run(&["--subnet-pool", "10.219.8.0/22"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     s.assert_nothing_left();

@@ -338,6 +338,8 @@ mod tests {
         let net = Dynamic::from(NetworkHandle {
             id: "9a8b7c6d5e4f00".into(),
             name: "my_net".into(),
+            subnet: None,
+            gateway: None,
         });
         assert_eq!(
             render(&net, false, &Known).unwrap(),

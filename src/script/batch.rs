@@ -164,6 +164,8 @@ fn create_networks(ctx: &ScriptContext, specs: Array) -> ScriptResult<Array> {
             Dynamic::from(NetworkHandle {
                 name: ctx.script_name(&n.name),
                 id: n.id,
+                subnet: n.subnet,
+                gateway: n.gateway,
             })
         })
         .collect())

@@ -568,6 +568,8 @@ mod tests {
         let n = Dynamic::from(NetworkHandle {
             id: "1".into(),
             name: "net".into(),
+            subnet: None,
+            gateway: None,
         });
         assert!(
             container_ref("ctr", &n)

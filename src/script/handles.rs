@@ -19,6 +19,10 @@ pub struct NetworkHandle {
     pub id: String,
     /// Network name.
     pub name: String,
+    /// The subnet it got (from netrig's pool, or the one asked for), if known.
+    pub subnet: Option<String>,
+    /// Its gateway, if known.
+    pub gateway: Option<String>,
 }
 
 impl fmt::Display for ContainerHandle {

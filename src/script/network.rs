@@ -19,6 +19,14 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         .register_type_with_name::<NetworkHandle>("Network")
         .register_get("name", |h: &mut NetworkHandle| h.name.clone())
         .register_get("id", |h: &mut NetworkHandle| h.id.clone())
+        // The subnet and gateway `network::create` got (`()` for a network
+        // found by name): `net.subnet` → "10.213.4.0/24".
+        .register_get("subnet", |h: &mut NetworkHandle| {
+            h.subnet.clone().map_or(Dynamic::UNIT, Dynamic::from)
+        })
+        .register_get("gateway", |h: &mut NetworkHandle| {
+            h.gateway.clone().map_or(Dynamic::UNIT, Dynamic::from)
+        })
         .register_fn("to_string", |h: &mut NetworkHandle| h.to_string())
         .register_fn("to_debug", |h: &mut NetworkHandle| h.to_string());
 
@@ -188,6 +196,8 @@ pub(crate) fn create(
     Ok(NetworkHandle {
         name: ctx.script_name(&net.name),
         id: net.id,
+        subnet: net.subnet,
+        gateway: net.gateway,
     })
 }
 
