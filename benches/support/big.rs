@@ -13,8 +13,10 @@ use super::floor::{self, Phases};
 use super::{Bench, IMAGE, NETRIG, PER_NETWORK, f2, median, run_measured, table, tail, target};
 
 /// Explicit subnets for the CLI and the floor (Docker's default pools hold
-/// about 31 networks); netrig's form takes its own pool's, as a user's would.
-const SUBNET_BASE: &str = "10.214";
+/// about 31 networks): 10.<n>.<i>.0/24 for the first of these /16s that no
+/// network on the daemon uses (one the daemon failed to remove may hold
+/// one). netrig's form takes its own pool's, as a user's would.
+const SUBNET_BASES: std::ops::RangeInclusive<u8> = 214..=230;
 
 /// Concurrencies the floor is tried at; the best one is used.
 const FLOOR_CONCURRENCY: [usize; 4] = [4, 8, 16, 32];
@@ -22,6 +24,8 @@ const FLOOR_CONCURRENCY: [usize; 4] = [4, 8, 16, 32];
 /// One size of the large case.
 pub struct Big {
     prefix: String,
+    /// The second octet of its explicit subnets.
+    base: u8,
     networks: usize,
     labels: Vec<(String, String)>,
 }
@@ -42,8 +46,21 @@ impl Big {
         format!("{}-n{i}-c{j}", self.prefix)
     }
     fn subnet(&self, i: usize) -> String {
-        format!("{SUBNET_BASE}.{i}.0/24")
+        format!("10.{}.{i}.0/24", self.base)
     }
+    /// The same case under other names (for a second attempt).
+    fn renamed(&self, attempt: usize) -> Big {
+        Big {
+            prefix: match attempt {
+                0 => self.prefix.clone(),
+                n => format!("{}a{n}", self.prefix),
+            },
+            networks: self.networks,
+            labels: self.labels.clone(),
+            base: self.base,
+        }
+    }
+
     pub fn containers(&self) -> usize {
         self.networks * PER_NETWORK
     }
@@ -172,14 +189,34 @@ impl Big {
 impl Bench {
     fn big(&self, tag: &str, networks: usize) -> Big {
         Big {
+            base: self.free_base(),
             prefix: format!("{}-{tag}", self.id),
             networks,
             labels: self.labels(),
         }
     }
 
-    fn measured(&self, what: &str, cmd: impl Fn() -> Command) -> super::Finished {
-        let mut f = run_measured(cmd());
+    /// The first /16 of [`SUBNET_BASES`] that no network on the daemon uses.
+    fn free_base(&self) -> u8 {
+        let nets = self
+            .rt
+            .block_on(self.client.list_networks(Default::default()))
+            .unwrap_or_default();
+        SUBNET_BASES
+            .clone()
+            .find(|b| {
+                let prefix = format!("10.{b}.");
+                !nets
+                    .iter()
+                    .any(|n| n.subnets.iter().any(|s| s.starts_with(&prefix)))
+            })
+            .expect("a free /16 in 10.214-230 for the benchmark's explicit subnets")
+    }
+
+    /// Runs `cmd(attempt)`, once more (under fresh names: the daemon may
+    /// keep a network it failed to remove) when it fails.
+    fn measured(&self, what: &str, cmd: impl Fn(usize) -> Command) -> super::Finished {
+        let mut f = run_measured(cmd(0));
         self.after_run(what);
         if f.exit_code != 0 {
             eprintln!(
@@ -188,7 +225,7 @@ impl Bench {
                 tail(&f.stdout),
                 tail(&f.stderr)
             );
-            f = run_measured(cmd());
+            f = run_measured(cmd(1));
             self.after_run(what);
             assert_eq!(
                 f.exit_code, 0,
@@ -200,8 +237,12 @@ impl Bench {
     }
 
     fn big_netrig(&self, big: &Big) -> Phased {
-        let path = self.write(&format!("{}.rhai", big.prefix), &big.netrig_script());
-        let f = self.measured("netrig (large case)", || {
+        let f = self.measured("netrig (large case)", |attempt| {
+            let mut big = big.renamed(attempt);
+            if attempt > 0 {
+                big.base = self.free_base();
+            }
+            let path = self.write(&format!("{}.rhai", big.prefix), &big.netrig_script());
             let mut c = Command::new(NETRIG);
             c.arg("run").arg(&path);
             c
@@ -233,8 +274,12 @@ impl Bench {
     }
 
     fn big_cli(&self, big: &Big) -> Phased {
-        let path = self.write(&format!("{}.sh", big.prefix), &big.cli_script());
-        let f = self.measured("CLI xargs -P 8 (large case)", || {
+        let f = self.measured("CLI xargs -P 8 (large case)", |attempt| {
+            let mut big = big.renamed(attempt);
+            if attempt > 0 {
+                big.base = self.free_base();
+            }
+            let path = self.write(&format!("{}.sh", big.prefix), &big.cli_script());
             let mut c = Command::new("bash");
             c.arg(&path);
             c
@@ -344,8 +389,8 @@ impl Bench {
         ];
         let mut samples: std::collections::HashMap<(usize, usize), Vec<Phased>> =
             Default::default();
-        for round in 0..rounds {
-            for &nets in &sizes {
+        for &nets in &sizes {
+            for round in 0..rounds {
                 for k in 0..forms.len() {
                     let form = (round + k) % forms.len();
                     let big = self.big(&format!("b{nets}f{form}r{round}"), nets);
