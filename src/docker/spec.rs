@@ -36,14 +36,6 @@ pub struct NetworkSpec {
 }
 
 impl NetworkSpec {
-    /// A spec with only a name: a default bridge network.
-    pub fn named(name: &str) -> Self {
-        NetworkSpec {
-            name: name.to_string(),
-            ..Default::default()
-        }
-    }
-
     /// The request body for `POST /networks/create`, with `labels` as the final label set.
     pub fn to_request(&self, labels: HashMap<String, String>) -> NetworkCreateRequest {
         let has_ipam = self.subnet.is_some() || self.gateway.is_some() || self.ip_range.is_some();
@@ -105,14 +97,14 @@ pub struct RunSpec {
 }
 
 /// Networks that Docker itself defines and that take no aliases.
-pub fn is_builtin_network(name: &str) -> bool {
+pub(crate) fn is_builtin_network(name: &str) -> bool {
     matches!(name, "bridge" | "default" | "host" | "none")
 }
 
 impl RunSpec {
     /// The endpoint settings for joining `network`: the aliases, except on
     /// the built-in networks, which reject them.
-    pub fn endpoint_for(&self, network: &str) -> EndpointSettings {
+    pub(crate) fn endpoint_for(&self, network: &str) -> EndpointSettings {
         EndpointSettings {
             aliases: (!self.aliases.is_empty() && !is_builtin_network(network))
                 .then(|| self.aliases.clone()),
@@ -188,9 +180,9 @@ impl RunSpec {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectSpec {
     /// Extra DNS names for the container on this network.
-    pub aliases: Vec<String>,
+    pub(crate) aliases: Vec<String>,
     /// A fixed IPv4 address on the network.
-    pub ip: Option<String>,
+    pub(crate) ip: Option<String>,
 }
 
 impl ConnectSpec {
@@ -213,6 +205,16 @@ impl ConnectSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl NetworkSpec {
+        /// A spec with only a name: a default bridge network.
+        pub(crate) fn named(name: &str) -> Self {
+            NetworkSpec {
+                name: name.to_string(),
+                ..Default::default()
+            }
+        }
+    }
     use crate::docker::ports::parse_publish;
 
     #[test]
