@@ -112,7 +112,7 @@ impl Options {
                         .get(i + 1)
                         .map(|v| v.split(',').filter_map(|n| n.parse().ok()).collect())
                         .filter(|v: &Vec<usize>| v.len() == 2)
-                        .expect("--large-sizes wants two network counts, e.g. 20,60")
+                        .expect("--large-sizes wants two network counts, e.g. 20,60");
                 }
                 "--quick" => {
                     o.rounds = 1;

@@ -22,7 +22,7 @@ const SUBNET_BASES: std::ops::RangeInclusive<u8> = 214..=230;
 const FLOOR_CONCURRENCY: [usize; 4] = [4, 8, 16, 32];
 
 /// One size of the large case.
-pub struct Big {
+pub(crate) struct Big {
     prefix: String,
     /// The second octet of its explicit subnets.
     base: u8,
@@ -32,7 +32,7 @@ pub struct Big {
 
 /// One timed run of the large case.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Phased {
+pub(crate) struct Phased {
     pub phases: Phases,
     pub total: f64,
     pub rss_kib: u64,
@@ -61,7 +61,7 @@ impl Big {
         }
     }
 
-    pub fn containers(&self) -> usize {
+    pub(crate) fn containers(&self) -> usize {
         self.networks * PER_NETWORK
     }
     fn all_containers(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
@@ -198,17 +198,20 @@ impl Bench {
 
     /// The first /16 of [`SUBNET_BASES`] that no network on the daemon uses.
     fn free_base(&self) -> u8 {
-        let nets = self
+        let docker = Docker::connect_with_local_defaults().expect("bollard connects");
+        let subnets: Vec<String> = self
             .rt
-            .block_on(self.client.list_networks(Default::default()))
-            .unwrap_or_default();
+            .block_on(docker.list_networks(None))
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|n| n.ipam.and_then(|i| i.config).unwrap_or_default())
+            .filter_map(|c| c.subnet)
+            .collect();
         SUBNET_BASES
             .clone()
             .find(|b| {
                 let prefix = format!("10.{b}.");
-                !nets
-                    .iter()
-                    .any(|n| n.subnets.iter().any(|s| s.starts_with(&prefix)))
+                !subnets.iter().any(|s| s.starts_with(&prefix))
             })
             .expect("a free /16 in 10.214-230 for the benchmark's explicit subnets")
     }
@@ -362,7 +365,7 @@ impl Bench {
         best.1
     }
 
-    pub fn big_section(
+    pub(crate) fn big_section(
         &self,
         rounds: usize,
         sizes: &[usize],

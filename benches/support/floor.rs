@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 
 /// What the floor does: the same networks, containers and pings as the
 /// netrig script and the CLI script of the same case.
-pub struct Plan {
+pub(crate) struct Plan {
     /// Network name and subnet.
     pub networks: Vec<(String, String)>,
     /// Container name and the index of its network.
@@ -34,7 +34,7 @@ pub struct Plan {
 
 /// Seconds per phase.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Phases {
+pub(crate) struct Phases {
     pub networks: f64,
     pub up: f64,
     pub checks: f64,
@@ -42,7 +42,11 @@ pub struct Phases {
 }
 
 /// Runs the plan with at most `concurrency` requests in flight per phase.
-pub async fn run(docker: &Docker, plan: &Plan, concurrency: usize) -> Result<Phases, String> {
+pub(crate) async fn run(
+    docker: &Docker,
+    plan: &Plan,
+    concurrency: usize,
+) -> Result<Phases, String> {
     let mut phases = Phases::default();
 
     let t = Instant::now();

@@ -39,6 +39,14 @@ pub struct ClientOptions {
     pub(crate) pool: SubnetPool,
 }
 
+impl ClientOptions {
+    /// The same options for the daemon at `host` (a test's own daemon).
+    pub fn with_host(mut self, host: &str) -> ClientOptions {
+        self.host = Some(host.to_string());
+        self
+    }
+}
+
 impl Default for ClientOptions {
     /// The local socket, 120 s per request, pulls allowed, warnings dropped.
     fn default() -> Self {
@@ -154,7 +162,7 @@ impl Client {
     }
 
     /// The daemon address this client talks to.
-    pub(crate) fn host(&self) -> &str {
+    pub fn host(&self) -> &str {
         &self.host
     }
 

@@ -16,10 +16,10 @@ use crate::rig::signals::{self, Deadline};
 use crate::stop::Interrupt;
 
 /// How long the suite waits for a daemon that went away to come back.
-pub const RETURN_WAIT: Duration = Duration::from_secs(90);
+pub(crate) const RETURN_WAIT: Duration = Duration::from_secs(90);
 
 /// The watch, renewed each time the daemon comes back.
-pub struct SuiteDaemon {
+pub(crate) struct SuiteDaemon {
     runtime: Handle,
     client: Client,
     watch: Mutex<Arc<DaemonWatch>>,
@@ -33,7 +33,7 @@ pub struct SuiteDaemon {
 
 impl SuiteDaemon {
     /// Starts watching the suite's daemon.
-    pub fn start(runtime: &Handle, client: &Client) -> SuiteDaemon {
+    pub(crate) fn start(runtime: &Handle, client: &Client) -> SuiteDaemon {
         let watch = runtime.block_on(async { DaemonWatch::start(client) });
         SuiteDaemon {
             runtime: runtime.clone(),
@@ -50,17 +50,17 @@ impl SuiteDaemon {
     }
 
     /// Stops `interrupt`'s scenario when the daemon goes away.
-    pub fn guard(&self, interrupt: Arc<Interrupt>) -> Deadline {
+    pub(crate) fn guard(&self, interrupt: Arc<Interrupt>) -> Deadline {
         signals::watch_daemon(&self.runtime, &self.current(), interrupt)
     }
 
     /// How the daemon went away, if it has since the watch was renewed.
-    pub fn loss(&self) -> Option<DaemonLoss> {
+    pub(crate) fn loss(&self) -> Option<DaemonLoss> {
         self.current().loss()
     }
 
     /// The first time the daemon went away in this run, if it did.
-    pub fn first_loss(&self) -> Option<DaemonLoss> {
+    pub(crate) fn first_loss(&self) -> Option<DaemonLoss> {
         self.first_loss
             .lock()
             .expect("daemon loss poisoned")
@@ -70,7 +70,7 @@ impl SuiteDaemon {
     /// Whether the daemon answers: at once when it never went away; else
     /// after waiting up to [`RETURN_WAIT`] for it (once for the whole
     /// suite). `Err` with the loss when it did not come back.
-    pub fn ready(&self) -> Result<(), DaemonLoss> {
+    pub(crate) fn ready(&self) -> Result<(), DaemonLoss> {
         if let Some(gone) = self.gone.lock().expect("daemon gone poisoned").clone() {
             return Err(gone);
         }

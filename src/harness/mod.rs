@@ -305,7 +305,7 @@ impl Suite<'_> {
         self.names
             .lock()
             .expect("names poisoned")
-            .insert(result.run_id.clone(), scenario.name().to_string());
+            .insert(result.run_id.clone(), scenario.name().clone());
         if reserve > 0 {
             let pool = self.client.pool().clone();
             let stopped = self.interrupt.token();

@@ -138,7 +138,11 @@ pub(crate) fn watch_deadline(
 /// away, so a script in `sleep()` or a long wait stops at once instead of
 /// carrying on against a restarted daemon whose containers all stopped.
 /// Dropping the guard ends the watching.
-pub fn watch_daemon(runtime: &Handle, watch: &DaemonWatch, interrupt: Arc<Interrupt>) -> Deadline {
+pub(crate) fn watch_daemon(
+    runtime: &Handle,
+    watch: &DaemonWatch,
+    interrupt: Arc<Interrupt>,
+) -> Deadline {
     let lost = watch.lost();
     Deadline(runtime.spawn(async move {
         lost.cancelled().await;

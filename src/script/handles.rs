@@ -71,7 +71,11 @@ impl NetworkHandle {
     }
 
     /// The same handle, knowing the subnet and gateway its network got.
-    pub(crate) fn with_addresses(mut self, subnet: Option<String>, gateway: Option<String>) -> Self {
+    pub(crate) fn with_addresses(
+        mut self,
+        subnet: Option<String>,
+        gateway: Option<String>,
+    ) -> Self {
         self.addresses = subnet.map(|s| (s, gateway));
         self
     }

@@ -7,7 +7,7 @@
 //! marks that subnet taken and takes the next free one
 //! ([`Allocator::create_network`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -103,7 +103,7 @@ impl Allocator {
     }
 
     /// The pool.
-    pub fn pool(&self) -> SubnetPool {
+    pub(crate) fn pool(&self) -> SubnetPool {
         *self.book().pool()
     }
 
@@ -168,7 +168,7 @@ impl Allocator {
 
     /// Leases `n` subnets to `run` ahead of use (a run started again after
     /// an eviction reserves what it needed last time).
-    pub async fn reserve(&self, client: &Client, run: &str, n: usize) -> Result<()> {
+    pub(crate) async fn reserve(&self, client: &Client, run: &str, n: usize) -> Result<()> {
         self.ask(client, run, n, "reserve subnets", true)
             .await
             .map(drop)
@@ -317,7 +317,7 @@ impl Allocator {
     }
 
     /// Frees a subnet whose network is gone (or was never made).
-    pub fn release(&self, subnet: Ipv4Net) {
+    pub(crate) fn release(&self, subnet: Ipv4Net) {
         self.book().release(subnet);
         self.changed.notify_waiters();
     }
@@ -336,7 +336,7 @@ impl Allocator {
 
     /// Notes a network `run` creates with an explicit subnet inside the
     /// pool, so this process hands out none of the pool's subnets it covers.
-    pub fn note_explicit(&self, run: &str, name: &str, subnet: &str) {
+    pub(crate) fn note_explicit(&self, run: &str, name: &str, subnet: &str) {
         let Ok(net) = subnet.parse::<Ipv4Net>() else {
             return;
         };
@@ -351,13 +351,13 @@ impl Allocator {
     }
 
     /// Whether `run` was evicted, and the most subnets it needed at once.
-    pub fn status(&self, run: &str) -> Released {
+    pub(crate) fn status(&self, run: &str) -> Released {
         self.book().status(run)
     }
 
     /// `run` ended and its teardown finished: frees all it held, and says
     /// whether it was evicted (run it again, reserving `peak` subnets).
-    pub fn release_run(&self, run: &str) -> Released {
+    pub(crate) fn release_run(&self, run: &str) -> Released {
         let released = self.book().release_run(run);
         self.changed.notify_waiters();
         released
@@ -367,22 +367,17 @@ impl Allocator {
     pub fn waiting(&self) -> usize {
         self.book().waiting()
     }
-
-    /// The subnets this process holds.
-    pub fn leased(&self) -> BTreeSet<Ipv4Net> {
-        self.book().leased()
-    }
 }
 
 /// Whether the daemon refused a network because its subnet overlaps another.
-pub fn is_overlap(e: &DockerError) -> bool {
+pub(crate) fn is_overlap(e: &DockerError) -> bool {
     e.to_string()
         .contains("overlaps with other one on this address space")
 }
 
 /// Whether a network spec leaves its addresses to the pool: a bridge
 /// network (the default driver) with no subnet, gateway or range of its own.
-pub fn wants_pool(spec: &NetworkSpec) -> bool {
-    let bridge = matches!(spec.driver.as_deref(), None | Some("") | Some("bridge"));
+pub(crate) fn wants_pool(spec: &NetworkSpec) -> bool {
+    let bridge = matches!(spec.driver.as_deref(), None | Some("" | "bridge"));
     bridge && spec.subnet.is_none() && spec.gateway.is_none() && spec.ip_range.is_none()
 }

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::Ipv4Net;
 
 use super::SubnetPool;
-pub use super::full::{FullMessage, PoolFull, TooBigMessage};
+pub(crate) use super::full::{FullMessage, PoolFull, TooBigMessage};
 use super::occupancy::Occupancy;
 
 /// What a request does when no subnet is free.
@@ -40,7 +40,7 @@ pub enum WhenFull {
 
 /// The answer to a request for subnets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// These subnets are now leased to the run, in pool order.
     Take(Vec<Ipv4Net>),
     /// None free now: wait for a release and ask again.
@@ -69,7 +69,7 @@ struct Run {
 
 /// What a run's end tells the harness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Released {
+pub(crate) struct Released {
     /// It was evicted: run it again.
     pub evicted: bool,
     /// The most subnets it held or asked for at once: reserve that many
@@ -79,7 +79,7 @@ pub struct Released {
 
 /// The subnets of one pool this process holds, per run.
 #[derive(Debug, Clone)]
-pub struct Book {
+pub(crate) struct Book {
     pool: SubnetPool,
     leases: BTreeMap<Ipv4Net, String>,
     runs: BTreeMap<String, Run>,
@@ -88,7 +88,7 @@ pub struct Book {
 
 impl Book {
     /// An empty book for `pool`.
-    pub fn new(pool: SubnetPool) -> Book {
+    pub(crate) fn new(pool: SubnetPool) -> Book {
         Book {
             pool,
             leases: BTreeMap::new(),
@@ -98,22 +98,22 @@ impl Book {
     }
 
     /// The pool.
-    pub fn pool(&self) -> &SubnetPool {
+    pub(crate) fn pool(&self) -> &SubnetPool {
         &self.pool
     }
 
     /// Every subnet leased to any run of this process.
-    pub fn leased(&self) -> BTreeSet<Ipv4Net> {
+    pub(crate) fn leased(&self) -> BTreeSet<Ipv4Net> {
         self.leases.keys().copied().collect()
     }
 
     /// Subnets leased to `run` (spare ones included).
-    pub fn held_by(&self, run: &str) -> usize {
+    pub(crate) fn held_by(&self, run: &str) -> usize {
         self.leases.values().filter(|r| *r == run).count()
     }
 
     /// Runs waiting for subnets now.
-    pub fn waiting(&self) -> usize {
+    pub(crate) fn waiting(&self) -> usize {
         self.runs.values().filter(|r| r.waiting.is_some()).count()
     }
 
@@ -134,7 +134,7 @@ impl Book {
 
     /// Asks for `n` subnets for `run` (a batch asks for all of its networks
     /// at once). `occupancy` is the daemon's and the host's view, fresh.
-    pub fn request(
+    pub(crate) fn request(
         &mut self,
         run: &str,
         n: usize,
@@ -146,7 +146,7 @@ impl Book {
 
     /// Leases `n` subnets to `run` ahead of use: its next requests take
     /// these first. For a run that is started again after an eviction.
-    pub fn reserve(
+    pub(crate) fn reserve(
         &mut self,
         run: &str,
         n: usize,
@@ -235,7 +235,7 @@ impl Book {
     }
 
     /// `run` stopped waiting (it was interrupted or timed out).
-    pub fn stop_waiting(&mut self, run: &str) {
+    pub(crate) fn stop_waiting(&mut self, run: &str) {
         if let Some(r) = self.runs.get_mut(run) {
             r.waiting = None;
         }
@@ -245,7 +245,7 @@ impl Book {
     /// overlaps, so this process picks none of them meanwhile. Subnets
     /// already leased stay with their run (the daemon will refuse one of
     /// the two networks, as it would without netrig).
-    pub fn note_explicit(&mut self, run: &str, subnet: Ipv4Net) {
+    pub(crate) fn note_explicit(&mut self, run: &str, subnet: Ipv4Net) {
         self.run_mut(run);
         for s in self.pool.subnets_overlapping(subnet) {
             self.leases.entry(s).or_insert_with(|| run.to_string());
@@ -254,7 +254,7 @@ impl Book {
 
     /// Frees the leases within `net`: its network was removed, or the
     /// daemon refused it.
-    pub fn release(&mut self, net: Ipv4Net) {
+    pub(crate) fn release(&mut self, net: Ipv4Net) {
         let gone: Vec<Ipv4Net> = self
             .pool
             .subnets_overlapping(net)
@@ -270,7 +270,7 @@ impl Book {
     }
 
     /// Whether `run` was evicted, and its peak demand so far.
-    pub fn status(&self, run: &str) -> Released {
+    pub(crate) fn status(&self, run: &str) -> Released {
         self.runs
             .get(run)
             .map(|r| Released {
@@ -281,7 +281,7 @@ impl Book {
     }
 
     /// The run ended and its teardown finished: frees all it held.
-    pub fn release_run(&mut self, run: &str) -> Released {
+    pub(crate) fn release_run(&mut self, run: &str) -> Released {
         self.leases.retain(|_, r| r != run);
         self.runs
             .remove(run)
@@ -295,7 +295,7 @@ impl Book {
     /// When no run can go on — every run that holds subnets is waiting for
     /// more, and at least two runs wait — the youngest waiting run that
     /// holds any: evicting it frees subnets for the older ones.
-    pub fn victim(&self) -> Option<String> {
+    pub(crate) fn victim(&self) -> Option<String> {
         let holds = |name: &str| self.leases.values().any(|r| r == name);
         let waiting = self.runs.values().filter(|r| r.waiting.is_some()).count();
         let all_holders_wait = self
@@ -315,7 +315,7 @@ impl Book {
 
     /// Marks `run` evicted: its pending and later requests answer
     /// [`Decision::Evicted`] until [`Book::release_run`].
-    pub fn evict(&mut self, run: &str) {
+    pub(crate) fn evict(&mut self, run: &str) {
         let r = self.run_mut(run);
         r.evicted = true;
         r.waiting = None;

@@ -8,7 +8,7 @@ use super::SubnetPool;
 /// Why a request could not be met, with what is needed to render a message
 /// that names the pool and how to widen it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolFull {
+pub(crate) struct PoolFull {
     /// The pool.
     pub pool: SubnetPool,
     /// Subnets the run would hold at once with this request.
@@ -27,13 +27,13 @@ pub struct PoolFull {
 
 impl PoolFull {
     /// Subnets the pool can ever give a run here.
-    pub fn usable(&self) -> usize {
+    pub(crate) fn usable(&self) -> usize {
         self.pool.capacity().saturating_sub(self.permanent)
     }
 
     /// `--subnet-pool 10.213.0.0/21/24 (or NETRIG_SUBNET_POOL=…)`, or
     /// smaller subnets when no wider range would do.
-    pub fn how_to_widen(&self) -> String {
+    pub(crate) fn how_to_widen(&self) -> String {
         let wanted = self.needed + self.permanent + self.other_runs + self.held_here;
         let suggestion = self.pool.widened_for(wanted).or_else(|| {
             let finer = (self.pool.prefix() + 2).min(super::MAX_SUBNET_PREFIX);
@@ -62,7 +62,7 @@ impl PoolFull {
 }
 
 /// The message for [`Decision::TooBig`].
-pub struct TooBigMessage<'a>(pub &'a PoolFull);
+pub(crate) struct TooBigMessage<'a>(pub(crate) &'a PoolFull);
 
 impl fmt::Display for TooBigMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,7 +80,7 @@ impl fmt::Display for TooBigMessage<'_> {
 }
 
 /// The message for [`Decision::Full`].
-pub struct FullMessage<'a>(pub &'a PoolFull);
+pub(crate) struct FullMessage<'a>(pub(crate) &'a PoolFull);
 
 impl fmt::Display for FullMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

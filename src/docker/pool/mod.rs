@@ -20,11 +20,11 @@
 //! - [`occupancy`]: the daemon's networks and the host's routes turned into
 //!   the subnets of the pool that are not free, and why; pure.
 
-pub mod alloc;
-pub mod book;
-pub mod full;
-pub mod occupancy;
-pub mod routes;
+pub(crate) mod alloc;
+pub(crate) mod book;
+pub(crate) mod full;
+pub(crate) mod occupancy;
+pub(crate) mod routes;
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -46,15 +46,15 @@ use ipnet::Ipv4Net;
 ///
 /// A LAN or VPN that uses it anyway shows up as a route of the host, and
 /// netrig skips the subnets it covers.
-pub const DEFAULT_POOL: &str = "10.213.0.0/16";
+pub(crate) const DEFAULT_POOL: &str = "10.213.0.0/16";
 
 /// Subnet size when the pool names none: /24, or the whole range when that
 /// is smaller.
-pub const DEFAULT_SUBNET_PREFIX: u8 = 24;
+pub(crate) const DEFAULT_SUBNET_PREFIX: u8 = 24;
 
 /// The smallest subnet a network can use: a /30 has the gateway and one
 /// address for a container.
-pub const MAX_SUBNET_PREFIX: u8 = 30;
+pub(crate) const MAX_SUBNET_PREFIX: u8 = 30;
 
 /// A range of IPv4 addresses cut into equal subnets: `10.213.0.0/16/24` is
 /// 10.213.0.0/16 cut into 256 × /24.
@@ -72,7 +72,7 @@ impl Default for SubnetPool {
 
 impl SubnetPool {
     /// A pool of `range` cut into subnets of `/prefix`.
-    pub fn new(range: Ipv4Net, prefix: u8) -> Result<SubnetPool, String> {
+    pub(crate) fn new(range: Ipv4Net, prefix: u8) -> Result<SubnetPool, String> {
         if range.network() != range.addr() {
             return Err(format!(
                 "{range} is not the start of a range: did you mean {}?",
@@ -94,22 +94,22 @@ impl SubnetPool {
     }
 
     /// The whole range.
-    pub fn range(&self) -> Ipv4Net {
+    pub(crate) fn range(&self) -> Ipv4Net {
         self.range
     }
 
     /// The prefix length of each subnet.
-    pub fn prefix(&self) -> u8 {
+    pub(crate) fn prefix(&self) -> u8 {
         self.prefix
     }
 
     /// How many subnets the pool holds.
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         1usize << (self.prefix - self.range.prefix_len())
     }
 
     /// The pool's subnets, lowest first.
-    pub fn subnets(&self) -> impl Iterator<Item = Ipv4Net> + '_ {
+    pub(crate) fn subnets(&self) -> impl Iterator<Item = Ipv4Net> + '_ {
         self.range
             .subnets(self.prefix)
             .expect("prefix checked in new()")
@@ -117,7 +117,7 @@ impl SubnetPool {
 
     /// The pool's subnets that overlap `net` (all of them if `net` covers
     /// the range, none if it lies outside).
-    pub fn subnets_overlapping(&self, net: Ipv4Net) -> impl Iterator<Item = Ipv4Net> + '_ {
+    pub(crate) fn subnets_overlapping(&self, net: Ipv4Net) -> impl Iterator<Item = Ipv4Net> + '_ {
         // Walks the pool's subnets within the overlap only, so a route such
         // as 10.0.0.0/8 over a /16 pool costs 256 steps, not millions.
         let overlap = if self.range.contains(&net) {
@@ -144,7 +144,7 @@ impl SubnetPool {
     /// A pool of the same subnets over a range wide enough for `needed`
     /// subnets, for the "widen it with …" hint; `None` when no IPv4 range
     /// of this subnet size is that large.
-    pub fn widened_for(&self, needed: usize) -> Option<SubnetPool> {
+    pub(crate) fn widened_for(&self, needed: usize) -> Option<SubnetPool> {
         let mut bits = self.range.prefix_len();
         while (1usize << (self.prefix - bits)) < needed {
             if bits <= 8 {
@@ -200,12 +200,12 @@ impl fmt::Display for SubnetPool {
 
 /// The gateway of a subnet the pool hands out: its first address, as
 /// Docker itself picks it.
-pub fn gateway(subnet: Ipv4Net) -> Ipv4Addr {
+pub(crate) fn gateway(subnet: Ipv4Net) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(subnet.network()) + 1)
 }
 
 /// Whether two networks share an address.
-pub fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
+pub(crate) fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 

@@ -14,7 +14,7 @@ use crate::docker::run::labels;
 
 /// Why a subnet of the pool cannot be taken now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Blocker {
+pub(crate) enum Blocker {
     /// A network of another netrig run: free again when that run ends.
     NetrigRun {
         /// The network's name.
@@ -40,7 +40,7 @@ pub enum Blocker {
 
 impl Blocker {
     /// Whether waiting may free the subnet (another netrig run's network).
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(self, Blocker::NetrigRun { .. })
     }
 }
@@ -59,7 +59,7 @@ impl fmt::Display for Blocker {
 
 /// The pool's subnets that are taken outside this process's book.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Occupancy {
+pub(crate) struct Occupancy {
     /// Each blocked subnet of the pool with the first thing found on it.
     pub blocked: BTreeMap<Ipv4Net, Blocker>,
 }
@@ -69,7 +69,7 @@ impl Occupancy {
     /// except this process's own (`own`: the subnets its book holds) and
     /// every route of the host except a bridge's route to a network's own
     /// subnet (the network stands for it: it goes when the network goes).
-    pub fn of(
+    pub(crate) fn of(
         pool: &SubnetPool,
         networks: &[NetworkSummary],
         routes: &[Route],
@@ -114,23 +114,23 @@ impl Occupancy {
     }
 
     /// Whether `subnet` is taken outside the book.
-    pub fn is_blocked(&self, subnet: &Ipv4Net) -> bool {
+    pub(crate) fn is_blocked(&self, subnet: &Ipv4Net) -> bool {
         self.blocked.contains_key(subnet)
     }
 
     /// How many subnets are blocked for good (routes, networks netrig did not make).
-    pub fn permanent(&self) -> usize {
+    pub(crate) fn permanent(&self) -> usize {
         self.blocked.values().filter(|b| !b.is_transient()).count()
     }
 
     /// How many subnets other netrig runs hold.
-    pub fn transient(&self) -> usize {
+    pub(crate) fn transient(&self) -> usize {
         self.blocked.values().filter(|b| b.is_transient()).count()
     }
 
     /// Marks `subnet` as taken by someone the listing did not show yet
     /// (the daemon refused it as overlapping).
-    pub fn refused(&mut self, subnet: Ipv4Net) {
+    pub(crate) fn refused(&mut self, subnet: Ipv4Net) {
         self.blocked.entry(subnet).or_insert(Blocker::NetrigRun {
             network: "(made just now by another process)".into(),
             run: "?".into(),
@@ -138,7 +138,7 @@ impl Occupancy {
     }
 
     /// A few of the permanent blockers, for messages: "…, and 3 more".
-    pub fn describe_permanent(&self, at_most: usize) -> String {
+    pub(crate) fn describe_permanent(&self, at_most: usize) -> String {
         let mut seen: Vec<String> = Vec::new();
         for b in self.blocked.values().filter(|b| !b.is_transient()) {
             let text = b.to_string();

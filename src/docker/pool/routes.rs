@@ -11,7 +11,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 /// One route of the host: where it leads and through which interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
+pub(crate) struct Route {
     /// The destination network.
     pub net: IpNet,
     /// The interface (`eth0`, `wg0`, `br-1a2b3c4d5e6f`).
@@ -20,7 +20,7 @@ pub struct Route {
 
 /// The host's routes, IPv4 and IPv6, without default routes. A file that
 /// cannot be read (not Linux, no IPv6) gives no routes.
-pub fn host_routes() -> Vec<Route> {
+pub(crate) fn host_routes() -> Vec<Route> {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
     let mut routes = parse_ipv4(&read("/proc/net/route"));
     routes.extend(parse_ipv6(&read("/proc/net/ipv6_route")));
@@ -28,7 +28,7 @@ pub fn host_routes() -> Vec<Route> {
 }
 
 /// The host's IPv4 routes, without default routes.
-pub fn ipv4_routes(routes: &[Route]) -> impl Iterator<Item = (Ipv4Net, &str)> {
+pub(crate) fn ipv4_routes(routes: &[Route]) -> impl Iterator<Item = (Ipv4Net, &str)> {
     routes.iter().filter_map(|r| match r.net {
         IpNet::V4(net) => Some((net, r.iface.as_str())),
         IpNet::V6(_) => None,
@@ -38,7 +38,7 @@ pub fn ipv4_routes(routes: &[Route]) -> impl Iterator<Item = (Ipv4Net, &str)> {
 /// Parses `/proc/net/route`: a header line, then `Iface Destination Gateway
 /// Flags RefCnt Use Metric Mask …`, addresses as hex of the address bytes
 /// read as a native-endian u32.
-pub fn parse_ipv4(text: &str) -> Vec<Route> {
+pub(crate) fn parse_ipv4(text: &str) -> Vec<Route> {
     let hex = |s: &str| {
         u32::from_str_radix(s, 16)
             .ok()
@@ -63,7 +63,7 @@ pub fn parse_ipv4(text: &str) -> Vec<Route> {
 /// metric refcnt use flags iface`, addresses as 32 hex digits in network
 /// order. Loopback and link-local routes are left out too: they are on
 /// every host and never in a pool.
-pub fn parse_ipv6(text: &str) -> Vec<Route> {
+pub(crate) fn parse_ipv6(text: &str) -> Vec<Route> {
     text.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();

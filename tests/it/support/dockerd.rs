@@ -251,7 +251,7 @@ impl SecondDaemon {
     /// Stops the daemon as a service manager would (SIGTERM, and waits for
     /// it to exit) and starts it again on the same data and socket: what
     /// `systemctl restart docker` does to a run in progress.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.stop();
         self.daemon = None;
         self.start_dockerd();
@@ -260,7 +260,7 @@ impl SecondDaemon {
     /// Kills the daemon outright (SIGKILL), as a crash would, and reaps it,
     /// with the containerd it started: a containerd left behind keeps its
     /// socket and the next dockerd cannot talk to it.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -273,7 +273,7 @@ impl SecondDaemon {
     }
 
     /// Starts the daemon again after [`SecondDaemon::kill`].
-    pub fn start_again(&mut self) {
+    pub(crate) fn start_again(&mut self) {
         self.daemon = None;
         self.start_dockerd();
     }

@@ -4,18 +4,16 @@
 //!
 //! Each test uses its own range of 10.217.0.0/16 (tests run in parallel).
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
-use netrig::docker::pool::SubnetPool;
-use netrig::docker::pool::alloc::{Allocator, PoolEvent};
-use netrig::docker::pool::book::WhenFull;
-use netrig::docker::{Client, ClientOptions, NetworkSpec};
-use support::{LabelGuard, daemon, netrig_command, script_label, text};
+use netrig::tools::{
+    Allocator, Client, ClientOptions, NetworkSpec, PoolEvent, SubnetPool, WhenFull,
+};
+
+use crate::support::{self, LabelGuard, daemon, daemon_shared, netrig_command, script_label, text};
 
 /// The label every resource of these tests carries, for the guard.
 const LABEL: &str = "netrig.test.pool";
@@ -26,6 +24,14 @@ fn labels(test: &str) -> HashMap<String, String> {
         ("netrig.managed".to_string(), "true".to_string()),
         ("netrig.run".to_string(), format!("pooltest-{test}")),
     ])
+}
+
+/// A spec with only a name: a default bridge network.
+fn named(name: &str) -> NetworkSpec {
+    NetworkSpec {
+        name: name.to_string(),
+        ..Default::default()
+    }
 }
 
 fn client() -> Client {
@@ -57,6 +63,7 @@ fn subnets_of(test: &str) -> Vec<String> {
 
 #[test]
 fn a_network_made_outside_netrig_is_skipped_not_clashed_with() {
+    let _daemon = daemon_shared();
     let _guard = LabelGuard(format!("{LABEL}=outside"));
     // Not netrig's: no netrig.managed label, and on the subnet netrig would take first.
     daemon()
@@ -82,25 +89,35 @@ fn a_network_made_outside_netrig_is_skipped_not_clashed_with() {
         .block(alloc.acquire(&client, "r1", 1, "create network"))
         .unwrap()[0];
     assert_eq!(subnet.to_string(), "10.217.1.0/24");
-    let (net, got) = rt
+    let (_, got) = rt
         .block(alloc.create_network(
             &client,
             "r1",
-            &NetworkSpec::named("pooltest-outside-ours"),
+            &named("pooltest-outside-ours"),
             labels("outside"),
             subnet,
             false,
         ))
         .unwrap();
     assert_eq!(got, subnet);
-    let inspect = rt.block(client.inspect_network(&net.id)).unwrap();
-    assert_eq!(inspect["IPAM"]["Config"][0]["Subnet"], "10.217.1.0/24");
-    assert_eq!(inspect["IPAM"]["Config"][0]["Gateway"], "10.217.1.1");
+    let ipam = rt
+        .block(
+            daemon()
+                .docker()
+                .inspect_network("pooltest-outside-ours", None),
+        )
+        .unwrap()
+        .ipam
+        .and_then(|i| i.config)
+        .unwrap();
+    assert_eq!(ipam[0].subnet.as_deref(), Some("10.217.1.0/24"));
+    assert_eq!(ipam[0].gateway.as_deref(), Some("10.217.1.1"));
     assert_eq!(subnets_of("outside"), ["10.217.0.0/24", "10.217.1.0/24"]);
 }
 
 #[test]
 fn two_processes_that_choose_the_same_subnets_both_get_networks() {
+    let _daemon = daemon_shared();
     let _guard = LabelGuard(format!("{LABEL}=race"));
     let client = client();
     let pool: SubnetPool = "10.217.8.0/22".parse().unwrap();
@@ -114,14 +131,14 @@ fn two_processes_that_choose_the_same_subnets_both_get_networks() {
     let for_b = rt.block(b.acquire(&client, "rb", 2, "create")).unwrap();
     assert_eq!(for_a, for_b, "both saw the same free subnets");
     for (i, s) in for_b.iter().enumerate() {
-        let spec = NetworkSpec::named(&format!("pooltest-race-b{i}"));
+        let spec = named(&format!("pooltest-race-b{i}"));
         rt.block(b.create_network(&client, "rb", &spec, labels("race"), *s, false))
             .unwrap();
     }
     // The daemon refuses a's choices as overlapping; a takes the next ones.
     let mut got = Vec::new();
     for (i, s) in for_a.iter().enumerate() {
-        let spec = NetworkSpec::named(&format!("pooltest-race-a{i}"));
+        let spec = named(&format!("pooltest-race-a{i}"));
         let (_, subnet) = rt
             .block(a.create_network(&client, "ra", &spec, labels("race"), *s, false))
             .unwrap();
@@ -141,6 +158,7 @@ fn two_processes_that_choose_the_same_subnets_both_get_networks() {
 
 #[test]
 fn a_full_pool_waits_for_a_release_or_fails_with_the_pool_named() {
+    let _daemon = daemon_shared();
     let _guard = LabelGuard(format!("{LABEL}=full"));
     let client = client();
     let pool: SubnetPool = "10.217.16.0/23".parse().unwrap();
@@ -152,7 +170,7 @@ fn a_full_pool_waits_for_a_release_or_fails_with_the_pool_named() {
         .into_iter()
         .enumerate()
     {
-        let spec = NetworkSpec::named(&format!("pooltest-full-{i}"));
+        let spec = named(&format!("pooltest-full-{i}"));
         rt.block(alloc.create_network(&client, "r1", &spec, labels("full"), s, false))
             .unwrap();
     }
@@ -180,7 +198,7 @@ fn a_full_pool_waits_for_a_release_or_fails_with_the_pool_named() {
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = events.clone();
     alloc.set_observer(Arc::new(move |e: &PoolEvent| {
-        seen.lock().unwrap().push(e.clone())
+        seen.lock().unwrap().push(e.clone());
     }));
     let waiter = {
         let (alloc, client) = (alloc.clone(), client.clone());
@@ -194,7 +212,8 @@ fn a_full_pool_waits_for_a_release_or_fails_with_the_pool_named() {
     );
     std::thread::sleep(Duration::from_millis(300));
     assert!(!waiter.is_finished(), "r2 must wait while the pool is full");
-    rt.block(client.remove_network("pooltest-full-1")).unwrap();
+    rt.block(daemon().docker().remove_network("pooltest-full-1"))
+        .unwrap();
     alloc.release_network("pooltest-full-1");
     let got = waiter.join().unwrap().unwrap();
     assert_eq!(got[0].to_string(), "10.217.17.0/24");
@@ -273,6 +292,7 @@ fn passes(out: &std::process::Output, n: usize) {
 
 #[test]
 fn eight_scenarios_of_five_networks_pass_at_jobs_8_on_the_default_pool() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&network_scenarios("p85", 8, 5, "10.213."));
     let out = suite.command(&["--jobs", "8"]).output().unwrap();
     passes(&out, 8);
@@ -281,6 +301,7 @@ fn eight_scenarios_of_five_networks_pass_at_jobs_8_on_the_default_pool() {
 
 #[test]
 fn sixteen_scenarios_of_six_networks_pass_at_jobs_16() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&network_scenarios("p166", 16, 6, "10.213."));
     let out = suite.command(&["--jobs", "16"]).output().unwrap();
     passes(&out, 16);
@@ -289,6 +310,7 @@ fn sixteen_scenarios_of_six_networks_pass_at_jobs_16() {
 
 #[test]
 fn a_pool_of_four_makes_scenarios_wait_and_one_that_needs_five_fails_clearly() {
+    let _daemon = daemon_shared();
     let mut files: Vec<(String, String)> = (0..4)
         .map(|i| {
             (
@@ -346,6 +368,7 @@ fn a_pool_of_four_makes_scenarios_wait_and_one_that_needs_five_fails_clearly() {
 
 #[test]
 fn netrig_skips_a_subnet_that_a_network_made_outside_it_holds() {
+    let _daemon = daemon_shared();
     let _guard = LabelGuard(format!("{LABEL}=cli-outside"));
     daemon()
         .block(daemon().docker().create_network(NetworkCreateRequest {
@@ -393,6 +416,7 @@ assert_eq(c.ip(n), "10.219.9.2");
 
 #[test]
 fn two_suites_with_the_same_names_at_once_both_pass_and_leave_nothing() {
+    let _daemon = daemon_shared();
     let files: Vec<(String, String)> = (0..3)
         .map(|i| {
             (

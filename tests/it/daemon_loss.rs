@@ -2,19 +2,16 @@
 //! test's own (never the machine's) is restarted or killed while a script
 //! works on it.
 
-mod support;
-
+use std::collections::HashMap;
 use std::io::Read;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use netrig::docker::watch::{DaemonWatch, PING_EVERY};
-use netrig::docker::{Client, ClientOptions};
-use std::collections::HashMap;
-use support::dockerd::SecondDaemon;
-
 use bollard::query_parameters::{ListContainersOptions, ListNetworksOptions};
-use support::{Scenario, netrig_command, text};
+use netrig::tools::{Client, ClientOptions, DaemonWatch, PING_EVERY};
+
+use crate::support::dockerd::SecondDaemon;
+use crate::support::{Scenario, daemon_shared, netrig_command, text};
 
 /// Three containers on one network, then `body`.
 fn scenario(tag: &str, body: &str) -> Scenario {
@@ -113,6 +110,7 @@ fn nothing_managed_on(d: &SecondDaemon) {
 
 #[test]
 fn a_run_whose_daemon_restarts_exits_3_at_once_and_clean_leaves_nothing() {
+    let _daemon = daemon_shared();
     let mut d = SecondDaemon::start();
     // Busy (calling the daemon) and asleep (not calling it): both stop at once.
     for (tag, body) in [
@@ -164,6 +162,7 @@ fn a_run_whose_daemon_restarts_exits_3_at_once_and_clean_leaves_nothing() {
 
 #[test]
 fn a_suite_marks_the_running_scenario_as_a_daemon_error_and_carries_on() {
+    let _daemon = daemon_shared();
     let mut d = SecondDaemon::start();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -216,13 +215,11 @@ fn a_suite_marks_the_running_scenario_as_a_daemon_error_and_carries_on() {
 
 #[test]
 fn the_watch_sees_a_restart_at_once_and_a_quiet_daemon_never() {
+    let _daemon = daemon_shared();
     let mut d = SecondDaemon::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = rt
-        .block_on(Client::connect(&ClientOptions {
-            host: Some(d.url.clone()),
-            ..Default::default()
-        }))
+        .block_on(Client::connect(&ClientOptions::default().with_host(&d.url)))
         .unwrap();
     let watch = rt.block_on(async { DaemonWatch::start(&client) });
     // Longer than a ping interval: a healthy, idle daemon is not lost.
@@ -256,10 +253,7 @@ fn the_watch_sees_a_restart_at_once_and_a_quiet_daemon_never() {
 
     // Killed outright: noticed as quickly.
     let client = rt
-        .block_on(Client::connect(&ClientOptions {
-            host: Some(d.url.clone()),
-            ..Default::default()
-        }))
+        .block_on(Client::connect(&ClientOptions::default().with_host(&d.url)))
         .unwrap();
     let watch = rt.block_on(async { DaemonWatch::start(&client) });
     let started = Instant::now();
