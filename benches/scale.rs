@@ -6,7 +6,9 @@
 //!
 //! Then the large case phase by phase (`support/big.rs`): 100 and 300
 //! containers, one ping each, netrig against the CLI and the floor
-//! (`support/floor.rs`, the same Engine API calls with bollard alone).
+//! (`support/floor.rs`, the same Engine API calls with bollard alone); and
+//! 16 scenarios × 6 networks under `netrig test --jobs 16` against
+//! `--jobs 1` (`support/suite.rs`).
 //!
 //! Options (after `--`): `--rounds N` (scale case, default 5), `--growth-rounds N`
 //! (default 3), `--startup-rounds N` (default 20), `--big-rounds N` (large
@@ -34,6 +36,8 @@ use netrig::tools::{Client, DaemonArgs, remove_labelled};
 mod big;
 #[path = "support/floor.rs"]
 mod floor;
+#[path = "support/suite.rs"]
+mod suite;
 
 const NETRIG: &str = env!("CARGO_BIN_EXE_netrig");
 const IMAGE: &str = "busybox:latest";
@@ -612,7 +616,8 @@ impl Bench {
         );
         println!("before: {}\n", self.conditions());
         if o.only_large {
-            let targets = self.big_section(o.big_rounds, &o.large_sizes, o.floor_concurrency);
+            let mut targets = self.big_section(o.big_rounds, &o.large_sizes, o.floor_concurrency);
+            targets.extend(self.suite_section());
             print_targets(targets);
             println!("after: {}", self.conditions());
             return;
@@ -795,6 +800,7 @@ impl Bench {
         ));
 
         targets.extend(self.big_section(o.big_rounds, &o.large_sizes, o.floor_concurrency));
+        targets.extend(self.suite_section());
         print_targets(targets);
         println!("after: {}", self.conditions());
     }
