@@ -27,8 +27,9 @@ pub(super) fn functions(api: &mut Api) {
         &["name: String", "[opts: Map]", "Network"],
         "Create a network (a bridge unless told otherwise) and return its handle. Options:\n\
          `driver`, `subnet`, `gateway`, `ip_range`, `internal`, `attachable`, `ipv6`, `labels`,\n\
-         `options`.\n\
-         ```rhai\nlet net = network::create(\"my_net\");\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
+         `options`. Without a `subnet` it gets one from netrig's subnet pool (`--subnet-pool`);\n\
+         `net.subnet` and `net.gateway` say what it got.\n\
+         ```rhai\nlet net = network::create(\"my_net\");\nprint(net.subnet);\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
         create,
     );
     api.function(
