@@ -25,6 +25,7 @@ mod lifecycle;
 mod pool;
 mod reliability;
 mod repl;
+mod scale;
 mod seed_scripts;
 mod swarm;
 mod test_command;
