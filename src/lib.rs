@@ -10,7 +10,9 @@
 
 pub(crate) mod cli;
 pub(crate) mod cmd;
+pub(crate) mod completions;
 pub(crate) mod daemon_args;
+pub(crate) mod defs;
 pub(crate) mod diagnostic;
 pub(crate) mod docker;
 pub(crate) mod error;

@@ -19,6 +19,7 @@ pub(crate) mod handles;
 pub(crate) mod hosts;
 pub(crate) mod image;
 pub(crate) mod network;
+pub(crate) mod params;
 pub(crate) mod sandbox;
 pub(crate) mod service;
 pub(crate) mod stdlib;
@@ -86,6 +87,8 @@ pub(crate) fn functions() -> Vec<api::Function> {
     graph::functions(&mut api);
     faults::functions(&mut api);
     expect::functions(&mut api);
+    // Input from the command line and the environment: params.require, env.
+    params::functions(&mut api);
     // Beyond one machine: swarm, services, other daemons (docker::connect).
     swarm::functions(&mut api);
     service::functions(&mut api);
