@@ -53,6 +53,8 @@ impl DaemonArgs {
             pull: self.pull.unwrap_or_default(),
             notes: Notes::new(|text| crate::rig::report::note(format!("warning: {text}"))),
             pool: self.subnet_pool.unwrap_or_default(),
+            // `netrig run --trace/--explain` and the REPL's `:explain` set these.
+            ..ClientOptions::default()
         }
     }
 
@@ -145,8 +147,7 @@ mod tests {
             host: Some("tcp://127.0.0.1:2375".into()),
             timeout: Duration::from_secs_f64(2.5),
             pull: PullPolicy::Never,
-            notes: Notes::ignored(),
-            pool: SubnetPool::default(),
+            ..ClientOptions::default()
         };
         #[derive(Parser)]
         struct Cli {

@@ -8,6 +8,7 @@
 //! command line and the environment), and `diagnostic`, `progress`,
 //! `table`, `text`: how results and errors are shown to people.
 
+pub(crate) mod capture;
 pub(crate) mod cli;
 pub(crate) mod cmd;
 pub(crate) mod completions;
@@ -26,6 +27,7 @@ pub(crate) mod script;
 pub(crate) mod stop;
 pub(crate) mod table;
 pub(crate) mod text;
+pub(crate) mod trace;
 
 pub use cmd::main;
 
@@ -34,9 +36,11 @@ pub use cmd::main;
 /// exists for the binary, so everything else stays `pub(crate)`. Not an API.
 #[doc(hidden)]
 pub mod tools {
+    pub use crate::capture::{Capture, CaptureOptions, CaptureSet, CaptureTarget};
     pub use crate::daemon_args::DaemonArgs;
     pub use crate::docker::client::{Client, ClientOptions};
     pub use crate::docker::error::DockerError;
+    pub use crate::docker::explain::{DockerOp, explain};
     pub use crate::docker::network::NetworkRef;
     pub use crate::docker::pool::SubnetPool;
     pub use crate::docker::pool::alloc::{Allocator, Observer, PoolEvent};
@@ -44,7 +48,7 @@ pub mod tools {
     pub use crate::docker::ports::parse_publish;
     pub use crate::docker::run::session::RunSession;
     pub use crate::docker::run::teardown::remove_labelled;
-    pub use crate::docker::spec::{NetworkSpec, RunSpec};
+    pub use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec};
     pub use crate::docker::watch::{DaemonLoss, DaemonWatch, PING_EVERY};
     pub use crate::error::Error;
     pub use crate::graph::{Format, session_graph, write_run_svg};

@@ -11,6 +11,7 @@ pub(crate) mod completions;
 pub(crate) mod defs;
 pub(crate) mod graph;
 pub(crate) mod man;
+pub(crate) mod observe;
 pub(crate) mod reap;
 pub(crate) mod repl;
 pub(crate) mod run;

@@ -120,7 +120,7 @@ async fn watch_until_lost(client: &Client) -> String {
             )])),
             ..Default::default()
         };
-        let mut events = client.docker.events(Some(options));
+        let mut events = client.api_stream("GET /events", None, |d| d.events(Some(options)));
         let mut ticks = tokio::time::interval(PING_EVERY);
         ticks.tick().await;
         let mut missed = 0;
@@ -156,7 +156,7 @@ async fn watch_until_lost(client: &Client) -> String {
 
 async fn answers(client: &Client) -> bool {
     matches!(
-        tokio::time::timeout(PING_TIMEOUT, client.docker.ping()).await,
+        tokio::time::timeout(PING_TIMEOUT, client.api("GET /_ping", None, |d| d.ping())).await,
         Ok(Ok(_))
     )
 }
