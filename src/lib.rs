@@ -42,11 +42,17 @@ pub mod tools {
     pub use crate::capture::{Capture, CaptureOptions, CaptureSet, CaptureTarget};
     pub use crate::daemon_args::DaemonArgs;
     pub use crate::docker::client::{Client, ClientOptions};
+    pub use crate::docker::error::DockerError;
     pub use crate::docker::explain::{DockerOp, explain};
+    pub use crate::docker::network::NetworkRef;
+    pub use crate::docker::pool::SubnetPool;
+    pub use crate::docker::pool::alloc::{Allocator, Observer, PoolEvent};
+    pub use crate::docker::pool::book::WhenFull;
     pub use crate::docker::ports::parse_publish;
     pub use crate::docker::run::session::RunSession;
     pub use crate::docker::run::teardown::remove_labelled;
     pub use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec};
+    pub use crate::docker::watch::{DaemonLoss, DaemonWatch, PING_EVERY};
     pub use crate::error::Error;
     pub use crate::graph::{Format, session_graph, write_run_svg};
     pub use crate::harness::outcome::Status;

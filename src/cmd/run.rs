@@ -10,6 +10,7 @@ use super::observe::Observe;
 use crate::cli::RunArgs;
 use crate::diagnostic;
 use crate::docker::run::access::HostAccess;
+use crate::docker::watch::DaemonWatch;
 use crate::error::{Error, Result};
 use crate::rig::report::note;
 use crate::rig::{Rig, RunEnd, Stop, signals};
@@ -152,12 +153,24 @@ pub(crate) fn run_source(
         options.timeout,
         None,
     );
+    let daemon = ctx
+        .runtime
+        .block_on(async { DaemonWatch::start(rig.session.client()) });
+    let daemon_lost = signals::watch_daemon(ctx.runtime.handle(), &daemon, rig.interrupt.clone());
     let started = Instant::now();
     let script = observe.span("script");
     let end = rig.execute(source, name);
     script.end(serde_json::json!(format!("{end:?}")));
     drop(deadline);
-    let result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    drop(daemon_lost);
+    let mut result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    if let (Err(e), Some(loss)) = (&result, daemon.loss()) {
+        // Whatever the script tripped over first, the cause is the daemon.
+        eprintln!("error[daemon]: {loss}");
+        if matches!(e, Error::Reported) {
+            result = Err(Error::DaemonLost);
+        }
+    }
     // The captures end with the script, before teardown takes the containers away.
     let captured = observe.stop_captures();
     let teardown = observe.span("teardown");
@@ -203,6 +216,17 @@ fn say_how_it_ended(
             );
             eprint!("{stopped_at}");
             Err(Error::Reported)
+        }
+        RunEnd::Stopped {
+            stop: Stop::DaemonLost,
+            error,
+        } => {
+            // What went away is said next, from the watch; here: where the script was.
+            eprintln!(
+                "error: {name} was stopped because the Docker daemon went away; it was here:"
+            );
+            eprint!("{}", diagnostic::render(error, name, source));
+            Err(Error::DaemonLost)
         }
         RunEnd::Stopped {
             stop: Stop::Signal(signal),

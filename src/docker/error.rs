@@ -58,6 +58,10 @@ pub enum DockerError {
     /// end of its log.
     #[error("{0}")]
     NotRunning(Box<NotRunning>),
+    /// netrig's subnet pool has no subnet for a network; `message` names the
+    /// pool, who holds it and how to widen it.
+    #[error("{action}: {message}")]
+    PoolFull { action: String, message: String },
 }
 
 /// Shorthand for results of the Docker layer.
@@ -77,6 +81,7 @@ impl DockerError {
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
             DockerError::Unsupported { .. } => "unsupported",
+            DockerError::PoolFull { .. } => "pool_full",
             DockerError::Forbidden { .. } => "forbidden",
             DockerError::NotRunning(_) => "not_running",
         }

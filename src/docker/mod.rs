@@ -18,6 +18,7 @@ pub(crate) mod image;
 pub(crate) mod liveness;
 pub(crate) mod network;
 pub(crate) mod ping;
+pub(crate) mod pool;
 pub(crate) mod ports;
 pub(crate) mod process;
 pub(crate) mod run;
@@ -25,6 +26,7 @@ pub(crate) mod spec;
 pub(crate) mod ssh;
 pub(crate) mod swarm;
 pub(crate) mod topology;
+pub(crate) mod watch;
 
 pub(crate) use batch::BatchError;
 pub(crate) use client::{Client, ClientOptions, Started};

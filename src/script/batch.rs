@@ -108,7 +108,10 @@ fn create_networks(cx: &Call, specs: Array) -> ScriptResult<Array> {
     let nets = cx.wait_batch(cx.session.create_networks(&specs))?;
     Ok(nets
         .into_iter()
-        .map(|n| Dynamic::from(cx.network_handle(n.id, &n.name)))
+        .map(|n| {
+            let handle = cx.network_handle(n.id, &n.name);
+            Dynamic::from(handle.with_addresses(n.subnet, n.gateway))
+        })
         .collect())
 }
 
