@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam, IpamConfig,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding,
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HealthConfig, HostConfig, Ipam,
+    IpamConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding,
 };
 
-use super::ports::PortMapping;
+use super::ports::{PortMapping, Protocol};
 
 /// A network to create (`docker network create`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -102,6 +104,63 @@ pub struct RunSpec {
     pub privileged: bool,
     /// Run an init process as PID 1 (`docker run --init`).
     pub init: bool,
+    /// Settings for single networks (extra aliases, a fixed address), keyed
+    /// by network name as in `networks`; `aliases` above apply on all of them.
+    pub endpoints: HashMap<String, EndpointSpec>,
+    /// Join another container's network stack instead of networks
+    /// (`--network container:NAME`); `networks` is then empty.
+    pub network_of: Option<String>,
+    /// Ports exposed without publishing them (`--expose`).
+    pub expose: Vec<(u16, Protocol)>,
+    /// Extra `/etc/hosts` entries as `name:address` (`--add-host`).
+    pub extra_hosts: Vec<String>,
+    /// DNS servers (`--dns`).
+    pub dns: Vec<String>,
+    /// DNS search domains (`--dns-search`).
+    pub dns_search: Vec<String>,
+    /// A health check that replaces the image's (`--health-cmd` and friends).
+    pub healthcheck: Option<HealthSpec>,
+}
+
+/// How a container joins one network: extra DNS names there and a fixed address.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EndpointSpec {
+    /// Extra DNS names on this network only.
+    pub aliases: Vec<String>,
+    /// A fixed IPv4 address in the network's subnet.
+    pub ipv4: Option<String>,
+    /// A fixed IPv6 address in the network's subnet.
+    pub ipv6: Option<String>,
+}
+
+/// A container health check, as Docker runs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HealthSpec {
+    /// Docker's form: `["CMD", prog, args…]`, `["CMD-SHELL", line]` or `["NONE"]`.
+    pub test: Vec<String>,
+    /// Time between checks.
+    pub interval: Option<Duration>,
+    /// Time after which one check counts as failed.
+    pub timeout: Option<Duration>,
+    /// Grace time after start in which failures do not count.
+    pub start_period: Option<Duration>,
+    /// Failures in a row that make the container unhealthy.
+    pub retries: Option<u32>,
+}
+
+impl HealthSpec {
+    /// The `Healthcheck` part of a create request (durations in nanoseconds).
+    pub fn to_config(&self) -> HealthConfig {
+        let nanos = |d: Option<Duration>| d.map(|d| d.as_nanos().min(i64::MAX as u128) as i64);
+        HealthConfig {
+            test: Some(self.test.clone()),
+            interval: nanos(self.interval),
+            timeout: nanos(self.timeout),
+            start_period: nanos(self.start_period),
+            retries: self.retries.map(i64::from),
+            ..Default::default()
+        }
+    }
 }
 
 /// Networks that Docker itself defines and that take no aliases.
@@ -113,9 +172,27 @@ impl RunSpec {
     /// The endpoint settings for joining `network`: the aliases, except on
     /// the built-in networks, which reject them.
     pub fn endpoint_for(&self, network: &str) -> EndpointSettings {
+        let own = self.endpoints.get(network);
+        let mut aliases = Vec::new();
+        if !is_builtin_network(network) {
+            for alias in self
+                .aliases
+                .iter()
+                .chain(own.iter().flat_map(|e| &e.aliases))
+            {
+                if !aliases.contains(alias) {
+                    aliases.push(alias.clone());
+                }
+            }
+        }
+        let fixed = own.filter(|e| e.ipv4.is_some() || e.ipv6.is_some());
         EndpointSettings {
-            aliases: (!self.aliases.is_empty() && !is_builtin_network(network))
-                .then(|| self.aliases.clone()),
+            aliases: (!aliases.is_empty()).then_some(aliases),
+            ipam_config: fixed.map(|e| EndpointIpamConfig {
+                ipv4_address: e.ipv4.clone(),
+                ipv6_address: e.ipv6.clone(),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }
@@ -139,7 +216,18 @@ impl RunSpec {
                     host_port: Some(p.host_port.map(|h| h.to_string()).unwrap_or_default()),
                 });
         }
+        for (port, protocol) in &self.expose {
+            let key = format!("{port}/{protocol}");
+            if !exposed.contains(&key) {
+                exposed.push(key);
+            }
+        }
         let first_network = self.networks.first();
+        let network_mode = match &self.network_of {
+            Some(container) => Some(format!("container:{container}")),
+            None => first_network.cloned(),
+        };
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
         ContainerCreateBody {
             image: Some(self.image.clone()),
             cmd: self.cmd.clone(),
@@ -151,12 +239,16 @@ impl RunSpec {
             user: self.user.clone(),
             labels: Some(labels),
             exposed_ports: (!exposed.is_empty()).then_some(exposed),
+            healthcheck: self.healthcheck.as_ref().map(HealthSpec::to_config),
             host_config: Some(HostConfig {
                 port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
-                cap_add: (!self.cap_add.is_empty()).then(|| self.cap_add.clone()),
+                cap_add: list(&self.cap_add),
                 privileged: self.privileged.then_some(true),
                 init: self.init.then_some(true),
-                network_mode: first_network.cloned(),
+                network_mode,
+                extra_hosts: list(&self.extra_hosts),
+                dns: list(&self.dns),
+                dns_search: list(&self.dns_search),
                 ..Default::default()
             }),
             networking_config: first_network.map(|net| NetworkingConfig {
@@ -330,5 +422,88 @@ mod tests {
             "10.1.0.9"
         );
         assert_eq!(body["Container"], "c");
+    }
+
+    #[test]
+    fn per_network_aliases_and_fixed_addresses() {
+        let spec = RunSpec {
+            image: "busybox".into(),
+            networks: vec!["front".into(), "back".into()],
+            aliases: vec!["web".into()],
+            endpoints: HashMap::from([
+                (
+                    "front".into(),
+                    EndpointSpec {
+                        aliases: vec!["www".into(), "web".into()],
+                        ipv4: Some("10.1.0.10".into()),
+                        ipv6: None,
+                    },
+                ),
+                (
+                    "back".into(),
+                    EndpointSpec {
+                        ipv6: Some("fd00::10".into()),
+                        ..Default::default()
+                    },
+                ),
+            ]),
+            ..Default::default()
+        };
+        let body = serde_json::to_value(spec.to_create_body(HashMap::new())).unwrap();
+        let front = &body["NetworkingConfig"]["EndpointsConfig"]["front"];
+        assert_eq!(front["Aliases"], serde_json::json!(["web", "www"]));
+        assert_eq!(front["IPAMConfig"]["IPv4Address"], "10.1.0.10");
+        let extra = spec.extra_networks("c1");
+        let back = serde_json::to_value(&extra[0].1).unwrap();
+        assert_eq!(
+            back["EndpointConfig"]["Aliases"],
+            serde_json::json!(["web"])
+        );
+        assert_eq!(
+            back["EndpointConfig"]["IPAMConfig"]["IPv6Address"],
+            "fd00::10"
+        );
+        assert!(
+            back["EndpointConfig"]["IPAMConfig"]
+                .get("IPv4Address")
+                .is_none()
+        );
+        // A network without settings of its own gets no IPAM config at all.
+        let plain = RunSpec {
+            networks: vec!["n".into()],
+            ..spec.clone()
+        };
+        assert!(plain.endpoint_for("n").ipam_config.is_none());
+    }
+
+    #[test]
+    fn host_settings_health_and_shared_network_stack() {
+        let spec = RunSpec {
+            image: "busybox".into(),
+            network_of: Some("db".into()),
+            expose: vec![(5432, Protocol::Tcp), (53, Protocol::Udp)],
+            extra_hosts: vec!["gw:10.0.0.1".into()],
+            dns: vec!["10.0.0.53".into()],
+            dns_search: vec!["example.test".into()],
+            healthcheck: Some(HealthSpec {
+                test: vec!["CMD-SHELL".into(), "true".into()],
+                interval: Some(Duration::from_millis(500)),
+                retries: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let body = serde_json::to_value(spec.to_create_body(HashMap::new())).unwrap();
+        assert_eq!(body["HostConfig"]["NetworkMode"], "container:db");
+        assert!(body.get("NetworkingConfig").is_none());
+        assert!(body["ExposedPorts"].get("5432/tcp").is_some());
+        assert!(body["ExposedPorts"].get("53/udp").is_some());
+        assert_eq!(body["HostConfig"]["ExtraHosts"][0], "gw:10.0.0.1");
+        assert_eq!(body["HostConfig"]["Dns"][0], "10.0.0.53");
+        assert_eq!(body["HostConfig"]["DnsSearch"][0], "example.test");
+        assert_eq!(body["Healthcheck"]["Test"][1], "true");
+        assert_eq!(body["Healthcheck"]["Interval"], 500_000_000);
+        assert_eq!(body["Healthcheck"]["Retries"], 3);
+        assert!(body["Healthcheck"].get("Timeout").is_none());
     }
 }

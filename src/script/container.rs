@@ -37,7 +37,8 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
         engine,
         "run",
         &["image: String", "opts: Map", "Container"],
-        "Run a container with `docker run` options: `name`, `network` (one or an array),\n\
+        "Run a container with `docker run` options: `name`, `network` (one or an array; an item\n\
+         may be `#{name, ip, ip6, aliases}` for a fixed address and aliases on that network),\n\
          `ports` (`-p` strings), `cmd`, `entrypoint`, `env`, `aliases`, `hostname`, `labels`,\n\
          `cap_add`, `workdir`, `user`, `privileged`, `init`.\n\
          ```rhai\nlet web = run(\"busybox\", #{name: \"web\", network: \"my_net\", ports: [\"8080:80\"],\n                         cmd: \"httpd -f -p 80\"});\n```",

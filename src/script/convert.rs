@@ -157,7 +157,7 @@ impl Options {
         Ok(Options { map })
     }
 
-    fn take(&mut self, key: &str) -> Option<Dynamic> {
+    pub(super) fn take(&mut self, key: &str) -> Option<Dynamic> {
         self.map.remove(key).filter(|v| !v.is_unit())
     }
 
@@ -395,10 +395,12 @@ pub fn run_spec(image: &str, opts: Dynamic) -> ArgResult<RunSpec> {
     if let Some(n) = &name {
         check_name("option \"name\"", n)?;
     }
+    let (networks, endpoints) = o.run_networks("network")?;
     Ok(RunSpec {
         image: image.to_string(),
         name,
-        networks: o.networks("network")?,
+        networks,
+        endpoints,
         ports: o.ports("ports")?,
         cmd: o.command("cmd")?,
         entrypoint: o.command("entrypoint")?,
@@ -414,6 +416,7 @@ pub fn run_spec(image: &str, opts: Dynamic) -> ArgResult<RunSpec> {
         user: o.string("user")?,
         privileged: o.bool("privileged")?,
         init: o.bool("init")?,
+        ..Default::default()
     })
 }
 

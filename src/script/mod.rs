@@ -15,6 +15,7 @@ pub mod handles;
 pub mod hosts;
 pub mod image;
 pub mod network;
+pub mod run_networks;
 pub mod sandbox;
 pub mod service;
 pub mod stdlib;
