@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod compose;
 pub mod diagnostic;
 pub mod docker;
 pub mod graph;
