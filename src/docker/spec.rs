@@ -35,6 +35,9 @@ pub struct NetworkSpec {
     pub labels: HashMap<String, String>,
     /// Driver options.
     pub options: HashMap<String, String>,
+    /// Further address pools as `(subnet, gateway)`, such as an IPv6 one
+    /// beside the IPv4 `subnet` (a Compose file's `ipam.config` list).
+    pub extra_subnets: Vec<(String, Option<String>)>,
 }
 
 impl NetworkSpec {
@@ -48,7 +51,29 @@ impl NetworkSpec {
 
     /// The request body for `POST /networks/create`, with `labels` as the final label set.
     pub fn to_request(&self, labels: HashMap<String, String>) -> NetworkCreateRequest {
-        let has_ipam = self.subnet.is_some() || self.gateway.is_some() || self.ip_range.is_some();
+        let has_ipam = self.subnet.is_some()
+            || self.gateway.is_some()
+            || self.ip_range.is_some()
+            || !self.extra_subnets.is_empty();
+        let first = (self.subnet.is_some() || self.gateway.is_some() || self.ip_range.is_some())
+            .then(|| IpamConfig {
+                subnet: self.subnet.clone(),
+                gateway: self.gateway.clone(),
+                ip_range: self.ip_range.clone(),
+                ..Default::default()
+            });
+        let pools = first
+            .into_iter()
+            .chain(
+                self.extra_subnets
+                    .iter()
+                    .map(|(subnet, gateway)| IpamConfig {
+                        subnet: Some(subnet.clone()),
+                        gateway: gateway.clone(),
+                        ..Default::default()
+                    }),
+            )
+            .collect();
         NetworkCreateRequest {
             name: self.name.clone(),
             driver: self.driver.clone(),
@@ -56,12 +81,7 @@ impl NetworkSpec {
             attachable: self.attachable.then_some(true),
             enable_ipv6: self.ipv6.then_some(true),
             ipam: has_ipam.then(|| Ipam {
-                config: Some(vec![IpamConfig {
-                    subnet: self.subnet.clone(),
-                    gateway: self.gateway.clone(),
-                    ip_range: self.ip_range.clone(),
-                    ..Default::default()
-                }]),
+                config: Some(pools),
                 ..Default::default()
             }),
             options: (!self.options.is_empty()).then(|| self.options.clone()),
@@ -334,6 +354,19 @@ mod tests {
         assert_eq!(body["Internal"], true);
         assert_eq!(body["Driver"], "bridge");
         assert_eq!(body["Options"]["com.docker.network.bridge.name"], "br-n");
+
+        let dual = NetworkSpec {
+            name: "d".into(),
+            subnet: Some("10.9.0.0/24".into()),
+            ipv6: true,
+            extra_subnets: vec![("fd00:9::/64".into(), Some("fd00:9::1".into()))],
+            ..Default::default()
+        };
+        let body = serde_json::to_value(dual.to_request(HashMap::new())).unwrap();
+        assert_eq!(body["IPAM"]["Config"][0]["Subnet"], "10.9.0.0/24");
+        assert_eq!(body["IPAM"]["Config"][1]["Subnet"], "fd00:9::/64");
+        assert_eq!(body["IPAM"]["Config"][1]["Gateway"], "fd00:9::1");
+        assert_eq!(body["EnableIPv6"], true);
     }
 
     #[test]

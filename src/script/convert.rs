@@ -372,6 +372,7 @@ pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
         ipv6: o.bool("ipv6")?,
         labels: o.string_map("labels")?.into_iter().collect(),
         options: o.string_map("options")?.into_iter().collect(),
+        ..Default::default()
     };
     for (key, value) in [("subnet", &spec.subnet), ("ip_range", &spec.ip_range)] {
         if let Some(cidr) = value {

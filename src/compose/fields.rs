@@ -1,0 +1,193 @@
+//! Single fields of a service: published and exposed ports, the health
+//! check with its Go-style durations, and `depends_on` as written.
+
+use docker_compose_types::{DependsOnOptions, Healthcheck, HealthcheckTest, Ports, PublishedPort};
+
+use super::error::Problem;
+use super::plan::Condition;
+use super::services::WrittenDependency;
+use crate::docker::ports::{PortMapping, Protocol, parse_publish};
+use crate::docker::spec::HealthSpec;
+
+/// Published ports, short (`"127.0.0.1:8080:80/tcp"`) and long (`{target, published, …}`).
+pub fn ports(base: &str, ports: &Ports, problems: &mut Vec<Problem>) -> Vec<PortMapping> {
+    let mut out = Vec::new();
+    let texts: Vec<Result<String, String>> = match ports {
+        Ports::Short(items) => items.iter().map(|s| Ok(s.clone())).collect(),
+        Ports::Long(items) => items
+            .iter()
+            .map(|p| {
+                if let Some(mode) = p
+                    .mode
+                    .as_deref()
+                    .filter(|m| !matches!(*m, "host" | "ingress"))
+                {
+                    return Err(format!("mode {mode:?}: use \"host\" or \"ingress\""));
+                }
+                let proto = p.protocol.as_deref().unwrap_or("tcp");
+                let published = match &p.published {
+                    Some(PublishedPort::Single(n)) => n.to_string(),
+                    Some(PublishedPort::Range(r)) => r.clone(),
+                    None => String::new(),
+                };
+                Ok(match p.host_ip.as_deref() {
+                    Some(ip) if ip.contains(':') => {
+                        format!("[{ip}]:{published}:{}/{proto}", p.target)
+                    }
+                    Some(ip) => format!("{ip}:{published}:{}/{proto}", p.target),
+                    None if published.is_empty() => format!("{}/{proto}", p.target),
+                    None => format!("{published}:{}/{proto}", p.target),
+                })
+            })
+            .collect(),
+    };
+    for (i, text) in texts.into_iter().enumerate() {
+        match text.and_then(|t| parse_publish(&t)) {
+            Ok(m) => out.extend(m),
+            Err(e) => problems.push(Problem::at(format!("{base}.ports[{i}]"), e)),
+        }
+    }
+    out
+}
+
+/// `expose` entries: `"80"`, `"53/udp"`, `"8000-8002"`.
+pub fn expose(base: &str, items: &[String], problems: &mut Vec<Problem>) -> Vec<(u16, Protocol)> {
+    let mut out = Vec::new();
+    for (i, text) in items.iter().enumerate() {
+        let parsed = match text.contains(':') {
+            true => Err(format!(
+                "{text:?}: expose takes container ports only; publish with `ports`"
+            )),
+            false => parse_publish(text),
+        };
+        match parsed {
+            Ok(m) => out.extend(m.into_iter().map(|p| (p.container_port, p.protocol))),
+            Err(e) => problems.push(Problem::at(format!("{base}.expose[{i}]"), e)),
+        }
+    }
+    out
+}
+
+/// A `healthcheck:` as Docker's health config; a string test runs in a shell.
+pub fn healthcheck(base: &str, h: &Healthcheck, problems: &mut Vec<Problem>) -> Option<HealthSpec> {
+    let test = match (&h.test, h.disable) {
+        (_, true) => vec!["NONE".to_string()],
+        (None, false) => Vec::new(),
+        (Some(HealthcheckTest::Single(s)), false) => vec!["CMD-SHELL".to_string(), s.clone()],
+        (Some(HealthcheckTest::Multiple(l)), false) => {
+            if !matches!(
+                l.first().map(String::as_str),
+                Some("CMD" | "CMD-SHELL" | "NONE")
+            ) {
+                problems.push(Problem::at(
+                    format!("{base}.test"),
+                    "a list test starts with \"CMD\", \"CMD-SHELL\" or \"NONE\", like [\"CMD\", \"pg_isready\"]",
+                ));
+            }
+            l.clone()
+        }
+    };
+    let mut duration = |key: &str, v: &Option<String>| {
+        let text = v.as_deref()?;
+        match go_duration(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                problems.push(Problem::at(format!("{base}.{key}"), e));
+                None
+            }
+        }
+    };
+    Some(HealthSpec {
+        test,
+        interval: duration("interval", &h.interval),
+        timeout: duration("timeout", &h.timeout),
+        start_period: duration("start_period", &h.start_period),
+        retries: match h.retries {
+            0 => None,
+            r if r < 0 => {
+                problems.push(Problem::at(
+                    format!("{base}.retries"),
+                    "retries must be 1 or more",
+                ));
+                None
+            }
+            r => Some(r as u32),
+        },
+    })
+}
+
+/// A Compose (Go) duration: `1m30s`, `500ms`, `1.5s`, `2h`.
+pub fn go_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a duration like \"30s\", \"1m30s\" or \"500ms\"");
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0.0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
+/// `depends_on` as written: a list (all `service_started`) or a map with conditions.
+pub fn dependencies(
+    base: &str,
+    d: &DependsOnOptions,
+    problems: &mut Vec<Problem>,
+) -> Vec<WrittenDependency> {
+    match d {
+        DependsOnOptions::Simple(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| WrittenDependency {
+                service: s.clone(),
+                condition: Condition::Started,
+                required: true,
+                path: format!("{base}.depends_on[{i}]"),
+            })
+            .collect(),
+        DependsOnOptions::Conditional(map) => map
+            .iter()
+            .filter_map(|(s, c)| {
+                let path = format!("{base}.depends_on.{s}");
+                let condition = match c.condition.as_str() {
+                    "service_started" | "" => Condition::Started,
+                    "service_healthy" => Condition::Healthy,
+                    "service_completed_successfully" => Condition::CompletedSuccessfully,
+                    other => {
+                        problems.push(Problem::at(
+                            format!("{path}.condition"),
+                            format!("unknown condition {other:?}; use service_started, service_healthy or service_completed_successfully"),
+                        ));
+                        return None;
+                    }
+                };
+                Some(WrittenDependency {
+                    service: s.clone(),
+                    condition,
+                    required: c.required != Some(false),
+                    path,
+                })
+            })
+            .collect(),
+    }
+}
