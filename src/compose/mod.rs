@@ -1,9 +1,12 @@
-//! Compose files both ways: read one into a plan of netrig specs
-//! ([`load`]), and write what a run made as a Compose file. Pure: nothing
-//! here talks to Docker.
+//! Compose files both ways. Reading ([`load`]) turns a file into a plan of
+//! netrig specs and [`up::up`] brings the plan up in a run; writing
+//! ([`gather::gather`], then [`export::to_compose`]) turns what a run made
+//! into a Compose file. Everything but `up` and `gather` is pure.
 
 pub mod error;
+pub mod export;
 pub mod fields;
+pub mod gather;
 pub mod interpolate;
 pub mod load;
 pub mod networks;
@@ -13,6 +16,7 @@ pub mod schema;
 pub mod services;
 pub mod source;
 pub mod typed;
+pub mod up;
 
 #[cfg(test)]
 mod tests;
