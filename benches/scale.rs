@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use comfy_table::{Table, presets::ASCII_MARKDOWN};
 use netrig::docker::Client;
-use netrig::docker::session::remove_labelled;
+use netrig::docker::run::teardown::remove_labelled;
 
 const NETRIG: &str = env!("CARGO_BIN_EXE_netrig");
 const IMAGE: &str = "busybox:latest";
@@ -39,8 +39,13 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    // The daemon options netrig itself would take from the environment
+    // (DOCKER_HOST, NETRIG_DOCKER_TIMEOUT, NETRIG_PULL).
+    let options = netrig::daemon_args::DaemonArgs::from_env()
+        .unwrap_or_else(|e| e.exit())
+        .client_options();
     let client = rt
-        .block_on(Client::connect(None))
+        .block_on(Client::connect(&options))
         .expect("the benchmark needs a Docker daemon");
     let bench = Bench {
         id: format!("nrb{:x}", std::process::id() ^ (now_ns() as u32 & 0xffff)),

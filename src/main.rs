@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    netrig::cli::main()
+    netrig::cmd::main()
 }

@@ -14,11 +14,10 @@ use std::io::{BufRead, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 
-use tokio::runtime::Runtime;
-
-use crate::docker::labels;
-use crate::docker::session::remove_matching;
-use crate::runner::{Exit, connect};
+use crate::daemon_args::DaemonArgs;
+use crate::docker::run::labels;
+use crate::docker::run::teardown::remove_matching;
+use crate::docker::{Client, ClientOptions};
 
 /// What the parent writes when it ends on purpose.
 const DONE: &str = "done";
@@ -31,10 +30,10 @@ pub struct Reaper {
 }
 
 impl Reaper {
-    /// Starts a reaper for this process, talking to `host`; `None` when
-    /// turned off or when it cannot start (netrig then works as before,
-    /// with `netrig clean` as the fallback).
-    pub fn spawn(host: Option<&str>) -> Option<Reaper> {
+    /// Starts a reaper for this process, reaching the daemon as `docker`
+    /// says; `None` when turned off or when it cannot start (netrig then
+    /// works as before, with `netrig clean` as the fallback).
+    pub fn spawn(docker: &ClientOptions) -> Option<Reaper> {
         if matches!(
             std::env::var("NETRIG_REAPER").as_deref(),
             Ok("off" | "0" | "false")
@@ -43,9 +42,7 @@ impl Reaper {
         }
         let exe = std::env::current_exe().ok()?;
         let mut cmd = Command::new(exe);
-        if let Some(h) = host {
-            cmd.args(["--host", h]);
-        }
+        cmd.args(DaemonArgs::to_args(docker));
         use std::os::unix::process::CommandExt;
         let mut child = cmd
             .args(["reap", "--pid", &std::process::id().to_string()])
@@ -73,8 +70,8 @@ impl Reaper {
 static REAPER: Mutex<Option<Reaper>> = Mutex::new(None);
 
 /// Starts this process's reaper (see [`Reaper::spawn`]).
-pub fn start(host: Option<&str>) {
-    let reaper = Reaper::spawn(host);
+pub fn start(docker: &ClientOptions) {
+    let reaper = Reaper::spawn(docker);
     *REAPER.lock().unwrap_or_else(|e| e.into_inner()) = reaper;
 }
 
@@ -86,31 +83,27 @@ pub fn release() {
     }
 }
 
-/// `netrig reap --pid P`: waits for P's pipe to close; reaps unless told `done`.
-pub fn run(runtime: &Runtime, host: Option<&str>, pid: u32) -> Exit {
+/// In the reaper (`netrig reap`): waits until the parent's pipe closes;
+/// true when the parent said it ended on purpose (nothing to reap).
+pub fn parent_ended_on_purpose() -> bool {
     let mut line = String::new();
-    let told_done = std::io::stdin()
+    std::io::stdin()
         .lock()
         .read_line(&mut line)
         .map(|_| line.trim() == DONE)
-        .unwrap_or(false);
-    if told_done {
-        return Exit::Success;
-    }
-    let Ok(client) = connect(runtime, host) else {
-        return Exit::Unreachable;
-    };
+        .unwrap_or(false)
+}
+
+/// Removes what netrig process `pid` made on this host's daemon: every
+/// service, container and network labelled with its pid, and a swarm it
+/// started there (other daemons it used are left to `netrig clean
+/// --host`). False when something stayed.
+pub async fn reap(client: &Client, pid: u32) -> bool {
     let filters = [
         format!("{}={pid}", labels::PID),
         format!("{}={}", labels::HOST, labels::this_host()),
     ];
-    let report = runtime.block_on(remove_matching(&client, &filters));
-    // A swarm the dead process started on this daemon goes too (other
-    // daemons it used are left to `netrig clean --host`).
-    let left = runtime.block_on(crate::docker::hosts::leave_swarm_made_by(&client, pid));
-    if report.is_clean() && left.is_ok() {
-        Exit::Success
-    } else {
-        Exit::Failed
-    }
+    let report = remove_matching(client, &filters).await;
+    let left = crate::docker::swarm::hosts::leave_swarm_made_by(client, pid).await;
+    report.is_clean() && left.is_ok()
 }

@@ -15,6 +15,14 @@ use netrig::docker::ports::parse_publish;
 use netrig::docker::{Client, RunSession};
 use support::{LabelGuard, daemon};
 
+/// A client for the daemon the tests use, as the command line would make it.
+fn connect(rt: &tokio::runtime::Runtime) -> Client {
+    let options = netrig::daemon_args::DaemonArgs::from_env()
+        .unwrap()
+        .client_options();
+    rt.block_on(Client::connect(&options)).unwrap()
+}
+
 /// The fixture, copied into a folder called `shop` (the project name).
 fn shop() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +65,7 @@ fn a_three_tier_app_comes_up_isolated_in_order_and_leaves_nothing() {
     let (_dir, file) = shop();
     let plan = load(&file, &busybox_opts()).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = rt.block_on(Client::connect(None)).unwrap();
+    let client = connect(&rt);
     let session = RunSession::isolated(client, &file.display().to_string());
     let run = session.run_id().to_string();
     let _guard = LabelGuard(format!("netrig.run={run}"));
@@ -162,7 +170,7 @@ fn a_dependency_that_never_gets_healthy_fails_and_leaves_nothing() {
     };
     let plan = load(&file, &opts).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = rt.block_on(Client::connect(None)).unwrap();
+    let client = connect(&rt);
     let session = RunSession::isolated(client, &file.display().to_string());
     let label = format!("netrig.run={}", session.run_id());
     let _guard = LabelGuard(label.clone());
@@ -339,7 +347,7 @@ fn attachments(names: &[&str]) -> Vec<(String, Vec<Joined>)> {
 fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
     let d = daemon();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = rt.block_on(Client::connect(None)).unwrap();
+    let client = connect(&rt);
     let session = RunSession::new(client.clone(), "f16-roundtrip");
     let _guard = LabelGuard(format!("netrig.run={}", session.run_id()));
     let sleep = Some(vec!["sleep".to_string(), "300".to_string()]);

@@ -499,7 +499,10 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
                 .push((f.scenario.name(), f.status, live.len(), shown.to_string()));
         },
     );
-    assert_eq!(exit, netrig::runner::Exit::Failed);
+    assert!(
+        matches!(exit, Err(netrig::error::Error::Reported)),
+        "{exit:?}"
+    );
     let mut seen = seen.into_inner().unwrap();
     seen.sort_by(|a, b| a.0.cmp(&b.0));
     use netrig::harness::outcome::Status;

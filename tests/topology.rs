@@ -362,7 +362,10 @@ fn library_hooks_for_the_repl_and_the_report() {
 
     daemon();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = rt.block_on(Client::connect(None)).unwrap();
+    let options = netrig::daemon_args::DaemonArgs::from_env()
+        .unwrap()
+        .client_options();
+    let client = rt.block_on(Client::connect(&options)).unwrap();
     let session = RunSession::new(client.clone(), "i9-hooks");
     let _guard = support::LabelGuard(format!("netrig.run={}", session.run_id()));
     rt.block_on(async {

@@ -12,9 +12,9 @@ use bollard::models::ContainerInspectResponse;
 use super::export::{Attachment, ModelContainer, ModelNetwork, RunModel};
 use crate::docker::Client;
 use crate::docker::error::Result;
-use crate::docker::labels::PREDEFINED_NETWORKS;
-use crate::docker::names::Names;
 use crate::docker::ports::{PortMapping, parse_publish};
+use crate::docker::run::labels::PREDEFINED_NETWORKS;
+use crate::docker::run::names::Names;
 
 /// Reads run `run_id`'s networks and containers. Names lose the run's
 /// isolation prefix (`netrig test`), as the script knew them. Notes about

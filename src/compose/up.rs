@@ -10,9 +10,9 @@ use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
 
 use super::error::Problem;
 use super::plan::{Condition, Plan};
+use crate::docker::ResourceKind;
 use crate::docker::error::{DockerError, Result};
 use crate::docker::image::PullObserver;
-use crate::docker::session::ResourceKind;
 use crate::docker::{BatchError, ContainerRef, NetworkRef, RunSession};
 
 /// How often a wait looks at the container again.

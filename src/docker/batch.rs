@@ -15,7 +15,7 @@ use super::exec::ExecOutput;
 use super::image::PullObserver;
 use super::network::{NetworkRef, name_taken};
 use super::ping::PingReport;
-use super::session::{ResourceKind, RunSession};
+use super::run::session::{ResourceKind, RunSession};
 use super::spec::{NetworkSpec, RunSpec};
 
 /// Requests a batch keeps in flight. Container starts keep the daemon's
@@ -168,6 +168,9 @@ impl RunSession {
         specs: &[RunSpec],
         observer: &PullObserver,
     ) -> std::result::Result<Vec<ContainerRef>, BatchError> {
+        let admitted = self
+            .admit(specs)
+            .map_err(|e| BatchError::whole(specs.len(), e))?;
         let prepared: Vec<(String, RunSpec)> =
             specs.iter().map(|s| self.docker_run_spec(s)).collect();
         let names: Vec<String> = prepared.iter().map(|(name, _)| name.clone()).collect();
@@ -201,7 +204,7 @@ impl RunSession {
         let results = in_order(
             prepared
                 .into_iter()
-                .map(|(name, spec)| self.run_present(name, spec)),
+                .map(|(name, spec)| self.run_present(admitted, name, spec)),
             PARALLELISM,
         )
         .await;
@@ -227,6 +230,9 @@ impl RunSession {
         &self,
         specs: &[NetworkSpec],
     ) -> std::result::Result<Vec<NetworkRef>, BatchError> {
+        let admitted = self
+            .admit(specs)
+            .map_err(|e| BatchError::whole(specs.len(), e))?;
         let specs: Vec<NetworkSpec> = specs
             .iter()
             .map(|s| NetworkSpec {
@@ -265,9 +271,9 @@ impl RunSession {
                 async move {
                     // Like a single create: it runs to its end even when the script stops waiting.
                     let net = self
-                        .settled(
-                            async move { client.create_network_unchecked(&spec, labels).await },
-                        )
+                        .settled(admitted, async move {
+                            client.create_network_unchecked(&spec, labels).await
+                        })
                         .await?;
                     self.record(ResourceKind::Network, &net.id, &net.name);
                     Ok(net)
@@ -321,7 +327,7 @@ impl RunSession {
             ResourceKind::Network => "network",
             ResourceKind::Service => "service",
         };
-        err.undone = Some(super::session::plural(gone.len(), word));
+        err.undone = Some(crate::text::plural(gone.len(), word));
         err
     }
 }

@@ -1,30 +1,98 @@
 //! The connection to one Docker daemon: address resolution, API version
 //! negotiation and the error conversion every operation shares.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
 
 use super::error::{DockerError, Result};
+use super::image::PullPolicy;
 
-/// How long one request may take before netrig gives up on the daemon.
-pub const REQUEST_TIMEOUT_SECS: u64 = 120;
-
-/// The request timeout in effect: `NETRIG_DOCKER_TIMEOUT` (seconds) when set,
-/// so a slow remote daemon can have more and tests can have less.
-pub fn request_timeout() -> Duration {
-    std::env::var("NETRIG_DOCKER_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(REQUEST_TIMEOUT_SECS))
-}
+/// How long one request may take before netrig gives up on the daemon,
+/// unless told otherwise ([`ClientOptions::timeout`]).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the first contact may take; a daemon that does not answer this
 /// quickly is treated as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The daemon address when neither `--host` nor `DOCKER_HOST` names one.
+/// The daemon address when none is named.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// How netrig talks to a daemon. The command line builds it (`--host`,
+/// `--pull`, `--docker-timeout` and their environment variables) and every
+/// client of the process is made from it: the default daemon's, the
+/// reaper's, and those a script adds with `docker::connect`.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The daemon address (`unix:///path`, `tcp://host:port`,
+    /// `ssh://user@host`, or a bare socket path); `None`: the local socket.
+    pub host: Option<String>,
+    /// How long one request may take.
+    pub timeout: Duration,
+    /// Whether a missing image may be pulled.
+    pub pull: PullPolicy,
+    /// Where the Docker layer's warnings go.
+    pub notes: Notes,
+}
+
+impl Default for ClientOptions {
+    /// The local socket, 120 s per request, pulls allowed, warnings dropped.
+    fn default() -> Self {
+        ClientOptions {
+            host: None,
+            timeout: REQUEST_TIMEOUT,
+            pull: PullPolicy::default(),
+            notes: Notes::ignored(),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The same options for another daemon.
+    pub fn for_host(&self, host: &str) -> ClientOptions {
+        ClientOptions {
+            host: Some(host.to_string()),
+            ..self.clone()
+        }
+    }
+}
+
+/// Where the Docker layer's warnings go. It prints nothing itself: whoever
+/// builds the client decides how (and whether) a warning is shown.
+#[derive(Clone)]
+pub struct Notes(Option<Arc<Show>>);
+
+/// What shows a warning.
+type Show = dyn Fn(&str) + Send + Sync;
+
+impl Notes {
+    /// Warnings go to `show`.
+    pub fn new(show: impl Fn(&str) + Send + Sync + 'static) -> Notes {
+        Notes(Some(Arc::new(show)))
+    }
+
+    /// Warnings are dropped (tests, the benchmark).
+    pub fn ignored() -> Notes {
+        Notes(None)
+    }
+
+    /// Hands a warning to whoever shows them.
+    pub fn warn(&self, text: &str) {
+        if let Some(show) = &self.0 {
+            show(text);
+        }
+    }
+}
+
+impl std::fmt::Debug for Notes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notes(shown)"
+        } else {
+            "Notes(ignored)"
+        })
+    }
+}
 
 /// A connected, version-negotiated Docker client. Cheap to clone: bollard
 /// shares one connection pool between clones.
@@ -32,22 +100,24 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub struct Client {
     pub(crate) docker: Docker,
     host: String,
+    options: ClientOptions,
     /// For `ssh://`: the forward the client talks through, ended with the last clone.
-    _tunnel: Option<std::sync::Arc<super::ssh::SshTunnel>>,
+    _tunnel: Option<Arc<super::ssh::SshTunnel>>,
 }
 
 impl Client {
-    /// Connects to `host` (or `DOCKER_HOST`, or the local socket) and
-    /// negotiates the API version, so newer and older daemons both work.
-    pub async fn connect(host: Option<&str>) -> Result<Client> {
-        let host = resolve_host(host);
+    /// Connects to `options.host` (or the local socket) and negotiates the
+    /// API version, so newer and older daemons both work.
+    pub async fn connect(options: &ClientOptions) -> Result<Client> {
+        let host = resolve_host(options.host.as_deref());
+        let first_contact = CONNECT_TIMEOUT.min(options.timeout);
         let unreachable = |reason: String| DockerError::Unreachable {
             host: host.clone(),
             reason,
         };
         let tunnel = if host.starts_with("ssh://") {
             let t = super::ssh::SshTunnel::open(&host, CONNECT_TIMEOUT).await?;
-            Some(std::sync::Arc::new(t))
+            Some(Arc::new(t))
         } else {
             None
         };
@@ -56,25 +126,21 @@ impl Client {
             .map_or(host.as_str(), |t| t.local_url.as_str());
         let docker = Docker::connect_with_host(address)
             .map_err(|e| unreachable(e.to_string()))?
-            .with_timeout(request_timeout());
-        let docker = match tokio::time::timeout(
-            CONNECT_TIMEOUT.min(request_timeout()),
-            docker.negotiate_version(),
-        )
-        .await
-        {
+            .with_timeout(options.timeout);
+        let docker = match tokio::time::timeout(first_contact, docker.negotiate_version()).await {
             Ok(Ok(docker)) => docker,
             Ok(Err(e)) => return Err(unreachable(root_cause(&e))),
             Err(_) => {
                 return Err(unreachable(format!(
                     "no answer within {} s",
-                    CONNECT_TIMEOUT.min(request_timeout()).as_secs_f64()
+                    first_contact.as_secs_f64()
                 )));
             }
         };
         Ok(Client {
             docker,
             host,
+            options: options.clone(),
             _tunnel: tunnel,
         })
     }
@@ -82,6 +148,11 @@ impl Client {
     /// The daemon address this client talks to.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The options it was made with (for a client of another daemon, made alike).
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     /// The negotiated API version, e.g. `1.41`.
@@ -102,18 +173,17 @@ impl Client {
 
     /// Turns a bollard error into a [`DockerError`] that names `action`.
     pub(crate) fn err(&self, action: impl Into<String>, e: bollard::errors::Error) -> DockerError {
-        DockerError::from_bollard(action, &self.host, e)
+        DockerError::from_bollard(action, &self.host, self.options.timeout, e)
     }
 }
 
-/// `--host` wins over `DOCKER_HOST`, which wins over the local socket; a
-/// bare path means a unix socket.
+/// The address to dial for `host`: the local socket when none (or an empty
+/// one) is given; a bare path means a unix socket.
 pub fn resolve_host(host: Option<&str>) -> String {
     let chosen = host
-        .map(str::to_string)
         .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
-        .unwrap_or_else(|| DEFAULT_HOST.to_string());
+        .unwrap_or(DEFAULT_HOST)
+        .to_string();
     if chosen.starts_with('/') {
         format!("unix://{chosen}")
     } else {
@@ -142,5 +212,7 @@ mod tests {
             resolve_host(Some("tcp://127.0.0.1:2375")),
             "tcp://127.0.0.1:2375"
         );
+        assert_eq!(resolve_host(None), DEFAULT_HOST);
+        assert_eq!(resolve_host(Some("")), DEFAULT_HOST);
     }
 }

@@ -137,7 +137,7 @@ impl Client {
                 return Err(match self.err(&action, e) {
                     DockerError::Conflict { action, .. } => {
                         let owner = match self.inspect_container(name).await {
-                            Ok(c) => super::labels::owner(
+                            Ok(c) => super::run::labels::owner(
                                 &c.config.and_then(|c| c.labels).unwrap_or_default(),
                             ),
                             Err(_) => "another container".to_string(),

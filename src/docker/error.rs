@@ -42,6 +42,12 @@ pub enum DockerError {
     /// The run was interrupted (Ctrl-C, SIGTERM) while waiting for the daemon.
     #[error("{action}: interrupted")]
     Interrupted { action: String },
+    /// The run's policy refuses what the request asks of the host
+    /// (`reason` names the option); `--allow-host-access` allows it.
+    #[error(
+        "{reason}; scenarios may not reach the host unless you run them with --allow-host-access"
+    )]
+    Forbidden { reason: String },
     /// This machine lacks what the call needs: a kernel feature, a host tool
     /// or a privilege. `message` names it and says how to get it.
     #[error("{action}: {message}")]
@@ -65,13 +71,16 @@ impl DockerError {
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
             DockerError::Unsupported { .. } => "unsupported",
+            DockerError::Forbidden { .. } => "forbidden",
         }
     }
 
-    /// Classifies a bollard error, naming what was asked.
+    /// Classifies a bollard error, naming what was asked; `timeout` is the
+    /// request timeout the client had, for the message when it ran out.
     pub fn from_bollard(
         action: impl Into<String>,
         host: &str,
+        timeout: Duration,
         err: bollard::errors::Error,
     ) -> Self {
         use bollard::errors::Error as B;
@@ -102,7 +111,7 @@ impl DockerError {
             }
             B::RequestTimeoutError => DockerError::Timeout {
                 action,
-                after: crate::docker::client::request_timeout(),
+                after: timeout,
             },
             B::DockerStreamError { error } => DockerError::Failed {
                 action,
@@ -154,7 +163,9 @@ mod tests {
 
     #[test]
     fn status_codes_map_to_kinds() {
-        let kind = |s, m| DockerError::from_bollard("x", "unix:///s", server(s, m)).kind();
+        let kind = |s, m| {
+            DockerError::from_bollard("x", "unix:///s", Duration::from_secs(1), server(s, m)).kind()
+        };
         assert_eq!(kind(404, "No such container: a"), "not_found");
         assert_eq!(
             kind(409, "Conflict. The container name is in use"),
@@ -171,6 +182,7 @@ mod tests {
         let e = DockerError::from_bollard(
             "inspect network \"nope\"",
             "unix:///s",
+            Duration::from_secs(1),
             server(404, "network nope not found"),
         );
         assert_eq!(

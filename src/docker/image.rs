@@ -10,7 +10,7 @@ use super::client::Client;
 use super::error::{DockerError, Result};
 
 /// Whether netrig may pull an image it does not find on the daemon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PullPolicy {
     /// Pull an image that is not on the daemon, like `docker run` does.
     #[default]
@@ -20,27 +20,22 @@ pub enum PullPolicy {
     Never,
 }
 
-/// The policy chosen with `--pull`; unset, `NETRIG_PULL` (`missing` or `never`).
-static PULL_POLICY: std::sync::OnceLock<PullPolicy> = std::sync::OnceLock::new();
+impl PullPolicy {
+    /// `missing` / `never` (any case, spaces around ignored); anything else is `None`.
+    pub fn from_name(text: &str) -> Option<PullPolicy> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "missing" => Some(PullPolicy::Missing),
+            "never" => Some(PullPolicy::Never),
+            _ => None,
+        }
+    }
 
-/// Sets the pull policy for this process (`--pull`). The first call wins.
-pub fn set_pull_policy(policy: PullPolicy) {
-    let _ = PULL_POLICY.set(policy);
-}
-
-/// The pull policy in effect.
-pub fn pull_policy() -> PullPolicy {
-    *PULL_POLICY.get_or_init(|| {
-        parse_pull_policy(std::env::var("NETRIG_PULL").ok().as_deref()).unwrap_or_default()
-    })
-}
-
-/// `missing` / `never` (any case); anything else is `None`.
-fn parse_pull_policy(text: Option<&str>) -> Option<PullPolicy> {
-    match text?.trim().to_ascii_lowercase().as_str() {
-        "missing" => Some(PullPolicy::Missing),
-        "never" => Some(PullPolicy::Never),
-        _ => None,
+    /// The name [`PullPolicy::from_name`] reads: `missing` or `never`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PullPolicy::Missing => "missing",
+            PullPolicy::Never => "never",
+        }
     }
 }
 
@@ -105,7 +100,7 @@ impl Client {
         match self.docker.inspect_image(image).await {
             Ok(_) => Ok(()),
             Err(e) => match self.err(format!("look up image {image:?}"), e) {
-                DockerError::NotFound { .. } if pull_policy() == PullPolicy::Never => {
+                DockerError::NotFound { .. } if self.options().pull == PullPolicy::Never => {
                     Err(pulling_is_off(image, format!("find image {image:?}")))
                 }
                 DockerError::NotFound { .. } => self.pull(image, observer).await.map_err(|e| {
@@ -129,7 +124,7 @@ impl Client {
     /// Under `--pull never` it only checks the image is already here.
     pub async fn pull(&self, image: &str, observer: &PullObserver) -> Result<()> {
         let action = format!("pull image {image:?}");
-        if pull_policy() == PullPolicy::Never {
+        if self.options().pull == PullPolicy::Never {
             // Scripts that pull first still run offline when the image is here.
             return match self.docker.inspect_image(image).await {
                 Ok(_) => Ok(()),
@@ -276,15 +271,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pull_policies_parse_from_the_environment_text() {
-        assert_eq!(parse_pull_policy(Some("never")), Some(PullPolicy::Never));
-        assert_eq!(parse_pull_policy(Some(" NEVER ")), Some(PullPolicy::Never));
-        assert_eq!(
-            parse_pull_policy(Some("missing")),
-            Some(PullPolicy::Missing)
-        );
-        assert_eq!(parse_pull_policy(Some("always")), None);
-        assert_eq!(parse_pull_policy(None), None);
+    fn pull_policies_read_their_names() {
+        assert_eq!(PullPolicy::from_name("never"), Some(PullPolicy::Never));
+        assert_eq!(PullPolicy::from_name(" NEVER "), Some(PullPolicy::Never));
+        assert_eq!(PullPolicy::from_name("missing"), Some(PullPolicy::Missing));
+        assert_eq!(PullPolicy::from_name("always"), None);
+        for p in [PullPolicy::Missing, PullPolicy::Never] {
+            assert_eq!(PullPolicy::from_name(p.name()), Some(p));
+        }
     }
 
     #[test]

@@ -183,14 +183,8 @@ pub fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
         action: format!("create network {name:?}"),
         message: format!(
             "the name {name:?} is in use: a network with that name already exists (id {}, made by {})",
-            short_id(&existing.id),
-            super::labels::owner(&existing.labels)
+            crate::text::short_id(&existing.id),
+            super::run::labels::owner(&existing.labels)
         ),
     }
-}
-
-/// The first 12 characters of an id, as the docker CLI shows it.
-pub fn short_id(id: &str) -> &str {
-    let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
 }

@@ -110,7 +110,7 @@ impl SshTunnel {
         let dir = std::env::temp_dir().join(format!(
             "netrig-ssh-{}-{}",
             std::process::id(),
-            super::labels::new_run_id()
+            super::run::labels::new_run_id()
         ));
         std::fs::create_dir_all(&dir).map_err(|e| unreachable(e.to_string()))?;
         let socket = dir.join("docker.sock");

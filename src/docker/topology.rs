@@ -9,8 +9,8 @@ use bollard::query_parameters::ListContainersOptions;
 
 use super::client::Client;
 use super::error::Result;
-use super::labels;
 use super::network::NetworkSummary;
+use super::run::labels;
 
 /// Which part of the daemon a topology shows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,21 +13,21 @@ pub mod outcome;
 pub mod report;
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
-use tokio_util::sync::CancellationToken;
 
-use crate::docker::session::plural;
-use crate::docker::{Client, RunSession, labels};
-use crate::runner::{self, Exit, Rig, TIMEOUT_SIGNAL, note};
-use crate::script::Interrupt;
-use crate::script::sandbox::HostAccess;
+use crate::docker::run::access::HostAccess;
+use crate::docker::run::labels;
+use crate::docker::{Client, ClientOptions, RunSession};
+use crate::error::{Error, Result};
+use crate::rig::report::{self as notes, note};
+use crate::rig::{Interrupt, Rig, Stop, signals};
+use crate::text::plural;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
 use report::Tally;
@@ -55,9 +55,9 @@ pub struct TestArgs {
     pub timeout: Option<Duration>,
     /// Print what passing scenarios printed too (failures always show it).
     pub show_output: bool,
-    /// Daemon address (else `DOCKER_HOST`, else the local socket).
-    pub host: Option<String>,
-    /// Let scenarios ask for host access (see `runner::RunArgs`).
+    /// How to reach the daemon.
+    pub docker: ClientOptions,
+    /// Let scenarios ask for host access (see `netrig run --allow-host-access`).
     pub allow_host_access: bool,
 }
 
@@ -81,19 +81,15 @@ pub struct Finished<'a> {
 pub type OnFinished<'h> = dyn Fn(&Finished<'_>) + Sync + 'h;
 
 /// `netrig test`.
-pub fn run_tests(runtime: &Runtime, args: &TestArgs) -> Exit {
+pub fn run_tests(runtime: &Runtime, args: &TestArgs) -> Result {
     run_tests_with(runtime, args, &|_| {})
 }
 
 /// `netrig test` with a hook called as each scenario finishes.
-pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinished<'_>) -> Exit {
-    let found = match discover::search_paths(&args.paths).and_then(|p| discover::discover(&p)) {
-        Ok(found) => found,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Usage;
-        }
-    };
+pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinished<'_>) -> Result {
+    let found = discover::search_paths(&args.paths)
+        .and_then(|p| discover::discover(&p))
+        .map_err(Error::Usage)?;
     let total = found.len();
     let scenarios: Vec<Scenario> = match &args.filter {
         Some(f) => found.into_iter().filter(|s| s.matches(f)).collect(),
@@ -105,21 +101,17 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         Some(path) => match std::fs::File::create(path) {
             Ok(file) => Some((path, file)),
             Err(e) => {
-                eprintln!(
-                    "error: cannot write the JUnit report {}: {e}",
+                return Err(Error::Usage(format!(
+                    "cannot write the JUnit report {}: {e}",
                     path.display()
-                );
-                return Exit::Usage;
+                )));
             }
         },
         None => None,
     };
-    let client = match runner::connect(runtime, args.host.as_deref()) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
+    let client = crate::rig::connect(runtime, &args.docker)?;
     let interrupt = Interrupt::new();
-    runner::watch_signals(runtime, interrupt.clone(), client.clone());
+    signals::watch(runtime, interrupt.clone(), client.clone());
 
     let jobs = args
         .jobs
@@ -162,23 +154,22 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         match xml.serialize(std::io::BufWriter::new(file)) {
             Ok(()) => note(format!("wrote the JUnit report to {}", path.display())),
             Err(e) => {
-                eprintln!(
-                    "error: cannot write the JUnit report {}: {e}",
+                return Err(Error::Failed(format!(
+                    "cannot write the JUnit report {}: {e}",
                     path.display()
-                );
-                return Exit::Failed;
+                )));
             }
         }
     }
     let tally = Tally::of(&results, filtered_out);
     println!("\nfinished in {:.2} s", elapsed.as_secs_f64());
     println!("{}", tally.summary());
-    if let Some(sig) = interrupt.signal() {
-        Exit::Signal(sig)
+    if let Some(Stop::Signal(signal)) = interrupt.stopped() {
+        Err(Error::Interrupted(signal))
     } else if tally.failed > 0 {
-        Exit::Failed
+        Err(Error::Reported)
     } else {
-        Exit::Success
+        Ok(())
     }
 }
 
@@ -206,7 +197,7 @@ impl Suite<'_> {
                         let Some(scenario) = scenarios.get(i) else {
                             break;
                         };
-                        let result = if self.interrupt.signal().is_some() {
+                        let result = if self.interrupt.stopped().is_some() {
                             not_run(i)
                         } else {
                             self.run_one(i, scenario)
@@ -251,7 +242,7 @@ impl Suite<'_> {
             return result;
         }
         // Syntax first: a typo needs no containers.
-        if let Err(e) = Engine::new_raw().compile(source) {
+        if let Err(e) = crate::rig::check_syntax(source) {
             result.status = Status::Error;
             result.failure = Some(outcome::syntax_failure(&e, file, source));
             result.elapsed = started.elapsed();
@@ -262,7 +253,7 @@ impl Suite<'_> {
         result.run_id = session.run_id().to_string();
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
         if self.args.allow_host_access {
-            rig.sandbox.set_host_access(HostAccess::Allow);
+            rig.session.set_host_access(HostAccess::Allow);
         }
         let output = Arc::new(Mutex::new(String::new()));
         capture_output(&mut rig.engine, &output);
@@ -272,81 +263,15 @@ impl Suite<'_> {
             .timeout
             .or(self.args.timeout)
             .unwrap_or(DEFAULT_TIMEOUT);
-        let timed_out = Arc::new(AtomicBool::new(false));
-        let done = CancellationToken::new();
-        self.runtime.spawn(watchdog(
-            self.interrupt.clone(),
+        let deadline = signals::watch_deadline(
+            &self.runtime,
             rig.interrupt.clone(),
             timeout,
-            timed_out.clone(),
-            done.clone(),
-        ));
-        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut ast = rig.engine.compile(source).map_err(Err)?;
-            ast.set_source(file);
-            rig.engine.run_ast(&ast).map_err(Ok)
-        }));
-        done.cancel();
-
-        let (status, failure) = match &ran {
-            Ok(Ok(())) => match rig.completed() {
-                Exit::Code(code) => (
-                    Status::Failed,
-                    Some(Failure::plain(
-                        "exit",
-                        format!("the scenario called exit({code})"),
-                    )),
-                ),
-                _ => (Status::Passed, None),
-            },
-            Ok(Err(Err(parse))) => (
-                Status::Error,
-                Some(outcome::syntax_failure(parse, file, source)),
-            ),
-            Ok(Err(Ok(err))) => {
-                let (status, mut failure) = outcome::classify(err, file, source);
-                if timed_out.load(Ordering::SeqCst) {
-                    failure.kind = "timeout".into();
-                    failure.message = format!(
-                        "the scenario did not finish within its timeout of {} s",
-                        timeout.as_secs_f64()
-                    );
-                    failure.rendered = format!(
-                        "{}; it was stopped here:\n{}",
-                        failure.message, failure.rendered
-                    );
-                    (Status::Error, Some(failure))
-                } else if let Some(sig) = self.interrupt.signal() {
-                    (
-                        Status::Error,
-                        Some(Failure::plain(
-                            "interrupted",
-                            match sig {
-                                2 => "interrupted by Ctrl-C".to_string(),
-                                15 => "interrupted by SIGTERM".to_string(),
-                                s => format!("interrupted by signal {s}"),
-                            },
-                        )),
-                    )
-                } else {
-                    (status, Some(failure))
-                }
-            }
-            Err(panic) => (
-                Status::Error,
-                Some(Failure::plain(
-                    "bug",
-                    format!(
-                        "netrig itself failed (a bug): {}",
-                        panic
-                            .downcast_ref::<String>()
-                            .map(String::as_str)
-                            .or_else(|| panic.downcast_ref::<&str>().copied())
-                            .unwrap_or("panic")
-                    ),
-                )),
-            ),
-        };
+            Some(self.interrupt.clone()),
+        );
+        let end = rig.execute(source, file);
+        drop(deadline);
+        let (status, failure) = outcome::verdict(&end, file, source, timeout);
         result.status = status;
         result.failure = failure;
         result.output = std::mem::take(&mut *output.lock().expect("output poisoned"));
@@ -374,18 +299,11 @@ impl Suite<'_> {
                         ),
                     ));
                 }
-                result.notes.push(format!(
-                    "remove what is left with: netrig clean --run {}",
-                    result.run_id
-                ));
-            } else if result.status != Status::Passed
-                && !(report.containers.is_empty() && report.networks.is_empty())
-            {
-                result.notes.push(format!(
-                    "removed {} in {:.2} s",
-                    report.summary(),
-                    report.elapsed.as_secs_f64()
-                ));
+                result
+                    .notes
+                    .extend(notes::leftover_hints(&result.run_id, &report.other_hosts));
+            } else if result.status != Status::Passed {
+                result.notes.extend(notes::removed(&report));
             }
         }
         result.elapsed = started.elapsed();
@@ -414,45 +332,7 @@ impl Suite<'_> {
             .into_iter()
             .map(|n| n.name)
             .collect();
-        if containers.is_empty() && networks.is_empty() {
-            return vec![format!("run {run_id} left nothing to keep")];
-        }
-        let mut notes = vec![format!(
-            "kept run {run_id}: containers [{}], networks [{}]",
-            containers.join(", "),
-            networks.join(", ")
-        )];
-        notes.push(format!(
-            "  look:   docker ps -a --filter label={}={run_id}",
-            labels::RUN
-        ));
-        if let Some(net) = networks.first() {
-            notes.push(format!("          docker network inspect {net}"));
-        }
-        if let Some(ctr) = containers.first() {
-            notes.push(format!("  enter:  docker exec -it {ctr} sh"));
-        }
-        notes.push(format!("  remove: netrig clean --run {run_id}"));
-        notes
-    }
-}
-
-/// Stops a scenario when the whole run is interrupted or its time is up.
-async fn watchdog(
-    suite: Arc<Interrupt>,
-    scenario: Arc<Interrupt>,
-    timeout: Duration,
-    timed_out: Arc<AtomicBool>,
-    done: CancellationToken,
-) {
-    let suite_stopped = suite.token();
-    tokio::select! {
-        _ = done.cancelled() => {}
-        _ = suite_stopped.cancelled() => scenario.trigger(suite.signal().unwrap_or(2)),
-        _ = tokio::time::sleep(timeout) => {
-            timed_out.store(true, Ordering::SeqCst);
-            scenario.trigger(TIMEOUT_SIGNAL);
-        }
+        notes::kept_for_inspection(run_id, &containers, &networks)
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use rhai::EvalAltResult;
 
 use crate::diagnostic;
+use crate::rig::{RunEnd, Stop};
 use crate::script::error::netrig_error;
 
 /// The verdict on one scenario.
@@ -85,6 +86,67 @@ pub struct ScenarioResult {
     pub run_id: String,
     /// Notes about its resources: what teardown removed, or what was kept and how to look at it.
     pub notes: Vec<String>,
+}
+
+/// The verdict on a scenario that ran in `timeout` at most, from how its
+/// run ended.
+pub fn verdict(
+    end: &RunEnd,
+    file: &str,
+    source: &str,
+    timeout: Duration,
+) -> (Status, Option<Failure>) {
+    match end {
+        RunEnd::Completed { .. } | RunEnd::Exited(0) => (Status::Passed, None),
+        RunEnd::Exited(code) => (
+            Status::Failed,
+            Some(Failure::plain(
+                "exit",
+                format!("the scenario called exit({code})"),
+            )),
+        ),
+        RunEnd::ParseError(e) => (Status::Error, Some(syntax_failure(e, file, source))),
+        RunEnd::Failed(err) => {
+            let (status, failure) = classify(err, file, source);
+            (status, Some(failure))
+        }
+        RunEnd::Stopped {
+            stop: Stop::Timeout,
+            error,
+        } => {
+            let (_, mut failure) = classify(error, file, source);
+            failure.kind = "timeout".into();
+            failure.message = format!(
+                "the scenario did not finish within its timeout of {} s",
+                timeout.as_secs_f64()
+            );
+            failure.rendered = format!(
+                "{}; it was stopped here:\n{}",
+                failure.message, failure.rendered
+            );
+            (Status::Error, Some(failure))
+        }
+        RunEnd::Stopped {
+            stop: Stop::Signal(signal),
+            ..
+        } => (
+            Status::Error,
+            Some(Failure::plain(
+                "interrupted",
+                format!("interrupted by {signal}"),
+            )),
+        ),
+        RunEnd::Panicked(panic) => (
+            Status::Error,
+            Some(Failure::plain(
+                "bug",
+                format!(
+                    "netrig itself failed (a bug): {}",
+                    RunEnd::panic_message(&**panic)
+                ),
+            )),
+        ),
+    }
 }
 
 /// Sorts a script error into failed or error and locates it in `source`.

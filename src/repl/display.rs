@@ -7,9 +7,9 @@ use std::fmt::Write;
 use rhai::{Array, Dynamic, Map};
 use serde_json::Value;
 
-use crate::docker::network::short_id;
-use crate::docker::session::plural;
 use crate::script::handles::{ContainerHandle, NetworkHandle};
+use crate::text::plural;
+use crate::text::short_id;
 
 /// What the daemon says about a container, for its summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

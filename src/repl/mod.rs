@@ -24,7 +24,6 @@ pub mod out;
 pub mod session;
 pub mod signals;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use rustyline::error::ReadlineError;
@@ -33,7 +32,8 @@ use rustyline::{ColorMode, CompletionType, Config, Editor};
 use tokio::runtime::Runtime;
 
 use crate::docker::Client;
-use crate::runner::{self, Exit, Rig};
+use crate::error::{Error, Result};
+use crate::rig::{Rig, Signal, Stop};
 use helper::ReplHelper;
 use highlight::Style;
 use meta::Flow;
@@ -41,21 +41,15 @@ use session::{Outcome, Session};
 
 const PROMPT: &str = "netrig> ";
 
-/// `netrig` with no arguments. Input that is not a terminal
-/// (`netrig < scenario.rhai`) runs as a script, exit code and all.
-pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
-    if !std::io::stdin().is_terminal() {
-        return run_stdin(runtime, host, keep);
-    }
-    let client = match runner::connect(runtime, host) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
+/// The interactive session on `client`'s daemon, until Ctrl-D, `:quit`,
+/// `exit()`, SIGTERM or SIGHUP; then it removes what it created (unless
+/// `keep`).
+pub fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
     welcome(runtime, &client);
     let rig = Rig::new(runtime, client, "<repl>", PathBuf::from("."));
     // A person is typing: host access is allowed, with a warning each time.
-    rig.sandbox
-        .set_host_access(crate::script::sandbox::HostAccess::Warn);
+    rig.session
+        .set_host_access(crate::docker::run::access::HostAccess::Warn);
     let run = rig.session.clone();
     let interrupt = rig.interrupt.clone();
     let busy = signals::watch(runtime, interrupt.clone(), run.clone(), keep);
@@ -63,10 +57,7 @@ pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
 
     let mut editor = match editor(&session) {
         Ok(e) => e,
-        Err(e) => {
-            crate::repl::out::err!("error: cannot start the line editor: {e}");
-            return Exit::Failed;
-        }
+        Err(e) => return Err(Error::Failed(format!("cannot start the line editor: {e}"))),
     };
     let history = history::path();
     if let Some(path) = &history {
@@ -76,7 +67,7 @@ pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
         let _ = editor.load_history(path);
     }
 
-    let exit = loop {
+    let end = loop {
         match editor.readline(PROMPT) {
             Ok(line) if line.trim().is_empty() => {}
             Ok(line) => {
@@ -96,31 +87,31 @@ pub fn run(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
                 if let Some(helper) = editor.helper_mut() {
                     helper.refresh(&session);
                 }
-                if let Some(sig @ (1 | 15)) = interrupt.signal() {
-                    break Exit::Signal(sig);
+                if let Some(Stop::Signal(signal @ (Signal::Hangup | Signal::Terminate))) =
+                    interrupt.stopped()
+                {
+                    break Err(Error::Interrupted(signal));
                 }
                 if flow == Flow::Quit {
-                    break Exit::Success;
+                    break Ok(());
                 }
             }
             // Ctrl-C while typing: the line is dropped, the session goes on.
             Err(ReadlineError::Interrupted) => {}
-            Err(ReadlineError::Eof) => break Exit::Success,
+            Err(ReadlineError::Eof) => break Ok(()),
             // The terminal went away (SIGHUP follows): leave quietly.
             Err(ReadlineError::Io(e)) if e.raw_os_error() == Some(nix::libc::EIO) => {
-                break Exit::Signal(1);
+                break Err(Error::Interrupted(Signal::Hangup));
             }
-            Err(e) => {
-                crate::repl::out::err!("error: {e}");
-                break Exit::Failed;
-            }
+            Err(e) => break Err(Error::Failed(e.to_string())),
         }
     };
     // Holding `busy` keeps a late SIGTERM from leaving a second time.
     let _leaving = busy.blocking_lock();
     let clean = runtime.block_on(session::leave(&run, keep));
-    match exit {
-        Exit::Success if !clean => Exit::Failed,
+    match end {
+        // What could not be removed has been reported.
+        Ok(()) if !clean => Err(Error::Reported),
         other => other,
     }
 }
@@ -153,18 +144,4 @@ fn welcome(runtime: &Runtime, client: &Client) {
         client.api_version(),
         client.host()
     );
-}
-
-fn run_stdin(runtime: &Runtime, host: Option<&str>, keep: bool) -> Exit {
-    let mut source = String::new();
-    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut source) {
-        crate::repl::out::err!("error: cannot read standard input: {e}");
-        return Exit::Usage;
-    }
-    let args = runner::RunArgs {
-        keep,
-        host: host.map(str::to_string),
-        ..runner::RunArgs::new(PathBuf::from("<stdin>"))
-    };
-    runner::run_source(runtime, "<stdin>", &source, PathBuf::from("."), &args)
 }

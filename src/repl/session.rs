@@ -3,7 +3,6 @@
 //! `:save` writes out as a script.
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,9 +17,10 @@ use super::lexer;
 use super::live::Daemon;
 use super::out::say;
 use crate::diagnostic;
-use crate::docker::session::plural;
-use crate::docker::{ContainerSummary, NetworkSummary, RunSession, TeardownReport};
-use crate::runner::Rig;
+use crate::docker::{ContainerSummary, NetworkSummary, RunSession};
+use crate::rig::report::{self, removed_by_name};
+use crate::rig::{Rig, RunEnd, Signal, Stop};
+use crate::text::plural;
 
 /// How an input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,65 +124,58 @@ impl Session {
     /// defined so far. Errors are shown here.
     fn run(&mut self, name: &str, source: &str) -> Result<Dynamic, Outcome> {
         let interrupt = self.rig.interrupt.clone();
-        match interrupt.signal() {
+        match interrupt.stopped() {
             // The last Ctrl-C was for the last input.
-            None | Some(2) => interrupt.reset(),
+            None | Some(Stop::Signal(Signal::Interrupt)) => interrupt.reset(),
             // SIGTERM / SIGHUP: the session is ending; run nothing more.
             Some(_) => return Err(Outcome::Failed),
         }
-        let mut ast = match self.rig.engine.compile_with_scope(&self.scope, source) {
-            Ok(ast) => ast,
-            Err(e) => {
-                crate::repl::out::err_raw!("{}", diagnostic::render_parse(&e, name, source));
-                return Err(Outcome::Failed);
-            }
-        };
-        ast.set_source(name);
-        let merged = self.functions.merge(&ast);
-        let engine = &self.rig.engine;
-        let scope = &mut self.scope;
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            engine.eval_ast_with_scope::<Dynamic>(scope, &merged)
-        }));
-        match result {
-            Ok(Ok(value)) => {
+        let end = self
+            .rig
+            .execute_in(&mut self.scope, &self.functions, source, name);
+        match end {
+            RunEnd::Completed { value, ast } => {
                 let text: Arc<str> = source.into();
                 for f in ast.iter_functions() {
                     self.defined_in
                         .insert(f.name.to_string(), (name.to_string(), text.clone()));
                 }
-                self.functions = merged;
+                self.functions = self.functions.merge(&ast);
                 self.functions.clear_statements();
                 self.keep_imports(source);
                 Ok(value)
             }
-            Ok(Err(e)) => Err(self.report(&e, name, source)),
-            Err(_) => {
+            RunEnd::Exited(_) => Err(Outcome::Exit),
+            RunEnd::ParseError(e) => {
+                crate::repl::out::err_raw!("{}", diagnostic::render_parse(&e, name, source));
+                Err(Outcome::Failed)
+            }
+            RunEnd::Failed(e) => {
+                self.report(&e, name, source);
+                Err(Outcome::Failed)
+            }
+            RunEnd::Stopped { .. } => {
+                say("interrupted");
+                Err(Outcome::Failed)
+            }
+            RunEnd::Panicked(_) => {
                 say("netrig itself failed on that line (a bug); the session goes on");
                 Err(Outcome::Failed)
             }
         }
     }
 
-    fn report(&self, err: &EvalAltResult, name: &str, source: &str) -> Outcome {
-        if let EvalAltResult::Exit(..) = err.unwrap_inner() {
-            return Outcome::Exit;
-        }
-        if self.rig.interrupt.signal().is_some() {
-            say("interrupted");
-        } else {
-            // An error inside a function an earlier input defined points
-            // into that input: show its line, not this one's.
-            let earlier = diagnostic::innermost_function(err, name)
-                .and_then(|f| self.defined_in.get(f))
-                .filter(|(input, _)| input != name);
-            let text = match earlier {
-                Some((input, text)) => diagnostic::render_in(err, name, input, text),
-                None => diagnostic::render(err, name, source),
-            };
-            crate::repl::out::err_raw!("{text}");
-        }
-        Outcome::Failed
+    /// Shows a failed input's error. An error inside a function an earlier
+    /// input defined points into that input: its line is shown, not this one's.
+    fn report(&self, err: &EvalAltResult, name: &str, source: &str) {
+        let earlier = diagnostic::innermost_function(err, name)
+            .and_then(|f| self.defined_in.get(f))
+            .filter(|(input, _)| input != name);
+        let text = match earlier {
+            Some((input, text)) => diagnostic::render_in(err, name, input, text),
+            None => diagnostic::render(err, name, source),
+        };
+        crate::repl::out::err_raw!("{text}");
     }
 
     /// An `import … as x` lives only as long as one evaluation in Rhai; the
@@ -271,7 +264,7 @@ impl Session {
                 vec![
                     "container".into(),
                     c.name.clone(),
-                    crate::docker::network::short_id(&c.id).into(),
+                    crate::text::short_id(&c.id).into(),
                     c.state.clone(),
                     c.networks.join(", "),
                     c.ports.join(", "),
@@ -281,7 +274,7 @@ impl Session {
                 vec![
                     "network".into(),
                     n.name.clone(),
-                    crate::docker::network::short_id(&n.id).into(),
+                    crate::text::short_id(&n.id).into(),
                     n.driver.clone(),
                     n.subnets.join(", "),
                     String::new(),
@@ -304,7 +297,7 @@ impl Session {
     /// `:clean`: removes what the session created so far; the session goes on.
     pub fn clean(&self) -> Outcome {
         let report = self.runtime.block_on(self.rig.session.teardown());
-        match removed_line(&report) {
+        match removed_by_name(&report) {
             Some(line) => say(line),
             None => say("nothing to remove"),
         }
@@ -334,84 +327,27 @@ pub async fn owned(run: &RunSession) -> (Vec<ContainerSummary>, Vec<NetworkSumma
 /// `keep`, says what stays and how to remove it later). False when
 /// something could not be removed.
 pub async fn leave(run: &RunSession, keep: bool) -> bool {
-    let run_id = run.run_id().to_string();
     if keep {
         let (containers, networks) = owned(run).await;
         let names: Vec<String> = containers
-            .iter()
-            .map(|c| c.name.clone())
-            .chain(networks.iter().map(|n| n.name.clone()))
+            .into_iter()
+            .map(|c| c.name)
+            .chain(networks.into_iter().map(|n| n.name))
             .collect();
-        if !names.is_empty() {
-            say(format!(
-                "kept {} ({}); remove them with: netrig clean --run {run_id}",
-                plural(names.len(), "resource"),
-                names.join(", ")
-            ));
-        }
-        crate::runner::keep_notes_for_other_hosts(run);
+        report::kept(run, &names);
         return true;
     }
-    let report = run.teardown().await;
-    if let Some(line) = removed_line(&report) {
+    let teardown = run.teardown().await;
+    if let Some(line) = removed_by_name(&teardown) {
         say(line);
     }
-    for failure in &report.failures {
+    for failure in &teardown.failures {
         say(format!("could not remove: {failure}"));
     }
-    if !report.is_clean() {
-        say(format!(
-            "remove what is left with: netrig clean --run {run_id}"
-        ));
-    }
-    report.is_clean()
-}
-
-/// `removed 2 containers (web, db) and 1 network (front) in 0.41 s`, or
-/// `None` when nothing was removed.
-pub fn removed_line(report: &TeardownReport) -> Option<String> {
-    let mut parts = Vec::new();
-    for (names, word) in [
-        (&report.services, "service"),
-        (&report.containers, "container"),
-        (&report.networks, "network"),
-    ] {
-        if !names.is_empty() {
-            let mut sorted = names.clone();
-            sorted.sort();
-            parts.push(format!(
-                "{} ({})",
-                plural(names.len(), word),
-                sorted.join(", ")
-            ));
+    if !teardown.is_clean() {
+        for hint in report::leftover_hints(run.run_id(), &teardown.other_hosts) {
+            say(hint);
         }
     }
-    (!parts.is_empty()).then(|| {
-        format!(
-            "removed {} in {:.2} s",
-            parts.join(" and "),
-            report.elapsed.as_secs_f64()
-        )
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn removed_line_names_what_went() {
-        let report = TeardownReport {
-            containers: vec!["web".into(), "db".into()],
-            networks: vec!["front".into()],
-            failures: vec![],
-            elapsed: std::time::Duration::from_millis(410),
-            ..Default::default()
-        };
-        assert_eq!(
-            removed_line(&report).unwrap(),
-            "removed 2 containers (db, web) and 1 network (front) in 0.41 s"
-        );
-        assert_eq!(removed_line(&TeardownReport::default()), None);
-    }
+    teardown.is_clean()
 }

@@ -11,7 +11,8 @@ use tokio::sync::Mutex;
 
 use super::session::leave;
 use crate::docker::RunSession;
-use crate::script::Interrupt;
+use crate::rig::signals::Signals;
+use crate::rig::{Interrupt, Signal, Stop};
 
 /// Held by the main loop while an input runs: the signal watcher can tell
 /// "busy, interrupt it" from "idle at the prompt, leave from here".
@@ -24,34 +25,25 @@ pub fn watch(
     run: Arc<RunSession>,
     keep: bool,
 ) -> Busy {
-    use tokio::signal::unix::{SignalKind, signal};
     let busy: Busy = Arc::new(Mutex::new(()));
     // The terminal as it was before the line editor put it in raw mode, to
     // give it back if we leave from the prompt.
     let terminal = nix::sys::termios::tcgetattr(std::io::stdin()).ok();
     let watcher_busy = busy.clone();
     runtime.spawn(async move {
-        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
+        let Ok(mut signals) = Signals::listen(true) else {
             return;
         };
         loop {
-            let sig = tokio::select! {
-                _ = int.recv() => 2,
-                _ = term.recv() => 15,
-                _ = hup.recv() => 1,
-            };
+            let signal = signals.next().await;
             let idle = watcher_busy.try_lock();
-            if sig == 2 {
+            if signal == Signal::Interrupt {
                 if idle.is_err() {
-                    interrupt.trigger(2);
+                    interrupt.trigger(Stop::Signal(signal));
                 }
                 continue;
             }
-            interrupt.trigger(sig);
+            interrupt.trigger(Stop::Signal(signal));
             // Busy: the main loop sees the signal when the input returns and leaves.
             let Ok(_idle) = idle else { continue };
             if let Some(t) = &terminal {
@@ -66,7 +58,7 @@ pub fn watch(
             crate::repl::out::err!();
             leave(&run, keep).await;
             crate::reaper::release();
-            std::process::exit(128 + sig);
+            std::process::exit(signal.exit_code().into());
         }
     });
     busy

@@ -3,58 +3,17 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
-
-use tokio_util::sync::CancellationToken;
+use std::sync::Arc;
 
 use rhai::Dynamic;
 
 use super::convert;
 use super::error::{ScriptResult, invalid, throw};
 use super::sandbox::Sandbox;
-use crate::docker::session::ResourceKind;
+use crate::docker::ResourceKind;
 use crate::docker::{Client, DockerError, RunSession};
 
-/// Ctrl-C / SIGTERM as the script sees it: a cancelled token that makes the
-/// call in progress return, and the signal number for the exit code.
-#[derive(Debug, Default)]
-pub struct Interrupt {
-    token: Mutex<CancellationToken>,
-    signal: AtomicI32,
-}
-
-impl Interrupt {
-    /// A new, untriggered interrupt.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-
-    /// Records `signal` and cancels whatever is waiting.
-    pub fn trigger(&self, signal: i32) {
-        self.signal.store(signal, Ordering::SeqCst);
-        self.token.lock().expect("interrupt poisoned").cancel();
-    }
-
-    /// The signal that interrupted the run, if any.
-    pub fn signal(&self) -> Option<i32> {
-        match self.signal.load(Ordering::SeqCst) {
-            0 => None,
-            s => Some(s),
-        }
-    }
-
-    /// The token that calls select on.
-    pub fn token(&self) -> CancellationToken {
-        self.token.lock().expect("interrupt poisoned").clone()
-    }
-
-    /// Forgets an interrupt (the REPL carries on after Ctrl-C).
-    pub fn reset(&self) {
-        self.signal.store(0, Ordering::SeqCst);
-        *self.token.lock().expect("interrupt poisoned") = CancellationToken::new();
-    }
-}
+pub use crate::stop::Interrupt;
 
 /// Shared by all native functions of one engine.
 pub struct ScriptContext {

@@ -1,7 +1,7 @@
 //! Breaking the network on purpose: `partition`, `heal`, `cut`, `restore`,
 //! `impair`, `clear`, `faults`, and node failures `pause`, `unpause`,
 //! `kill`, `restart`. How faults are applied is explained in
-//! `docker/faults.rs`; this file turns script values into its calls.
+//! `docker/faults/`; this file turns script values into its calls.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +13,9 @@ use super::convert::{ArgResult, Options, container_ref, describe, network_ref};
 use super::error::{ScriptResult, invalid};
 use super::handles::ContainerHandle;
 use super::register;
-use crate::docker::failure::check_signal;
-use crate::docker::impair::parse_rate;
-use crate::docker::session::ResourceKind;
+use crate::docker::ResourceKind;
+use crate::docker::faults::failure::check_signal;
+use crate::docker::faults::impair::parse_rate;
 use crate::docker::{Faults, Impairment, Scope};
 
 /// Options accepted by `impair`.

@@ -27,7 +27,7 @@ impl fmt::Display for ContainerHandle {
             f,
             "container {} ({})",
             self.name,
-            crate::docker::network::short_id(&self.id)
+            crate::text::short_id(&self.id)
         )
     }
 }
@@ -38,7 +38,7 @@ impl fmt::Display for NetworkHandle {
             f,
             "network {} ({})",
             self.name,
-            crate::docker::network::short_id(&self.id)
+            crate::text::short_id(&self.id)
         )
     }
 }

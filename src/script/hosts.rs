@@ -12,8 +12,8 @@ use rhai::{Dynamic, Engine, Module, NativeCallContext};
 use super::context::ScriptContext;
 use super::error::{ScriptResult, at_call, throw};
 use super::{checks, container, graph, network, register, service, string_arg, swarm};
+use crate::docker::DockerError;
 use crate::docker::client::resolve_host;
-use crate::docker::{Client, DockerError};
 
 /// A daemon a script connected to. Shown as `host tcp://10.0.0.2:2375`.
 #[derive(Clone)]
@@ -63,21 +63,15 @@ fn connect(
     {
         Some(existing) => existing,
         None => {
-            // The script reaches past its daemon, with the user's credentials.
-            ctx.sandbox.check(
-                function,
-                &[format!(
-                    "it reaches another Docker daemon ({wanted}) with your credentials"
-                )],
-            )?;
+            // The session asks the run's host-access policy before dialling.
             let token = ctx.interrupt.token();
             let connected = ctx.runtime.block_on(async {
                 tokio::select! {
-                    r = Client::connect(Some(&wanted)) => r,
+                    r = ctx.session.connect_host(&wanted) => r,
                     _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{function}()") }),
                 }
             });
-            let client = connected.map_err(|e| match e {
+            connected.map_err(|e| match e {
                 // Not the --host / DOCKER_HOST advice of the default daemon.
                 DockerError::Unreachable { host, reason } => {
                     let hint = if reason.starts_with("ssh") {
@@ -92,8 +86,7 @@ fn connect(
                     )
                 }
                 other => super::error::docker(function, other),
-            })?;
-            ctx.session.for_host(client)
+            })?
         }
     };
     Ok(HostHandle {

@@ -65,10 +65,7 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
                             .collect::<Array>()
                             .into(),
                     );
-                    m.insert(
-                        "id".into(),
-                        crate::docker::network::short_id(&i.id).to_string().into(),
-                    );
+                    m.insert("id".into(), crate::text::short_id(&i.id).to_string().into());
                     m.insert("size_mb".into(), ((i.size as f64) / 1e6).into());
                     m.insert("created".into(), i.created.into());
                     Dynamic::from_map(m)

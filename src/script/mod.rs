@@ -8,6 +8,7 @@ pub mod container;
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod exit;
 pub mod expect;
 pub mod faults;
 pub mod graph;
@@ -54,8 +55,8 @@ pub fn build_engine(ctx: Arc<ScriptContext>) -> Engine {
     let interrupt = ctx.interrupt.clone();
     engine.on_progress(move |_ops| {
         interrupt
-            .signal()
-            .map(|s| Dynamic::from(format!("interrupted by signal {s}")))
+            .stopped()
+            .map(|stop| Dynamic::from(format!("stopped by {stop}")))
     });
 
     network::register(&mut engine, &ctx);

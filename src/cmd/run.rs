@@ -1,0 +1,163 @@
+//! `netrig run FILE`: run a scenario once, say how it ended, and remove
+//! what it created however it ended (success, error, failed assertion,
+//! Ctrl-C, SIGTERM, its time limit, even a panic), unless `--keep`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::Context;
+use crate::cli::RunArgs;
+use crate::diagnostic;
+use crate::docker::run::access::HostAccess;
+use crate::error::{Error, Result};
+use crate::rig::report::note;
+use crate::rig::{Rig, RunEnd, Stop, signals};
+use crate::script::error::netrig_error;
+
+/// How long `netrig run` lets a script run when `--timeout` does not say
+/// (the same as the `--timeout` default).
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How to run a script, beyond its text.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Leave the resources in place.
+    pub keep: bool,
+    /// Wall-clock limit for the script (teardown comes after it).
+    pub timeout: Duration,
+    /// Let the script ask for host access (privileged containers, the host
+    /// network, big capabilities, files outside its directory).
+    pub allow_host_access: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            keep: false,
+            timeout: DEFAULT_RUN_TIMEOUT,
+            allow_host_access: false,
+        }
+    }
+}
+
+impl From<&RunArgs> for RunOptions {
+    fn from(args: &RunArgs) -> Self {
+        RunOptions {
+            keep: args.keep,
+            timeout: args.timeout,
+            allow_host_access: args.allow_host_access,
+        }
+    }
+}
+
+/// `netrig run FILE`.
+pub fn execute(ctx: &Context, args: &RunArgs) -> Result {
+    let source = std::fs::read_to_string(&args.file)
+        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file.display())))?;
+    let name = args.file.display().to_string();
+    let base_dir = args
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    run_source(ctx, &name, &source, base_dir, &RunOptions::from(args))
+}
+
+/// Runs `source` (named `name` in messages and labels, relative paths from
+/// `base_dir`) as a scenario: `netrig run`, and `netrig < FILE`.
+pub fn run_source(
+    ctx: &Context,
+    name: &str,
+    source: &str,
+    base_dir: PathBuf,
+    options: &RunOptions,
+) -> Result {
+    if let Err(e) = crate::rig::check_syntax(source) {
+        eprint!("{}", diagnostic::render_parse(&e, name, source));
+        return Err(Error::Reported);
+    }
+    let client = ctx.connect()?;
+    let rig = Rig::new(&ctx.runtime, client, name, base_dir);
+    if options.allow_host_access {
+        rig.session.set_host_access(HostAccess::Allow);
+    }
+    signals::watch(
+        &ctx.runtime,
+        rig.interrupt.clone(),
+        rig.session.client().clone(),
+    );
+    let deadline = signals::watch_deadline(
+        ctx.runtime.handle(),
+        rig.interrupt.clone(),
+        options.timeout,
+        None,
+    );
+    let started = Instant::now();
+    let end = rig.execute(source, name);
+    drop(deadline);
+    let result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    let clean = rig.finish(&ctx.runtime, options.keep);
+    if let RunEnd::Panicked(panic) = end {
+        std::panic::resume_unwind(panic);
+    }
+    match result {
+        Ok(()) if !clean => Err(Error::Reported),
+        other => other,
+    }
+}
+
+/// Says how the run ended — before teardown, which reports after it — and
+/// gives the command's result.
+fn say_how_it_ended(
+    end: &RunEnd,
+    name: &str,
+    source: &str,
+    timeout: Duration,
+    elapsed: Duration,
+) -> Result {
+    match end {
+        RunEnd::Completed { .. } | RunEnd::Exited(0) => {
+            note(format!("{name} passed in {:.2} s", elapsed.as_secs_f64()));
+            Ok(())
+        }
+        RunEnd::Exited(code) => Err(Error::ScriptExit(*code)),
+        RunEnd::ParseError(e) => {
+            eprint!("{}", diagnostic::render_parse(e, name, source));
+            Err(Error::Reported)
+        }
+        RunEnd::Stopped {
+            stop: Stop::Timeout,
+            error,
+        } => {
+            let stopped_at = diagnostic::render(error, name, source);
+            eprintln!(
+                "error: {name} did not finish within {} s (--timeout) and was stopped; it was here:",
+                timeout.as_secs_f64()
+            );
+            eprint!("{stopped_at}");
+            Err(Error::Reported)
+        }
+        RunEnd::Stopped {
+            stop: Stop::Signal(signal),
+            ..
+        } => {
+            note(format!(
+                "{name} interrupted by {signal} after {:.2} s",
+                elapsed.as_secs_f64()
+            ));
+            Err(Error::Interrupted(*signal))
+        }
+        RunEnd::Failed(error) => {
+            eprint!("{}", diagnostic::render(error, name, source));
+            match netrig_error(error) {
+                Some((kind, _)) if kind == "unreachable" => Err(Error::DaemonLost),
+                _ => Err(Error::Reported),
+            }
+        }
+        RunEnd::Panicked(_) => {
+            note("netrig itself failed (a bug); removing what the run created");
+            Err(Error::Reported)
+        }
+    }
+}
