@@ -191,3 +191,195 @@ pub fn dependencies(
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn long(yaml: &str) -> Ports {
+        serde_norway::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn ports_in_every_form() {
+        let mut problems = Vec::new();
+        let short = Ports::Short(vec![
+            "3000".into(),
+            "3000-3001".into(),
+            "8000:8000".into(),
+            "9090-9091:8080-8081".into(),
+            "127.0.0.1:8001:8001".into(),
+            "127.0.0.1::5000".into(),
+            "6060:6060/udp".into(),
+            "[::1]:6001:6001".into(),
+        ]);
+        let p = ports("s", &short, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let seen: Vec<(Option<&str>, Option<u16>, u16, Protocol)> = p
+            .iter()
+            .map(|m| {
+                (
+                    m.host_ip.as_deref(),
+                    m.host_port,
+                    m.container_port,
+                    m.protocol,
+                )
+            })
+            .collect();
+        use Protocol::{Tcp, Udp};
+        assert_eq!(
+            seen,
+            vec![
+                (None, None, 3000, Tcp),
+                (None, None, 3000, Tcp),
+                (None, None, 3001, Tcp),
+                (None, Some(8000), 8000, Tcp),
+                (None, Some(9090), 8080, Tcp),
+                (None, Some(9091), 8081, Tcp),
+                (Some("127.0.0.1"), Some(8001), 8001, Tcp),
+                (Some("127.0.0.1"), None, 5000, Tcp),
+                (None, Some(6060), 6060, Udp),
+                (Some("::1"), Some(6001), 6001, Tcp),
+            ]
+        );
+        let l = ports(
+            "s",
+            &long(
+                "- {target: 80, published: 8080}\n- {target: 53, protocol: udp, host_ip: \"::1\", published: \"5353\"}\n- {target: 81, published: \"9000-9000\", mode: host}\n- {target: 82}\n",
+            ),
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let seen: Vec<(Option<&str>, Option<u16>, u16, Protocol)> = l
+            .iter()
+            .map(|m| {
+                (
+                    m.host_ip.as_deref(),
+                    m.host_port,
+                    m.container_port,
+                    m.protocol,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (None, Some(8080), 80, Tcp),
+                (Some("::1"), Some(5353), 53, Udp),
+                (None, Some(9000), 81, Tcp),
+                (None, None, 82, Tcp),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_ports_and_expose_entries_are_named() {
+        let mut problems = Vec::new();
+        ports(
+            "services.w",
+            &Ports::Short(vec!["80".into(), "70000:80".into()]),
+            &mut problems,
+        );
+        ports(
+            "services.w",
+            &long("- {target: 80, mode: global}\n- {target: 81, protocol: icmp}\n"),
+            &mut problems,
+        );
+        expose(
+            "services.w",
+            &["80".into(), "53/udp".into(), "8080:80".into(), "x".into()],
+            &mut problems,
+        );
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "services.w.ports[1]",
+                "services.w.ports[0]",
+                "services.w.ports[1]",
+                "services.w.expose[2]",
+                "services.w.expose[3]"
+            ]
+        );
+        assert!(
+            problems[1].message.contains("mode \"global\""),
+            "{}",
+            problems[1].message
+        );
+        assert!(
+            problems[2].message.contains("icmp"),
+            "{}",
+            problems[2].message
+        );
+        assert!(
+            problems[3].message.contains("publish with `ports`"),
+            "{}",
+            problems[3].message
+        );
+        let ok = expose("s", &["8000-8001/udp".into()], &mut Vec::new());
+        assert_eq!(ok, vec![(8000, Protocol::Udp), (8001, Protocol::Udp)]);
+    }
+
+    #[test]
+    fn health_checks_in_every_form() {
+        let h = |yaml: &str| -> (Option<HealthSpec>, Vec<Problem>) {
+            let mut problems = Vec::new();
+            let hc: Healthcheck = serde_norway::from_str(yaml).unwrap();
+            (
+                healthcheck("services.db.healthcheck", &hc, &mut problems),
+                problems,
+            )
+        };
+        let (s, p) = h("test: pg_isready -U app\ninterval: 2s\n");
+        assert!(p.is_empty());
+        assert_eq!(s.unwrap().test, vec!["CMD-SHELL", "pg_isready -U app"]);
+        let (s, _) = h("test: [CMD, pg_isready]\nretries: 3\n");
+        let s = s.unwrap();
+        assert_eq!(
+            (s.test, s.retries),
+            (vec!["CMD".to_string(), "pg_isready".to_string()], Some(3))
+        );
+        let (s, _) = h("test: [CMD, x]\ndisable: true\n");
+        assert_eq!(s.unwrap().test, vec!["NONE"]);
+        let (s, _) = h("interval: 5s\n");
+        assert!(s.unwrap().test.is_empty(), "no test keeps the image's");
+        let (_, p) = h("test: [pg_isready]\ntimeout: soon\n");
+        let paths: Vec<&str> = p.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "services.db.healthcheck.test",
+                "services.db.healthcheck.timeout"
+            ]
+        );
+        assert!(
+            p[0].message.contains("starts with \"CMD\""),
+            "{}",
+            p[0].message
+        );
+    }
+
+    #[test]
+    fn dependencies_as_list_and_map() {
+        let mut problems = Vec::new();
+        let list: DependsOnOptions = serde_norway::from_str("[db, cache]").unwrap();
+        let d = dependencies("services.web", &list, &mut problems);
+        assert_eq!(d[1].path, "services.web.depends_on[1]");
+        assert!(
+            d.iter()
+                .all(|d| d.condition == Condition::Started && d.required)
+        );
+        let map: DependsOnOptions = serde_norway::from_str(
+            "db: {condition: service_healthy}\nmigrate: {condition: service_completed_successfully, required: false}\nx: {condition: service_ready}\n",
+        )
+        .unwrap();
+        let d = dependencies("services.web", &map, &mut problems);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].condition, Condition::Healthy);
+        assert_eq!(
+            (d[1].condition, d[1].required),
+            (Condition::CompletedSuccessfully, false)
+        );
+        assert_eq!(problems[0].path, "services.web.depends_on.x.condition");
+    }
+}
