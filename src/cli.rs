@@ -52,6 +52,8 @@ pub enum Command {
     Reap(ReapArgs),
     /// Draw the live networks and containers (of one run, of everything netrig manages, or of the whole daemon) as Mermaid, DOT or SVG.
     Graph(GraphArgs),
+    /// Write what a run made (one kept with `netrig run --keep`) as a Compose file that docker-compose and `docker compose` bring up.
+    Export(ExportArgs),
 }
 
 /// `netrig run`.
@@ -138,4 +140,18 @@ pub struct GraphArgs {
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `netrig export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Write a Compose file (the one format there is so far).
+    #[arg(long, required = true)]
+    pub compose: bool,
+    /// The run to export, as `netrig run --keep` printed its id.
+    #[arg(long, value_name = "RUN_ID")]
+    pub run: String,
+    /// The file to write; `-` writes to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
 }

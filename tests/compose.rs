@@ -473,3 +473,78 @@ fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
     assert!(d.container("f16rt-web").is_none());
     assert!(!d.network_names().contains(&"f16rt-front".to_string()));
 }
+
+#[test]
+fn netrig_export_writes_a_kept_run_as_a_compose_file() {
+    let s = support::Scenario::new(
+        "f16-export",
+        r#"
+        let front = network::create("f16ex-front", #{subnet: "10.231.66.0/24"});
+        let back = network::create("f16ex-back", #{internal: true});
+        run("busybox", #{name: "f16ex-web", cmd: "sleep 300", ports: ["127.0.0.1::80"],
+                         env: #{MODE: "yes"},
+                         network: [#{name: front, ip: "10.231.66.20", aliases: ["www"]}, back]});
+        run("busybox", #{name: "f16ex-db", cmd: "sleep 300", network: back, aliases: ["database"]});
+        "#,
+    );
+    let out = s.run(&["--keep"]);
+    support::assert_exit(&out, 0);
+    let ids = daemon().run_ids_with(&s.label());
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exported.yml");
+    let out = support::netrig()
+        .args(["export", "--compose", "--run", &ids[0], "-o"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    support::assert_exit(&out, 0);
+    let stderr = support::text(&out).1;
+    assert!(
+        stderr.contains("wrote 2 services and 2 networks to"),
+        "{stderr}"
+    );
+    let config = Command::new("docker-compose")
+        .arg("-f")
+        .arg(&file)
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(
+        config.status.success(),
+        "{}",
+        String::from_utf8_lossy(&config.stderr)
+    );
+    let seen: serde_norway::Value = serde_norway::from_slice(&config.stdout).unwrap();
+    let web = &seen["services"]["f16ex-web"];
+    assert_eq!(
+        web["networks"]["f16ex-front"]["ipv4_address"],
+        "10.231.66.20"
+    );
+    assert_eq!(web["networks"]["f16ex-front"]["aliases"][0], "www");
+    assert_eq!(web["ports"][0], "127.0.0.1::80/tcp");
+    assert_eq!(
+        web["environment"]["MODE"], "yes",
+        "a YAML 1.1 boolean word stays a string"
+    );
+    assert_eq!(web["command"][0], "sleep");
+    assert_eq!(
+        seen["services"]["f16ex-db"]["networks"]["f16ex-back"]["aliases"][0],
+        "database"
+    );
+    assert_eq!(seen["networks"]["f16ex-back"]["internal"], true);
+    support::clean_runs_with(&s.label());
+    s.assert_nothing_left();
+
+    let missing = support::netrig()
+        .args(["export", "--compose", "--run", "0000dead", "-o"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    support::assert_exit(&missing, 1);
+    assert!(
+        support::text(&missing)
+            .1
+            .contains("nothing of run 0000dead is on the daemon")
+    );
+}

@@ -7,6 +7,7 @@
 //! a line in [`execute`].
 
 pub mod clean;
+pub mod export;
 pub mod graph;
 pub mod reap;
 pub mod repl;
@@ -82,6 +83,7 @@ pub fn execute(ctx: &Context, command: Option<Command>, keep: bool) -> Result {
         Some(Command::Setup) => setup::execute(ctx),
         Some(Command::Clean(args)) => clean::execute(ctx, &args),
         Some(Command::Graph(args)) => graph::execute(ctx, &args),
+        Some(Command::Export(args)) => export::execute(ctx, &args),
         Some(Command::Reap(args)) => reap::execute(ctx, &args),
         None => repl::execute(ctx, keep),
     }

@@ -233,3 +233,44 @@ fn network(json: &serde_json::Value, names: &Names) -> ModelNetwork {
         labels: pairs(&json["Labels"]),
     }
 }
+
+/// A run written as a Compose file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exported {
+    /// The Compose file's text.
+    pub text: String,
+    /// What the file could not say (see [`gather`]).
+    pub notes: Vec<String>,
+    /// Services written.
+    pub containers: usize,
+    /// Networks written.
+    pub networks: usize,
+}
+
+impl Exported {
+    /// `wrote 2 services and 1 network to out.yml`, for the user.
+    pub fn summary(&self, path: &std::path::Path) -> String {
+        format!(
+            "wrote {} and {} to {} (bring it up with `docker compose -f {} up -d`)",
+            crate::text::plural(self.containers, "service"),
+            crate::text::plural(self.networks, "network"),
+            path.display(),
+            path.display()
+        )
+    }
+}
+
+/// Run `run_id`'s networks and containers as a Compose file.
+pub async fn compose_file(client: &Client, run_id: &str) -> Result<Exported> {
+    let (model, notes) = gather(client, run_id).await?;
+    let comment = format!(
+        "Written by netrig from run {run_id}: its networks and containers, with\n\
+         their aliases, fixed addresses, published ports, commands and environment."
+    );
+    Ok(Exported {
+        text: super::export::to_compose(&model, &comment),
+        notes,
+        containers: model.containers.len(),
+        networks: model.networks.len(),
+    })
+}
