@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod checks;
+pub mod compose;
 pub mod container;
 pub mod context;
 pub mod convert;
