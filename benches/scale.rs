@@ -21,8 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use comfy_table::{Table, presets::ASCII_MARKDOWN};
-use netrig::docker::Client;
-use netrig::docker::run::teardown::remove_labelled;
+use netrig::tools::{Client, DaemonArgs, remove_labelled};
 
 const NETRIG: &str = env!("CARGO_BIN_EXE_netrig");
 const IMAGE: &str = "busybox:latest";
@@ -41,7 +40,7 @@ fn main() {
         .expect("tokio runtime");
     // The daemon options netrig itself would take from the environment
     // (DOCKER_HOST, NETRIG_DOCKER_TIMEOUT, NETRIG_PULL).
-    let options = netrig::daemon_args::DaemonArgs::from_env()
+    let options = DaemonArgs::from_env()
         .unwrap_or_else(|e| e.exit())
         .client_options();
     let client = rt
@@ -360,15 +359,17 @@ fn run_measured(mut cmd: Command) -> Finished {
     let out = reader(child.stdout.take().expect("piped stdout"));
     let err = reader(child.stderr.take().expect("piped stderr"));
     let mut status = 0;
+    // nix wraps waitpid but not wait4 (the one that gives the child's own
+    // rusage), so this calls libc through nix's re-export.
     // SAFETY: plain libc call on our own child's pid, with valid out-pointers.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { nix::libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     let wall = started.elapsed().as_secs_f64();
     assert_eq!(r, child.id() as i32, "wait4 failed");
-    let exit_code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
+    let exit_code = if nix::libc::WIFEXITED(status) {
+        nix::libc::WEXITSTATUS(status)
     } else {
-        128 + libc::WTERMSIG(status)
+        128 + nix::libc::WTERMSIG(status)
     };
     Finished {
         wall,

@@ -22,23 +22,23 @@ Examples:
 /// them, and leave no trace.
 #[derive(Debug, Parser)]
 #[command(name = "netrig", version, about, long_about = None, after_help = EXAMPLES)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// How to reach the Docker daemon: options every command takes.
     #[command(flatten)]
-    pub global: DaemonArgs,
+    pub(crate) global: DaemonArgs,
 
     /// Keep what the REPL session created when it ends.
     #[arg(long)]
-    pub keep: bool,
+    pub(crate) keep: bool,
 
     /// What to do; none opens the REPL.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// netrig's subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a scenario script, then remove everything it created.
     Run(RunArgs),
     /// Run scenario scripts as a test suite: isolated from each other, in parallel, with a report and an exit code for CI.
@@ -58,93 +58,93 @@ pub enum Command {
 
 /// `netrig run`.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The .rhai script.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Leave the containers and networks in place (remove them later with `netrig clean`).
     #[arg(long)]
-    pub keep: bool,
+    pub(crate) keep: bool,
     /// Stop the script after SECS seconds of wall-clock time (teardown still runs).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, starting or joining a swarm, other Docker daemons (docker::connect), files outside the script's directory.
     #[arg(long)]
-    pub allow_host_access: bool,
+    pub(crate) allow_host_access: bool,
 }
 
 /// `netrig test`.
 #[derive(Debug, Clone, Args)]
-pub struct TestArgs {
+pub(crate) struct TestArgs {
     /// Scenario files and directories (default: tests/scenarios/, else scenarios/).
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Scenarios run at once (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
+    pub(crate) jobs: Option<u16>,
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
     /// Run only scenarios whose name or path contains TEXT, or that carry the tag TEXT.
     #[arg(long, value_name = "TEXT")]
-    pub filter: Option<String>,
+    pub(crate) filter: Option<String>,
     /// Leave a failed scenario's containers and networks in place and print how to inspect and remove them.
     #[arg(long)]
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
     /// Time limit per scenario in seconds, unless its header sets `//! timeout:` (default 300).
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     /// Also print what passing scenarios printed (failed ones always show it).
     #[arg(long)]
-    pub show_output: bool,
+    pub(crate) show_output: bool,
     /// Allow scenarios host access (see `netrig run --help`).
     #[arg(long)]
-    pub allow_host_access: bool,
+    pub(crate) allow_host_access: bool,
     /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
     #[arg(long, value_name = "DIR")]
-    pub report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
 }
 
 /// `netrig clean`.
 #[derive(Debug, Clone, Args)]
-pub struct CleanArgs {
+pub(crate) struct CleanArgs {
     /// Only this run.
     #[arg(long, value_name = "RUN_ID")]
-    pub run: Option<String>,
+    pub(crate) run: Option<String>,
     /// Also runs whose netrig process is still alive.
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// List what would be removed, remove nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// `netrig reap`.
 #[derive(Debug, Clone, Args)]
-pub struct ReapArgs {
+pub(crate) struct ReapArgs {
     /// The netrig process to watch.
     #[arg(long)]
-    pub pid: u32,
+    pub(crate) pid: u32,
 }
 
 /// `netrig graph`.
 #[derive(Debug, Clone, Args)]
-pub struct GraphArgs {
+pub(crate) struct GraphArgs {
     /// Only this run (e.g. one kept with `netrig run --keep`); default: everything netrig manages.
     #[arg(long, value_name = "RUN_ID", conflicts_with = "all")]
-    pub run: Option<String>,
+    pub(crate) run: Option<String>,
     /// Every network and container on the daemon, netrig's or not.
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Output format; default: from the -o file's extension (.svg, .dot, .mmd), else mermaid.
     #[arg(long, value_enum)]
-    pub format: Option<crate::graph::Format>,
+    pub(crate) format: Option<crate::graph::Format>,
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
 }
 
 /// `netrig export`.
 #[derive(Debug, Clone, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Write a Compose file (the one format there is so far).
     #[arg(long, required = true)]
     pub compose: bool,

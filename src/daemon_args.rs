@@ -16,15 +16,15 @@ use crate::docker::image::PullPolicy;
 pub struct DaemonArgs {
     /// Docker daemon to talk to (unix:///path, tcp://host:port, ssh://user@host); default: the local socket.
     #[arg(long, global = true, value_name = "URL", env = "DOCKER_HOST")]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
 
     /// Pull images that are not on the daemon (`missing`, the default), or never contact a registry (`never`: a missing image is an error).
     #[arg(long, global = true, value_name = "WHEN", env = "NETRIG_PULL", value_parser = PullParser)]
-    pub pull: Option<PullPolicy>,
+    pub(crate) pull: Option<PullPolicy>,
 
     /// Give up on a Docker request after SECS seconds (default 120).
     #[arg(long, global = true, value_name = "SECS", env = "NETRIG_DOCKER_TIMEOUT", value_parser = parse_timeout)]
-    pub docker_timeout: Option<Duration>,
+    pub(crate) docker_timeout: Option<Duration>,
 }
 
 impl DaemonArgs {
@@ -52,7 +52,7 @@ impl DaemonArgs {
 
     /// `options` as command-line arguments, for a netrig this one starts
     /// (the reaper), so it reaches the daemon the same way.
-    pub fn to_args(options: &ClientOptions) -> Vec<String> {
+    pub(crate) fn to_args(options: &ClientOptions) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(host) = &options.host {
             args.extend(["--host".to_string(), host.clone()]);
@@ -112,7 +112,7 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// `--timeout 30`, `--timeout 2.5`: positive seconds, at most a day.
-pub fn parse_secs(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_secs(text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)

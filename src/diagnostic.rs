@@ -22,7 +22,7 @@ struct ScriptDiagnostic {
 
 /// The message of an error without Rhai's `(line 3, position 5)` suffix;
 /// netrig's own errors give their `message` field.
-pub fn message_of(err: &EvalAltResult) -> String {
+pub(crate) fn message_of(err: &EvalAltResult) -> String {
     if let Some((_, message)) = netrig_error(err) {
         return message;
     }
@@ -67,7 +67,7 @@ fn strip_position(text: &str) -> String {
 /// The position to show: the deepest one that is still in the main script
 /// (an error inside a function the script defined points into that function;
 /// one inside a library module points at the script's call).
-pub fn main_position(err: &EvalAltResult, main_source: &str) -> Position {
+pub(crate) fn main_position(err: &EvalAltResult, main_source: &str) -> Position {
     script_calls(err, main_source)
         .iter()
         .rev()
@@ -162,14 +162,14 @@ fn token_len(source: &str, offset: usize) -> usize {
 }
 
 /// Renders a script error: `MESSAGE (FILE:LINE:COL)` and the source snippet.
-pub fn render(err: &EvalAltResult, file_name: &str, source: &str) -> String {
+pub(crate) fn render(err: &EvalAltResult, file_name: &str, source: &str) -> String {
     render_in(err, file_name, file_name, source)
 }
 
 /// Like [`render`] for an error of the script run as `main_source`, but
 /// shows its position in another text: the REPL input that defined the
 /// function where the error happened (see [`innermost_function`]).
-pub fn render_in(
+pub(crate) fn render_in(
     err: &EvalAltResult,
     main_source: &str,
     shown_name: &str,
@@ -189,12 +189,12 @@ pub fn render_in(
 /// The script-defined function the error happened in: the innermost of
 /// the script's own calls, whose body [`main_position`] points into when
 /// the error there has a position. `None` for the script's top level.
-pub fn innermost_function<'a>(err: &'a EvalAltResult, main_source: &str) -> Option<&'a str> {
+pub(crate) fn innermost_function<'a>(err: &'a EvalAltResult, main_source: &str) -> Option<&'a str> {
     script_calls(err, main_source).last().map(|(name, _)| *name)
 }
 
 /// Renders a parse error (its position is the syntax error's).
-pub fn render_parse(err: &rhai::ParseError, file_name: &str, source: &str) -> String {
+pub(crate) fn render_parse(err: &rhai::ParseError, file_name: &str, source: &str) -> String {
     let message = format!("syntax error: {}", err.err_type());
     located(message, err.position(), None, file_name, source)
 }
@@ -242,7 +242,7 @@ fn render_diagnostic(diag: &dyn miette::Diagnostic) -> String {
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set.
-pub fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && crate::progress::stderr_is_terminal()
 }
 

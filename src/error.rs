@@ -40,7 +40,7 @@ pub enum Error {
 
 impl Error {
     /// The process's exit code.
-    pub fn code(&self) -> u8 {
+    pub(crate) fn code(&self) -> u8 {
         match self {
             Error::Usage(_) => 2,
             Error::Docker(e) if e.kind() == "unreachable" => 3,
@@ -53,7 +53,7 @@ impl Error {
 
     /// What to print as `error: …`, unless it has been shown already (or,
     /// for a signal or `exit(n)`, needs no words).
-    pub fn message(&self) -> Option<String> {
+    pub(crate) fn message(&self) -> Option<String> {
         match self {
             Error::Usage(_) | Error::Docker(_) | Error::Failed(_) => Some(self.to_string()),
             Error::Reported | Error::DaemonLost | Error::Interrupted(_) | Error::ScriptExit(_) => {
@@ -70,7 +70,7 @@ impl From<DockerError> for Error {
 }
 
 /// What every command returns.
-pub type Result<T = (), E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T = (), E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

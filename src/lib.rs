@@ -8,22 +8,48 @@
 //! command line and the environment), and `diagnostic`, `progress`,
 //! `table`, `text`: how results and errors are shown to people.
 
-#![warn(missing_docs)]
+pub(crate) mod cli;
+pub(crate) mod cmd;
+pub(crate) mod compose;
+pub(crate) mod daemon_args;
+pub(crate) mod diagnostic;
+pub(crate) mod docker;
+pub(crate) mod error;
+pub(crate) mod graph;
+pub(crate) mod harness;
+pub(crate) mod progress;
+pub(crate) mod reaper;
+pub(crate) mod repl;
+pub(crate) mod rig;
+pub(crate) mod script;
+pub(crate) mod stop;
+pub(crate) mod table;
+pub(crate) mod text;
 
-pub mod cli;
-pub mod cmd;
-pub mod compose;
-pub mod daemon_args;
-pub mod diagnostic;
-pub mod docker;
-pub mod error;
-pub mod graph;
-pub mod harness;
-pub mod progress;
-pub mod reaper;
-pub mod repl;
-pub mod rig;
-pub mod script;
-pub mod stop;
-pub mod table;
-pub mod text;
+pub use cmd::main;
+
+/// What the fuzz target (`fuzz/`), the benchmark (`benches/scale.rs`) and
+/// the integration tests (`tests/it/`) reach inside netrig: the library
+/// exists for the binary, so everything else stays `pub(crate)`. Not an API.
+#[doc(hidden)]
+pub mod tools {
+    pub use crate::compose::export::{
+        Attachment, ModelContainer, ModelNetwork, RunModel, to_compose,
+    };
+    pub use crate::compose::gather::gather;
+    pub use crate::daemon_args::DaemonArgs;
+    pub use crate::docker::client::Client;
+    pub use crate::docker::ports::parse_publish;
+    pub use crate::docker::run::session::RunSession;
+    pub use crate::docker::run::teardown::remove_labelled;
+    pub use crate::docker::spec::{EndpointSpec, NetworkSpec, RunSpec};
+    pub use crate::error::Error;
+    pub use crate::graph::{Format, session_graph, write_run_svg};
+    pub use crate::harness::outcome::Status;
+    pub use crate::harness::{TestArgs, run_tests_with};
+    pub use crate::script::convert::{
+        CONNECT_OPTIONS, NETWORK_OPTIONS, RUN_OPTIONS, connect_spec, network_spec, run_spec,
+    };
+    pub use crate::script::service::{SERVICE_OPTIONS, service_spec};
+    pub use crate::script::swarm::{INIT_OPTIONS, JOIN_OPTIONS, init_spec, join_spec};
+}

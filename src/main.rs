@@ -1,3 +1,4 @@
+//! The `netrig` command; all of it lives in the library (`src/cmd/`).
 fn main() -> std::process::ExitCode {
-    netrig::cmd::main()
+    netrig::main()
 }

@@ -9,7 +9,7 @@ use crate::docker::image::{PullObserver, PullProgress};
 
 /// An observer that draws one bar per layer on stderr when `enabled`,
 /// and does nothing otherwise (scripts in CI should not fill logs with bars).
-pub fn pull_observer(enabled: bool) -> Box<PullObserver> {
+pub(crate) fn pull_observer(enabled: bool) -> Box<PullObserver> {
     if !enabled {
         return Box::new(|_: &PullProgress| {});
     }
@@ -45,7 +45,7 @@ pub fn pull_observer(enabled: bool) -> Box<PullObserver> {
 }
 
 /// True when stderr is a terminal, where progress bars make sense.
-pub fn stderr_is_terminal() -> bool {
+pub(crate) fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
 }

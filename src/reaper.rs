@@ -24,7 +24,7 @@ const DONE: &str = "done";
 
 /// The parent's end of the reaper: dropping it without [`Reaper::release`]
 /// (a panic, an early exit) lets the reaper clean up.
-pub struct Reaper {
+pub(crate) struct Reaper {
     child: Child,
     stdin: Option<ChildStdin>,
 }
@@ -33,7 +33,7 @@ impl Reaper {
     /// Starts a reaper for this process, reaching the daemon as `docker`
     /// says; `None` when turned off or when it cannot start (netrig then
     /// works as before, with `netrig clean` as the fallback).
-    pub fn spawn(docker: &ClientOptions) -> Option<Reaper> {
+    pub(crate) fn spawn(docker: &ClientOptions) -> Option<Reaper> {
         if matches!(
             std::env::var("NETRIG_REAPER").as_deref(),
             Ok("off" | "0" | "false")
@@ -57,7 +57,7 @@ impl Reaper {
     }
 
     /// Tells the reaper this process ended on purpose, and lets it go.
-    pub fn release(mut self) {
+    pub(crate) fn release(mut self) {
         if let Some(mut stdin) = self.stdin.take() {
             let _ = writeln!(stdin, "{DONE}");
         }
@@ -70,14 +70,14 @@ impl Reaper {
 static REAPER: Mutex<Option<Reaper>> = Mutex::new(None);
 
 /// Starts this process's reaper (see [`Reaper::spawn`]).
-pub fn start(docker: &ClientOptions) {
+pub(crate) fn start(docker: &ClientOptions) {
     let reaper = Reaper::spawn(docker);
     *REAPER.lock().unwrap_or_else(|e| e.into_inner()) = reaper;
 }
 
 /// Tells this process's reaper that everything ends on purpose: call it
 /// before leaving normally, including through `std::process::exit`.
-pub fn release() {
+pub(crate) fn release() {
     if let Some(r) = REAPER.lock().unwrap_or_else(|e| e.into_inner()).take() {
         r.release();
     }
@@ -85,7 +85,7 @@ pub fn release() {
 
 /// In the reaper (`netrig reap`): waits until the parent's pipe closes;
 /// true when the parent said it ended on purpose (nothing to reap).
-pub fn parent_ended_on_purpose() -> bool {
+pub(crate) fn parent_ended_on_purpose() -> bool {
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -98,7 +98,7 @@ pub fn parent_ended_on_purpose() -> bool {
 /// service, container and network labelled with its pid, and a swarm it
 /// started there (other daemons it used are left to `netrig clean
 /// --host`). False when something stayed.
-pub async fn reap(client: &Client, pid: u32) -> bool {
+pub(crate) async fn reap(client: &Client, pid: u32) -> bool {
     let filters = [
         format!("{}={pid}", labels::PID),
         format!("{}={}", labels::HOST, labels::this_host()),

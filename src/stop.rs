@@ -24,7 +24,7 @@ pub enum Signal {
 
 impl Signal {
     /// The POSIX signal number.
-    pub fn number(self) -> i32 {
+    pub(crate) fn number(self) -> i32 {
         match self {
             Signal::Hangup => 1,
             Signal::Interrupt => 2,
@@ -34,7 +34,7 @@ impl Signal {
 
     /// The exit code of a process that ended because of it: 128 + number
     /// (130 for Ctrl-C, 143 for SIGTERM), as shells report it.
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         // At most 128 + 15: fits.
         128 + self.number() as u8
     }
@@ -53,7 +53,7 @@ impl fmt::Display for Signal {
 
 /// Why a run was stopped before it ended on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// A signal reached netrig.
     Signal(Signal),
     /// The run's wall-clock limit (`--timeout`, a scenario's `//! timeout:`) passed.
@@ -94,7 +94,7 @@ impl Stop {
 /// The stop request as the script sees it: a cancelled token that makes the
 /// call in progress return, and the reason, for the verdict and exit code.
 #[derive(Debug, Default)]
-pub struct Interrupt {
+pub(crate) struct Interrupt {
     token: Mutex<CancellationToken>,
     // An atomic, not a mutex: the engine's progress hook reads it on every
     // operation of the script.
@@ -103,21 +103,21 @@ pub struct Interrupt {
 
 impl Interrupt {
     /// A new, untriggered interrupt.
-    pub fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
 
     /// Records why the run stops and cancels whatever is waiting. A later
     /// reason replaces an earlier one (SIGTERM after a Ctrl-C the REPL
     /// has not yet seen ends the session).
-    pub fn trigger(&self, stop: Stop) {
+    pub(crate) fn trigger(&self, stop: Stop) {
         self.stop.store(stop.code(), Ordering::SeqCst);
         self.token.lock().expect("interrupt poisoned").cancel();
     }
 
     /// Like [`Interrupt::trigger`], unless the run is already stopping:
     /// the first reason is the one reported.
-    pub fn trigger_first(&self, stop: Stop) {
+    pub(crate) fn trigger_first(&self, stop: Stop) {
         if self
             .stop
             .compare_exchange(0, stop.code(), Ordering::SeqCst, Ordering::SeqCst)
@@ -128,17 +128,17 @@ impl Interrupt {
     }
 
     /// Why the run was stopped, if it was.
-    pub fn stopped(&self) -> Option<Stop> {
+    pub(crate) fn stopped(&self) -> Option<Stop> {
         Stop::from_code(self.stop.load(Ordering::SeqCst))
     }
 
     /// The token that waiting calls select on.
-    pub fn token(&self) -> CancellationToken {
+    pub(crate) fn token(&self) -> CancellationToken {
         self.token.lock().expect("interrupt poisoned").clone()
     }
 
     /// Forgets a stop (the REPL carries on after Ctrl-C).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.stop.store(0, Ordering::SeqCst);
         *self.token.lock().expect("interrupt poisoned") = CancellationToken::new();
     }

@@ -11,7 +11,7 @@ const PREFERRED_ORDER: &[&str] = &[
 ];
 
 /// Formats rows with upper-case headers, `name` first when present.
-pub fn render(headers: &[String], rows: &[Vec<String>]) -> String {
+pub(crate) fn render(headers: &[String], rows: &[Vec<String>]) -> String {
     let mut table = Table::new();
     table
         .load_style(presets::NOTHING)
@@ -37,7 +37,7 @@ pub fn render(headers: &[String], rows: &[Vec<String>]) -> String {
 }
 
 /// A cell's text: arrays as comma lists, `()` as empty.
-pub fn cell(v: &Dynamic) -> String {
+pub(crate) fn cell(v: &Dynamic) -> String {
     if v.is_unit() {
         return String::new();
     }
@@ -51,7 +51,7 @@ pub fn cell(v: &Dynamic) -> String {
 }
 
 /// A table from script rows: maps (keys become headers) or arrays (no headers).
-pub fn from_rows(rows: &Array) -> Result<String, String> {
+pub(crate) fn from_rows(rows: &Array) -> Result<String, String> {
     if rows.is_empty() {
         return Ok(String::new());
     }

@@ -2,7 +2,7 @@
 //! ids as the docker CLI shortens them.
 
 /// `1 network`, `2 networks`.
-pub fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
     } else {
@@ -11,7 +11,7 @@ pub fn plural(n: usize, word: &str) -> String {
 }
 
 /// The first 12 characters of an id, as the docker CLI shows it.
-pub fn short_id(id: &str) -> &str {
+pub(crate) fn short_id(id: &str) -> &str {
     let id = id.strip_prefix("sha256:").unwrap_or(id);
     &id[..id.len().min(12)]
 }

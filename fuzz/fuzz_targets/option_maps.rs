@@ -4,12 +4,10 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use netrig::docker::ports::parse_publish;
-use netrig::script::convert::{
-    CONNECT_OPTIONS, NETWORK_OPTIONS, RUN_OPTIONS, connect_spec, network_spec, run_spec,
+use netrig::tools::{
+    CONNECT_OPTIONS, INIT_OPTIONS, JOIN_OPTIONS, NETWORK_OPTIONS, RUN_OPTIONS, SERVICE_OPTIONS,
+    connect_spec, init_spec, join_spec, network_spec, parse_publish, run_spec, service_spec,
 };
-use netrig::script::service::{SERVICE_OPTIONS, service_spec};
-use netrig::script::swarm::{INIT_OPTIONS, JOIN_OPTIONS, init_spec, join_spec};
 use rhai::{Array, Dynamic, Map};
 
 /// A Rhai value, as deep as the fuzzer likes.

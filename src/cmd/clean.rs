@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::rig::report::{self, note};
 
 /// `netrig clean [--run ID] [--all] [--dry-run]`.
-pub fn execute(ctx: &Context, args: &CleanArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &CleanArgs) -> Result {
     let runtime = &ctx.runtime;
     let client = ctx.connect()?;
     let runs = runtime.block_on(leftover_runs(&client))?;

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::rig::report::note;
 
 /// Writes run `args.run`'s networks and containers as a Compose file.
-pub fn execute(ctx: &Context, args: &ExportArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &ExportArgs) -> Result {
     let client = ctx.connect()?;
     let export = ctx.runtime.block_on(compose_file(&client, &args.run))?;
     if export.containers == 0 && export.networks == 0 {

@@ -10,7 +10,7 @@ use crate::rig::report::note;
 use crate::text::plural;
 
 /// `netrig graph [--run ID | --all] [--format F] [-o FILE]`.
-pub fn execute(ctx: &Context, args: &GraphArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &GraphArgs) -> Result {
     let scope = match (&args.run, args.all) {
         (Some(id), _) => TopologyScope::Run(id.clone()),
         (None, true) => TopologyScope::All,

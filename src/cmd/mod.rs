@@ -6,14 +6,14 @@
 //! file here. Adding a command: a variant of `cli::Command`, a file here,
 //! a line in [`execute`].
 
-pub mod clean;
-pub mod export;
-pub mod graph;
-pub mod reap;
-pub mod repl;
-pub mod run;
-pub mod setup;
-pub mod test;
+pub(crate) mod clean;
+pub(crate) mod export;
+pub(crate) mod graph;
+pub(crate) mod reap;
+pub(crate) mod repl;
+pub(crate) mod run;
+pub(crate) mod setup;
+pub(crate) mod test;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,17 +27,17 @@ use crate::docker::{Client, ClientOptions};
 use crate::error::{Error, Result};
 
 /// What every command gets: the async runtime and the global options.
-pub struct Context {
+pub(crate) struct Context {
     /// The program's tokio runtime; commands block on it.
-    pub runtime: Runtime,
+    pub(crate) runtime: Runtime,
     /// How to reach the daemon (`--host`, `--pull`, `--docker-timeout`),
     /// as the Docker layer takes it.
-    pub docker: ClientOptions,
+    pub(crate) docker: ClientOptions,
 }
 
 impl Context {
     /// Starts the runtime and applies the global options.
-    pub fn new(global: &DaemonArgs) -> Result<Context> {
+    pub(crate) fn new(global: &DaemonArgs) -> Result<Context> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -49,7 +49,7 @@ impl Context {
     }
 
     /// Connects to the daemon (exit 3 when none answers).
-    pub fn connect(&self) -> Result<Client> {
+    pub(crate) fn connect(&self) -> Result<Client> {
         crate::rig::connect(&self.runtime, &self.docker)
     }
 }
@@ -76,7 +76,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs one command (`None`: the REPL, `keep` its `--keep`).
-pub fn execute(ctx: &Context, command: Option<Command>, keep: bool) -> Result {
+pub(crate) fn execute(ctx: &Context, command: Option<Command>, keep: bool) -> Result {
     match command {
         Some(Command::Run(args)) => run::execute(ctx, &args),
         Some(Command::Test(args)) => test::execute(ctx, &args),

@@ -6,7 +6,7 @@ use crate::cli::ReapArgs;
 use crate::error::{Error, Result};
 
 /// Waits for the parent's pipe to close; reaps unless it said it ended on purpose.
-pub fn execute(ctx: &Context, args: &ReapArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &ReapArgs) -> Result {
     if crate::reaper::parent_ended_on_purpose() {
         return Ok(());
     }

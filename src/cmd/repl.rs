@@ -9,7 +9,7 @@ use super::run::{RunOptions, run_source};
 use crate::error::{Error, Result};
 
 /// `netrig [--keep]`.
-pub fn execute(ctx: &Context, keep: bool) -> Result {
+pub(crate) fn execute(ctx: &Context, keep: bool) -> Result {
     if std::io::stdin().is_terminal() {
         let client = ctx.connect()?;
         return crate::repl::run(&ctx.runtime, client, keep);

@@ -16,18 +16,18 @@ use crate::script::error::netrig_error;
 
 /// How long `netrig run` lets a script run when `--timeout` does not say
 /// (the same as the `--timeout` default).
-pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How to run a script, beyond its text.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// Leave the resources in place.
-    pub keep: bool,
+    pub(crate) keep: bool,
     /// Wall-clock limit for the script (teardown comes after it).
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Let the script ask for host access (privileged containers, the host
     /// network, big capabilities, files outside its directory).
-    pub allow_host_access: bool,
+    pub(crate) allow_host_access: bool,
 }
 
 impl Default for RunOptions {
@@ -51,7 +51,7 @@ impl From<&RunArgs> for RunOptions {
 }
 
 /// `netrig run FILE`.
-pub fn execute(ctx: &Context, args: &RunArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &RunArgs) -> Result {
     let source = std::fs::read_to_string(&args.file)
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file.display())))?;
     let name = args.file.display().to_string();
@@ -66,7 +66,7 @@ pub fn execute(ctx: &Context, args: &RunArgs) -> Result {
 
 /// Runs `source` (named `name` in messages and labels, relative paths from
 /// `base_dir`) as a scenario: `netrig run`, and `netrig < FILE`.
-pub fn run_source(
+pub(crate) fn run_source(
     ctx: &Context,
     name: &str,
     source: &str,

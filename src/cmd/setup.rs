@@ -12,18 +12,18 @@ use crate::error::{Error, Result};
 use crate::rig::report::note;
 
 /// The image the seed scripts and tests use.
-pub const BUSYBOX: &str = "busybox:latest";
+pub(crate) const BUSYBOX: &str = "busybox:latest";
 /// Where Debian's busybox-static puts its binary.
-pub const HOST_BUSYBOX: &str = "/bin/busybox";
+pub(crate) const HOST_BUSYBOX: &str = "/bin/busybox";
 
 /// The Dockerfile for a busybox image FROM scratch: the static binary and its applet links.
-pub const BUSYBOX_DOCKERFILE: &str = "FROM scratch\n\
+pub(crate) const BUSYBOX_DOCKERFILE: &str = "FROM scratch\n\
 COPY busybox /bin/busybox\n\
 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
 CMD [\"sh\"]\n";
 
 /// Runs `netrig setup`.
-pub fn execute(ctx: &Context) -> Result {
+pub(crate) fn execute(ctx: &Context) -> Result {
     let runtime = &ctx.runtime;
     let client = ctx.connect()?;
     let version = runtime

@@ -8,7 +8,7 @@ use crate::harness::{self, Finished};
 use crate::rig::report::note;
 
 /// `netrig test [PATHS…]`.
-pub fn execute(ctx: &Context, args: &TestArgs) -> Result {
+pub(crate) fn execute(ctx: &Context, args: &TestArgs) -> Result {
     let suite = harness::TestArgs {
         paths: args.paths.clone(),
         jobs: args.jobs.map(usize::from),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// A place in the Compose file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
+pub(crate) struct Position {
     /// Line, from 1.
     pub line: usize,
     /// Column, from 1.
@@ -15,7 +15,7 @@ pub struct Position {
 
 /// One thing wrong (or, as a warning, left out) in a Compose file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The key's path, `services.web.ports[1]`; empty for the file as a whole.
     pub path: String,
     /// Where the key is in the file.
@@ -26,7 +26,7 @@ pub struct Problem {
 
 impl Problem {
     /// A problem at `path` (its position is filled in later from the file's marks).
-    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub(crate) fn at(path: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             path: path.into(),
             at: None,
@@ -35,7 +35,7 @@ impl Problem {
     }
 
     /// The problem as one line: `file:line:col: path: message`.
-    pub fn render(&self, file: &Path) -> String {
+    pub(crate) fn render(&self, file: &Path) -> String {
         let mut out = file.display().to_string();
         if let Some(p) = self.at {
             out.push_str(&format!(":{}:{}", p.line, p.column));
@@ -52,7 +52,7 @@ impl Problem {
 
 /// A Compose file that cannot be used as it is: one or more problems.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComposeError {
+pub(crate) struct ComposeError {
     /// The Compose file.
     pub file: PathBuf,
     /// Everything found wrong, in file order where known.
@@ -63,17 +63,12 @@ pub struct ComposeError {
 
 impl ComposeError {
     /// An error with one problem.
-    pub fn one(file: &Path, problem: Problem) -> ComposeError {
+    pub(crate) fn one(file: &Path, problem: Problem) -> ComposeError {
         ComposeError {
             file: file.to_path_buf(),
             problems: vec![problem],
             hint: None,
         }
-    }
-
-    /// The first problem's position, for diagnostics that point into the file.
-    pub fn position(&self) -> Option<Position> {
-        self.problems.iter().find_map(|p| p.at)
     }
 }
 
@@ -130,6 +125,5 @@ mod tests {
              app/compose.yml:7:5: services.web.volumes: netrig does not support \"volumes\"\n  \
              app/compose.yml: the file is empty\nremove them"
         );
-        assert_eq!(many.position(), Some(Position { line: 7, column: 5 }));
     }
 }

@@ -229,7 +229,7 @@ fn network(n: &ModelNetwork) -> NetworkSettings {
 
 /// A port in Compose's short form, always with its protocol: `8080:80` alone
 /// would be read as a base-60 number by YAML 1.1 readers such as docker-compose 1.
-pub fn short_port(p: &PortMapping) -> String {
+pub(crate) fn short_port(p: &PortMapping) -> String {
     let host_ip = match p.host_ip.as_deref() {
         Some(ip) if ip.contains(':') => format!("[{ip}]:"),
         Some(ip) => format!("{ip}:"),
@@ -331,7 +331,7 @@ mod tests {
             "{text}"
         );
         // Read back with netrig's own loader: the same names, attachments and ports.
-        let plan = crate::compose::load_str(
+        let plan = crate::compose::load::load_str(
             std::path::Path::new("/tmp/export/compose.yml"),
             &text,
             &Default::default(),

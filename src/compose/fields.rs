@@ -6,11 +6,11 @@ use docker_compose_types::{DependsOnOptions, Healthcheck, HealthcheckTest, Ports
 use super::error::Problem;
 use super::plan::Condition;
 use super::services::WrittenDependency;
-use crate::docker::ports::{PortMapping, Protocol, parse_publish};
+use crate::docker::ports::{PortMapping, parse_publish};
 use crate::docker::spec::HealthSpec;
 
 /// Published ports, short (`"127.0.0.1:8080:80/tcp"`) and long (`{target, published, …}`).
-pub fn ports(base: &str, ports: &Ports, problems: &mut Vec<Problem>) -> Vec<PortMapping> {
+pub(crate) fn ports(base: &str, ports: &Ports, problems: &mut Vec<Problem>) -> Vec<PortMapping> {
     let mut out = Vec::new();
     let texts: Vec<Result<String, String>> = match ports {
         Ports::Short(items) => items.iter().map(|s| Ok(s.clone())).collect(),
@@ -51,7 +51,7 @@ pub fn ports(base: &str, ports: &Ports, problems: &mut Vec<Problem>) -> Vec<Port
 }
 
 /// `expose` entries: `"80"`, `"53/udp"`, `"8000-8002"`.
-pub fn expose(base: &str, items: &[String], problems: &mut Vec<Problem>) -> Vec<(u16, Protocol)> {
+pub(crate) fn expose(base: &str, items: &[String], problems: &mut Vec<Problem>) -> Vec<String> {
     let mut out = Vec::new();
     for (i, text) in items.iter().enumerate() {
         let parsed = match text.contains(':') {
@@ -61,7 +61,7 @@ pub fn expose(base: &str, items: &[String], problems: &mut Vec<Problem>) -> Vec<
             false => parse_publish(text),
         };
         match parsed {
-            Ok(m) => out.extend(m.into_iter().map(|p| (p.container_port, p.protocol))),
+            Ok(m) => out.extend(m.iter().map(PortMapping::container_key)),
             Err(e) => problems.push(Problem::at(format!("{base}.expose[{i}]"), e)),
         }
     }
@@ -69,7 +69,11 @@ pub fn expose(base: &str, items: &[String], problems: &mut Vec<Problem>) -> Vec<
 }
 
 /// A `healthcheck:` as Docker's health config; a string test runs in a shell.
-pub fn healthcheck(base: &str, h: &Healthcheck, problems: &mut Vec<Problem>) -> Option<HealthSpec> {
+pub(crate) fn healthcheck(
+    base: &str,
+    h: &Healthcheck,
+    problems: &mut Vec<Problem>,
+) -> Option<HealthSpec> {
     let test = match (&h.test, h.disable) {
         (_, true) => vec!["NONE".to_string()],
         (None, false) => Vec::new(),
@@ -117,7 +121,7 @@ pub fn healthcheck(base: &str, h: &Healthcheck, problems: &mut Vec<Problem>) -> 
 }
 
 /// A Compose (Go) duration: `1m30s`, `500ms`, `1.5s`, `2h`.
-pub fn go_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn go_duration(text: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("{text:?} is not a duration like \"30s\", \"1m30s\" or \"500ms\"");
     let mut rest = text.trim();
     if rest.is_empty() {
@@ -149,7 +153,7 @@ pub fn go_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `depends_on` as written: a list (all `service_started`) or a map with conditions.
-pub fn dependencies(
+pub(crate) fn dependencies(
     base: &str,
     d: &DependsOnOptions,
     problems: &mut Vec<Problem>,
@@ -195,6 +199,7 @@ pub fn dependencies(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::ports::Protocol;
 
     fn long(yaml: &str) -> Ports {
         serde_norway::from_str(yaml).unwrap()
@@ -317,7 +322,7 @@ mod tests {
             problems[3].message
         );
         let ok = expose("s", &["8000-8001/udp".into()], &mut Vec::new());
-        assert_eq!(ok, vec![(8000, Protocol::Udp), (8001, Protocol::Udp)]);
+        assert_eq!(ok, vec!["8000/udp", "8001/udp"]);
     }
 
     #[test]

@@ -236,7 +236,7 @@ fn network(json: &serde_json::Value, names: &Names) -> ModelNetwork {
 
 /// A run written as a Compose file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Exported {
+pub(crate) struct Exported {
     /// The Compose file's text.
     pub text: String,
     /// What the file could not say (see [`gather`]).
@@ -249,7 +249,7 @@ pub struct Exported {
 
 impl Exported {
     /// `wrote 2 services and 1 network to out.yml`, for the user.
-    pub fn summary(&self, path: &std::path::Path) -> String {
+    pub(crate) fn summary(&self, path: &std::path::Path) -> String {
         format!(
             "wrote {} and {} to {} (bring it up with `docker compose -f {} up -d`)",
             crate::text::plural(self.containers, "service"),
@@ -261,7 +261,7 @@ impl Exported {
 }
 
 /// Run `run_id`'s networks and containers as a Compose file.
-pub async fn compose_file(client: &Client, run_id: &str) -> Result<Exported> {
+pub(crate) async fn compose_file(client: &Client, run_id: &str) -> Result<Exported> {
     let (model, notes) = gather(client, run_id).await?;
     let comment = format!(
         "Written by netrig from run {run_id}: its networks and containers, with\n\

@@ -14,10 +14,15 @@ use super::error::Problem;
 use super::source::{child, item};
 
 /// Looks a variable up: `Some` when it is set (possibly to "").
-pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Expands every string value (not the keys) in `value`; problems carry the value's path.
-pub fn interpolate(value: &mut Value, vars: Lookup<'_>, path: &str, problems: &mut Vec<Problem>) {
+pub(crate) fn interpolate(
+    value: &mut Value,
+    vars: Lookup<'_>,
+    path: &str,
+    problems: &mut Vec<Problem>,
+) {
     match value {
         Value::String(s) => match expand(s, vars) {
             Ok(done) => *s = done,
@@ -39,7 +44,7 @@ pub fn interpolate(value: &mut Value, vars: Lookup<'_>, path: &str, problems: &m
 }
 
 /// A mapping key as text (keys in Compose files are strings; numbers are written out).
-pub fn key_text(key: &Value) -> String {
+pub(crate) fn key_text(key: &Value) -> String {
     match key {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -57,7 +62,7 @@ pub fn key_text(key: &Value) -> String {
 /// assert_eq!(expand("app:${TAG}", &vars).unwrap(), "app:1.2");
 /// assert_eq!(expand("${PORT:-8080}", &vars).unwrap(), "8080");
 /// ```
-pub fn expand(text: &str, vars: Lookup<'_>) -> Result<String, String> {
+pub(crate) fn expand(text: &str, vars: Lookup<'_>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('$') {

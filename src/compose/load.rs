@@ -22,12 +22,13 @@ const UNSUPPORTED_HINT: &str =
     "Remove these keys, or pass `ignore_unsupported: true` to leave them out with a warning.";
 
 /// Reads the Compose file at `file` into a plan.
-pub fn load(file: &Path, opts: &LoadOptions) -> Result<Plan, ComposeError> {
+pub(crate) fn load(file: &Path, opts: &LoadOptions) -> Result<Plan, ComposeError> {
     plan(Source::read(file)?, opts)
 }
 
-/// [`load`] for a file's text given here (tests, and files read elsewhere).
-pub fn load_str(file: &Path, text: &str, opts: &LoadOptions) -> Result<Plan, ComposeError> {
+/// [`load`] for a file's text given here.
+#[cfg(test)]
+pub(crate) fn load_str(file: &Path, text: &str, opts: &LoadOptions) -> Result<Plan, ComposeError> {
     plan(Source::parse(file, text)?, opts)
 }
 

@@ -3,26 +3,20 @@
 //! ([`gather::gather`], then [`export::to_compose`]) turns what a run made
 //! into a Compose file. Everything but `up` and `gather` is pure.
 
-pub mod error;
-pub mod export;
-pub mod fields;
-pub mod gather;
-pub mod interpolate;
-pub mod load;
-pub mod networks;
-pub mod order;
-pub mod plan;
-pub mod schema;
-pub mod services;
-pub mod source;
-pub mod typed;
-pub mod up;
+pub(crate) mod error;
+pub(crate) mod export;
+pub(crate) mod fields;
+pub(crate) mod gather;
+pub(crate) mod interpolate;
+pub(crate) mod load;
+pub(crate) mod networks;
+pub(crate) mod order;
+pub(crate) mod plan;
+pub(crate) mod schema;
+pub(crate) mod services;
+pub(crate) mod source;
+pub(crate) mod typed;
+pub(crate) mod up;
 
 #[cfg(test)]
 mod tests;
-
-pub use error::{ComposeError, Position, Problem};
-pub use load::{load, load_str};
-pub use plan::{
-    CmdOverride, Condition, Dependency, LoadOptions, Plan, PlannedNetwork, PlannedService,
-};

@@ -11,7 +11,7 @@ use crate::docker::spec::NetworkSpec;
 
 /// A network a service may join, as the services' conversion needs it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Known {
+pub(crate) struct Known {
     /// The network as planned.
     pub planned: PlannedNetwork,
     /// Its subnets, to check fixed addresses against (empty: Docker picks).
@@ -19,7 +19,7 @@ pub struct Known {
 }
 
 /// Converts one network entry (`settings` is `None` for `front:` with no body).
-pub fn convert(
+pub(crate) fn convert(
     project: &str,
     key: &str,
     settings: Option<&NetworkSettings>,
@@ -126,7 +126,7 @@ pub fn convert(
 }
 
 /// Compose labels (a map, or `key=value` items) as a map.
-pub fn labels(labels: &Labels) -> std::collections::HashMap<String, String> {
+pub(crate) fn labels(labels: &Labels) -> std::collections::HashMap<String, String> {
     match labels {
         Labels::Map(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         Labels::List(items) => items
@@ -140,7 +140,7 @@ pub fn labels(labels: &Labels) -> std::collections::HashMap<String, String> {
 }
 
 /// Checks a CIDR such as `10.1.0.0/24` or `fd00::/64`.
-pub fn check_cidr(cidr: &str) -> Result<(IpAddr, u8), String> {
+pub(crate) fn check_cidr(cidr: &str) -> Result<(IpAddr, u8), String> {
     let bad = || format!("{cidr:?} is not a subnet like \"10.1.0.0/24\"");
     let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
     let addr: IpAddr = addr.parse().map_err(|_| bad())?;
@@ -155,7 +155,7 @@ pub fn check_cidr(cidr: &str) -> Result<(IpAddr, u8), String> {
 }
 
 /// Whether `ip` lies in `cidr` (false when the families differ or the CIDR is bad).
-pub fn contains(cidr: &str, ip: IpAddr) -> bool {
+pub(crate) fn contains(cidr: &str, ip: IpAddr) -> bool {
     let Ok((net, len)) = check_cidr(cidr) else {
         return false;
     };

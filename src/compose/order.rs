@@ -10,7 +10,7 @@ use super::services::WrittenDependency;
 /// Checks the dependencies of the enabled services (`services`, in file
 /// order) and gives each its dependencies and start stage. `disabled` are
 /// services that exist but whose profile is off.
-pub fn order(
+pub(crate) fn order(
     services: &[(String, Vec<WrittenDependency>)],
     disabled: &[String],
 ) -> Result<Vec<(Vec<Dependency>, usize)>, Vec<Problem>> {
@@ -46,7 +46,7 @@ pub fn order(
                             d.service,
                             known.join(", ")
                         ),
-                    ))
+                    ));
                 }
             }
         }

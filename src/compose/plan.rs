@@ -8,13 +8,13 @@ use super::error::Problem;
 use crate::docker::spec::{NetworkSpec, RunSpec};
 
 /// Label on every container of a Compose app: the project name.
-pub const PROJECT_LABEL: &str = "netrig.compose.project";
+pub(crate) const PROJECT_LABEL: &str = "netrig.compose.project";
 /// Label on every container of a Compose app: the service it runs.
-pub const SERVICE_LABEL: &str = "netrig.compose.service";
+pub(crate) const SERVICE_LABEL: &str = "netrig.compose.service";
 
 /// How to read a Compose file.
 #[derive(Debug, Clone, Default)]
-pub struct LoadOptions {
+pub(crate) struct LoadOptions {
     /// Project name; else `COMPOSE_PROJECT_NAME`, the file's `name:`, the folder's name.
     pub project: Option<String>,
     /// Profiles to enable besides those in `COMPOSE_PROFILES`.
@@ -33,7 +33,7 @@ pub struct LoadOptions {
 /// Commands that replace the services' own (with an `image` override, so
 /// the replacement image does something useful).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum CmdOverride {
+pub(crate) enum CmdOverride {
     /// Keep each service's command.
     #[default]
     Keep,
@@ -45,7 +45,7 @@ pub enum CmdOverride {
 
 /// A Compose file as netrig will bring it up.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The Compose file.
     pub file: PathBuf,
     /// Project name (prefix of network and container names).
@@ -60,7 +60,7 @@ pub struct Plan {
 
 /// One network of the app.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlannedNetwork {
+pub(crate) struct PlannedNetwork {
     /// Its key in the file (`front`, or `default`).
     pub key: String,
     /// What to create; `spec.name` is the Docker name (`<project>_front`).
@@ -71,7 +71,7 @@ pub struct PlannedNetwork {
 
 /// One service of the app.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlannedService {
+pub(crate) struct PlannedService {
     /// Service name (its DNS name on its networks).
     pub name: String,
     /// One spec per replica, named `<project>-<service>-<n>` (or `container_name`).
@@ -85,7 +85,7 @@ pub struct PlannedService {
 
 /// A `depends_on` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dependency {
+pub(crate) struct Dependency {
     /// The service depended on.
     pub service: String,
     /// What it must have reached.
@@ -94,7 +94,7 @@ pub struct Dependency {
 
 /// What a dependency must reach before its dependents start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Condition {
+pub(crate) enum Condition {
     /// Started (`service_started`, the default).
     Started,
     /// Its health check passes (`service_healthy`).
@@ -105,37 +105,23 @@ pub enum Condition {
 
 impl Plan {
     /// The service called `name`.
-    pub fn service(&self, name: &str) -> Option<&PlannedService> {
+    #[cfg(test)]
+    pub(crate) fn service(&self, name: &str) -> Option<&PlannedService> {
         self.services.iter().find(|s| s.name == name)
     }
 
     /// The network with key `key`.
-    pub fn network(&self, key: &str) -> Option<&PlannedNetwork> {
+    #[cfg(test)]
+    pub(crate) fn network(&self, key: &str) -> Option<&PlannedNetwork> {
         self.networks.iter().find(|n| n.key == key)
     }
 
     /// Services grouped by start stage, in order.
-    pub fn stages(&self) -> Vec<Vec<&PlannedService>> {
+    pub(crate) fn stages(&self) -> Vec<Vec<&PlannedService>> {
         let last = self.services.iter().map(|s| s.stage).max();
         (0..=last.unwrap_or(0))
             .map(|st| self.services.iter().filter(|s| s.stage == st).collect())
             .filter(|v: &Vec<_>| !v.is_empty())
             .collect()
-    }
-
-    /// The condition other services wait for on `service`: the strongest
-    /// asked (health outranks start), or `None` when nothing waits on it.
-    pub fn awaited(&self, service: &str) -> Option<Condition> {
-        let rank = |c: &Condition| match c {
-            Condition::Started => 0,
-            Condition::Healthy => 1,
-            Condition::CompletedSuccessfully => 2,
-        };
-        self.services
-            .iter()
-            .flat_map(|s| &s.depends_on)
-            .filter(|d| d.service == service)
-            .map(|d| d.condition)
-            .max_by_key(rank)
     }
 }

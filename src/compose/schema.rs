@@ -12,7 +12,7 @@ use super::source::{child, item};
 
 /// Supported paths: `*` is any map key, `[]` any list item. Keys starting
 /// with `x-` (Compose extensions) are allowed anywhere.
-pub const SUPPORTED: &[&str] = &[
+pub(crate) const SUPPORTED: &[&str] = &[
     "version",
     "name",
     "services",
@@ -132,7 +132,7 @@ fn matches(pattern: &str, steps: &[Step]) -> bool {
 /// The keys of `value` that netrig does not support, each with its path.
 /// With `remove`, they are also taken out of `value` (for
 /// `ignore_unsupported`), so the rest can be read.
-pub fn unsupported(value: &mut Value, remove: bool) -> Vec<Problem> {
+pub(crate) fn unsupported(value: &mut Value, remove: bool) -> Vec<Problem> {
     let mut found = Vec::new();
     walk(value, &mut Vec::new(), "", remove, &mut found);
     found

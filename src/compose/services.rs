@@ -17,7 +17,7 @@ use super::source::env_file;
 use crate::docker::spec::{EndpointSpec, RunSpec};
 
 /// What converting a service needs to know about the rest of the file.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// Project name.
     pub project: &'a str,
     /// The Compose file's folder (`env_file` paths start here).
@@ -34,7 +34,7 @@ pub struct Context<'a> {
 
 /// A `depends_on` entry as written, before the services are ordered.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WrittenDependency {
+pub(crate) struct WrittenDependency {
     /// The service named.
     pub service: String,
     /// Its condition.
@@ -48,7 +48,7 @@ pub struct WrittenDependency {
 /// A converted service: its container specs, the network keys they join
 /// and its dependencies.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Converted {
+pub(crate) struct Converted {
     /// One spec per replica.
     pub containers: Vec<RunSpec>,
     /// Keys of the networks it joins.
@@ -58,7 +58,11 @@ pub struct Converted {
 }
 
 /// The Docker names of a service's containers.
-pub fn container_names(project: &str, name: &str, svc: &Service) -> Result<Vec<String>, Problem> {
+pub(crate) fn container_names(
+    project: &str,
+    name: &str,
+    svc: &Service,
+) -> Result<Vec<String>, Problem> {
     let base = format!("services.{name}");
     let replicas = match (svc.deploy.as_ref().and_then(|d| d.replicas), svc.scale) {
         (Some(r), s) if s != 0 && s != r => {
@@ -88,7 +92,11 @@ pub fn container_names(project: &str, name: &str, svc: &Service) -> Result<Vec<S
 }
 
 /// Converts service `name`; all problems found are returned together.
-pub fn convert(ctx: &Context<'_>, name: &str, svc: &Service) -> Result<Converted, Vec<Problem>> {
+pub(crate) fn convert(
+    ctx: &Context<'_>,
+    name: &str,
+    svc: &Service,
+) -> Result<Converted, Vec<Problem>> {
     let base = format!("services.{name}");
     let mut problems = Vec::new();
     let mut spec = RunSpec {
@@ -240,7 +248,7 @@ fn environment(
                     Some((k, v)) => set(k.to_string(), v.to_string()),
                     None => {
                         if let Some(v) = (ctx.vars)(kv) {
-                            set(kv.clone(), v)
+                            set(kv.clone(), v);
                         }
                     }
                 }
@@ -252,7 +260,7 @@ fn environment(
                     Some(v) => set(k.clone(), v.to_string()),
                     None => {
                         if let Some(v) = (ctx.vars)(k) {
-                            set(k.clone(), v)
+                            set(k.clone(), v);
                         }
                     }
                 }

@@ -13,7 +13,7 @@ use serde_norway::Value;
 use super::error::{ComposeError, Position, Problem};
 
 /// The path of key `key` under `path`: `services` + `web` → `services.web`.
-pub fn child(path: &str, key: &str) -> String {
+pub(crate) fn child(path: &str, key: &str) -> String {
     match path {
         "" => key.to_string(),
         _ => format!("{path}.{key}"),
@@ -21,17 +21,17 @@ pub fn child(path: &str, key: &str) -> String {
 }
 
 /// The path of item `i` of the list at `path`: `services.web.ports[1]`.
-pub fn item(path: &str, i: usize) -> String {
+pub(crate) fn item(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 
 /// Where each key and list item of a file is: path → position.
 #[derive(Debug, Clone, Default)]
-pub struct Marks(HashMap<String, Position>);
+pub(crate) struct Marks(HashMap<String, Position>);
 
 impl Marks {
     /// Positions of every key and item in `text`; empty when saphyr cannot read it.
-    pub fn of(text: &str) -> Marks {
+    pub(crate) fn of(text: &str) -> Marks {
         let mut marks = Marks::default();
         if let Ok(docs) = MarkedYaml::load_from_str(text)
             && let Some(doc) = docs.first()
@@ -69,7 +69,7 @@ impl Marks {
 
     /// The position of `path`, or of its nearest ancestor the file shows
     /// (keys brought in by a `<<` merge sit where the anchor is).
-    pub fn find(&self, path: &str) -> Option<Position> {
+    pub(crate) fn find(&self, path: &str) -> Option<Position> {
         let mut p = path;
         loop {
             if let Some(pos) = self.0.get(p) {
@@ -81,7 +81,7 @@ impl Marks {
     }
 
     /// Fills in the positions of problems that have none.
-    pub fn place(&self, problems: &mut [Problem]) {
+    pub(crate) fn place(&self, problems: &mut [Problem]) {
         for p in problems {
             if p.at.is_none() {
                 p.at = self.find(&p.path);
@@ -98,7 +98,7 @@ fn position(m: saphyr::Marker) -> Position {
 }
 
 /// A Compose file read and parsed, before interpolation.
-pub struct Source {
+pub(crate) struct Source {
     /// The file as given.
     pub file: PathBuf,
     /// Its directory: relative paths (`.env`, `env_file`) start here.
@@ -111,7 +111,7 @@ pub struct Source {
 
 impl Source {
     /// Reads and parses `file`.
-    pub fn read(file: &Path) -> Result<Source, ComposeError> {
+    pub(crate) fn read(file: &Path) -> Result<Source, ComposeError> {
         let text = std::fs::read_to_string(file).map_err(|e| {
             ComposeError::one(
                 file,
@@ -122,7 +122,7 @@ impl Source {
     }
 
     /// Parses `text` as the contents of `file`.
-    pub fn parse(file: &Path, text: &str) -> Result<Source, ComposeError> {
+    pub(crate) fn parse(file: &Path, text: &str) -> Result<Source, ComposeError> {
         let mut value: Value = serde_norway::from_str(text).map_err(|e| {
             let at = e.location().map(|l| Position {
                 line: l.line(),
@@ -168,7 +168,7 @@ impl Source {
     }
 
     /// An error made of `problems`, placed in this file.
-    pub fn error(&self, mut problems: Vec<Problem>, hint: Option<String>) -> ComposeError {
+    pub(crate) fn error(&self, mut problems: Vec<Problem>, hint: Option<String>) -> ComposeError {
         self.marks.place(&mut problems);
         problems.sort_by_key(|p| p.at.map(|a| (a.line, a.column)));
         ComposeError {
@@ -180,7 +180,7 @@ impl Source {
 }
 
 /// The variables in an env file (`.env` format: `KEY=value`, quotes, `export`, comments).
-pub fn env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
     let iter = dotenvy::from_path_iter(path)
         .map_err(|e| format!("cannot read env file {}: {e}", path.display()))?;
     iter.map(|kv| kv.map_err(|e| format!("env file {}: {e}", path.display())))

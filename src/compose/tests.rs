@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::*;
-use crate::docker::ports::Protocol;
+use super::error::ComposeError;
+use super::load::load;
+use super::plan::{self, CmdOverride, Condition, Dependency, LoadOptions, Plan};
 
 /// A Compose file (and optional `.env`) in a temporary folder named `shop`.
 struct Files {
@@ -153,8 +154,6 @@ fn a_three_tier_file_becomes_networks_and_containers_in_start_order() {
             condition: Condition::Healthy
         }]
     );
-    assert_eq!(plan.awaited("api"), Some(Condition::Healthy));
-    assert_eq!(plan.awaited("db"), Some(Condition::Started));
 
     let api = plan.service("api").unwrap();
     let names: Vec<_> = api
@@ -169,7 +168,7 @@ fn a_three_tier_file_becomes_networks_and_containers_in_start_order() {
         a.cmd,
         Some(vec!["serve".into(), "--port".into(), "5000".into()])
     );
-    assert_eq!(a.expose, vec![(5000, Protocol::Tcp)]);
+    assert_eq!(a.expose, vec!["5000/tcp"]);
     // env_file first, environment over it; DEBUG takes the variable's value.
     assert_eq!(
         a.env,

@@ -13,7 +13,7 @@ use super::interpolate::key_text;
 use super::source::child;
 
 /// Reads `value` (already checked against the schema) as a typed Compose file.
-pub fn parse(mut value: Value) -> Result<Compose, Vec<Problem>> {
+pub(crate) fn parse(mut value: Value) -> Result<Compose, Vec<Problem>> {
     normalise(&mut value);
     serde_norway::from_value::<Compose>(value.clone()).map_err(|whole| {
         let found = locate(&value);

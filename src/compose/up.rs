@@ -11,16 +11,18 @@ use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
 use super::error::Problem;
 use super::plan::{Condition, Plan};
 use crate::docker::ResourceKind;
+use crate::docker::container::ContainerRef;
 use crate::docker::error::{DockerError, Result};
 use crate::docker::image::PullObserver;
-use crate::docker::{BatchError, ContainerRef, NetworkRef, RunSession};
+use crate::docker::network::NetworkRef;
+use crate::docker::{BatchError, RunSession};
 
 /// How often a wait looks at the container again.
 const POLL: Duration = Duration::from_millis(250);
 
 /// A Compose app brought up in a run; names are Docker names.
 #[derive(Debug, Clone, PartialEq)]
-pub struct App {
+pub(crate) struct App {
     /// Project name.
     pub project: String,
     /// Networks by key, in file order (external ones too).
@@ -33,7 +35,7 @@ pub struct App {
 
 /// Brings `plan` up in `session`. `wait` bounds each wait for a dependency's
 /// condition (health checks can take long; Compose waits without end).
-pub async fn up(
+pub(crate) async fn up(
     session: &RunSession,
     plan: &Plan,
     observer: &PullObserver,

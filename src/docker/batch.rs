@@ -21,14 +21,14 @@ use super::spec::{NetworkSpec, RunSpec};
 /// Requests a batch keeps in flight. Container starts keep the daemon's
 /// cores busy whatever the client does, so more only queues in the daemon;
 /// fewer leaves it idle between a request's answer and the next request.
-pub const PARALLELISM: usize = 8;
+pub(crate) const PARALLELISM: usize = 8;
 
 /// Targets pinged from one container by one exec; more get another exec.
-pub const TARGETS_PER_EXEC: usize = 32;
+pub(crate) const TARGETS_PER_EXEC: usize = 32;
 
 /// Runs `futures` with at most `limit` in flight; the outputs come back in
 /// the order of the input.
-pub async fn in_order<F: Future>(
+pub(crate) async fn in_order<F: Future>(
     futures: impl IntoIterator<Item = F>,
     limit: usize,
 ) -> Vec<F::Output> {
@@ -37,25 +37,25 @@ pub async fn in_order<F: Future>(
 
 /// One failed item of a batch.
 #[derive(Debug, Clone)]
-pub struct ItemError {
+pub(crate) struct ItemError {
     /// Position of the item in the batch (from 0, as scripts index), or
     /// `None` when the failure concerns the whole batch.
-    pub index: Option<usize>,
+    pub(crate) index: Option<usize>,
     /// What went wrong.
-    pub error: DockerError,
+    pub(crate) error: DockerError,
 }
 
 /// A batch in which at least one item failed.
 #[derive(Debug, Clone)]
-pub struct BatchError {
+pub(crate) struct BatchError {
     /// Items in the batch.
-    pub total: usize,
+    pub(crate) total: usize,
     /// Every failure, in the order of the items.
-    pub failures: Vec<ItemError>,
+    pub(crate) failures: Vec<ItemError>,
     /// What the batch removed again because of the failures (`3 containers`).
-    pub undone: Option<String>,
+    pub(crate) undone: Option<String>,
     /// Resources that could not be removed again (the run's teardown retries them).
-    pub undo_failures: Vec<String>,
+    pub(crate) undo_failures: Vec<String>,
 }
 
 impl BatchError {
@@ -80,7 +80,7 @@ impl BatchError {
 
     /// The kind of the first failure (`not_found`, `conflict`, …), so a
     /// script can catch a batch error as it would the single call's.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         self.failures
             .first()
             .map(|f| f.error.kind())
@@ -120,7 +120,7 @@ impl fmt::Display for BatchError {
 impl std::error::Error for BatchError {}
 
 /// The items whose name already appeared earlier in `names`.
-pub fn duplicates(names: &[String], what: &str) -> Vec<ItemError> {
+pub(crate) fn duplicates(names: &[String], what: &str) -> Vec<ItemError> {
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
     let mut failures = Vec::new();
     for (i, name) in names.iter().enumerate() {
@@ -163,7 +163,7 @@ impl RunSession {
     /// returning them in the order of the specs. Each image is looked up
     /// once, not once per container. If any fails, the others are removed
     /// again and the error lists every failure.
-    pub async fn run_all(
+    pub(crate) async fn run_all(
         &self,
         specs: &[RunSpec],
         observer: &PullObserver,
@@ -226,7 +226,7 @@ impl RunSession {
     /// Creates every network of `specs` at once (each like
     /// [`RunSession::create_network`]), in order. The names are checked in
     /// one request first; if any creation fails, the others are removed again.
-    pub async fn create_networks(
+    pub(crate) async fn create_networks(
         &self,
         specs: &[NetworkSpec],
     ) -> std::result::Result<Vec<NetworkRef>, BatchError> {
@@ -336,7 +336,7 @@ impl Client {
     /// Pings each `(from, target)` pair `count` times, all at once, one
     /// report per pair in order. Pairs from the same container share an
     /// exec (up to [`TARGETS_PER_EXEC`] targets each).
-    pub async fn ping_all(
+    pub(crate) async fn ping_all(
         &self,
         pairs: &[(String, String)],
         count: u32,
@@ -373,7 +373,7 @@ impl Client {
     }
 
     /// Runs each `(container, command)` at once, one output per item in order.
-    pub async fn exec_all(
+    pub(crate) async fn exec_all(
         &self,
         items: &[(String, Vec<String>)],
     ) -> std::result::Result<Vec<ExecOutput>, BatchError> {
@@ -388,7 +388,10 @@ impl Client {
 
 /// Pair indexes grouped by source container, in order of first appearance,
 /// at most `per_group` targets a group.
-pub fn group_by_source(pairs: &[(String, String)], per_group: usize) -> Vec<(String, Vec<usize>)> {
+pub(crate) fn group_by_source(
+    pairs: &[(String, String)],
+    per_group: usize,
+) -> Vec<(String, Vec<usize>)> {
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     let mut open: HashMap<&str, usize> = HashMap::new();
     for (i, (from, _)) in pairs.iter().enumerate() {

@@ -11,12 +11,12 @@ use super::image::PullPolicy;
 
 /// How long one request may take before netrig gives up on the daemon,
 /// unless told otherwise ([`ClientOptions::timeout`]).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the first contact may take; a daemon that does not answer this
 /// quickly is treated as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The daemon address when none is named.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+pub(crate) const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// How netrig talks to a daemon. The command line builds it (`--host`,
 /// `--pull`, `--docker-timeout` and their environment variables) and every
@@ -26,13 +26,13 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub struct ClientOptions {
     /// The daemon address (`unix:///path`, `tcp://host:port`,
     /// `ssh://user@host`, or a bare socket path); `None`: the local socket.
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
     /// How long one request may take.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Whether a missing image may be pulled.
-    pub pull: PullPolicy,
+    pub(crate) pull: PullPolicy,
     /// Where the Docker layer's warnings go.
-    pub notes: Notes,
+    pub(crate) notes: Notes,
 }
 
 impl Default for ClientOptions {
@@ -49,7 +49,7 @@ impl Default for ClientOptions {
 
 impl ClientOptions {
     /// The same options for another daemon.
-    pub fn for_host(&self, host: &str) -> ClientOptions {
+    pub(crate) fn for_host(&self, host: &str) -> ClientOptions {
         ClientOptions {
             host: Some(host.to_string()),
             ..self.clone()
@@ -60,24 +60,24 @@ impl ClientOptions {
 /// Where the Docker layer's warnings go. It prints nothing itself: whoever
 /// builds the client decides how (and whether) a warning is shown.
 #[derive(Clone)]
-pub struct Notes(Option<Arc<Show>>);
+pub(crate) struct Notes(Option<Arc<Show>>);
 
 /// What shows a warning.
 type Show = dyn Fn(&str) + Send + Sync;
 
 impl Notes {
     /// Warnings go to `show`.
-    pub fn new(show: impl Fn(&str) + Send + Sync + 'static) -> Notes {
+    pub(crate) fn new(show: impl Fn(&str) + Send + Sync + 'static) -> Notes {
         Notes(Some(Arc::new(show)))
     }
 
     /// Warnings are dropped (tests, the benchmark).
-    pub fn ignored() -> Notes {
+    pub(crate) fn ignored() -> Notes {
         Notes(None)
     }
 
     /// Hands a warning to whoever shows them.
-    pub fn warn(&self, text: &str) {
+    pub(crate) fn warn(&self, text: &str) {
         if let Some(show) = &self.0 {
             show(text);
         }
@@ -146,12 +146,12 @@ impl Client {
     }
 
     /// The daemon address this client talks to.
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         &self.host
     }
 
     /// The options it was made with (for a client of another daemon, made alike).
-    pub fn options(&self) -> &ClientOptions {
+    pub(crate) fn options(&self) -> &ClientOptions {
         &self.options
     }
 
@@ -179,7 +179,7 @@ impl Client {
 
 /// The address to dial for `host`: the local socket when none (or an empty
 /// one) is given; a bare path means a unix socket.
-pub fn resolve_host(host: Option<&str>) -> String {
+pub(crate) fn resolve_host(host: Option<&str>) -> String {
     let chosen = host
         .filter(|h| !h.is_empty())
         .unwrap_or(DEFAULT_HOST)

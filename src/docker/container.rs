@@ -13,51 +13,50 @@ use futures_util::StreamExt;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
-use super::image::PullObserver;
 use super::spec::RunSpec;
 
 /// A container as netrig refers to it after creating or finding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerRef {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name (without Docker's leading `/`).
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// One row of `ps`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerSummary {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Image as given at create.
-    pub image: String,
+    pub(crate) image: String,
     /// `running`, `exited`, `created`, …
-    pub state: String,
+    pub(crate) state: String,
     /// Human status, e.g. `Up 3 seconds`.
-    pub status: String,
+    pub(crate) status: String,
     /// Names of the networks it is on.
-    pub networks: Vec<String>,
+    pub(crate) networks: Vec<String>,
     /// Published ports as `host_ip:host_port->port/proto`.
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
     /// Labels.
-    pub labels: HashMap<String, String>,
+    pub(crate) labels: HashMap<String, String>,
 }
 
 /// Where a container can be reached: its address on each network and its published ports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContainerAddresses {
+pub(crate) struct ContainerAddresses {
     /// `(network name, IPv4 address)`, sorted by network name.
-    pub networks: Vec<(String, String)>,
+    pub(crate) networks: Vec<(String, String)>,
     /// `(container key like "80/tcp", host address, host port)`.
-    pub published: Vec<(String, String, u16)>,
+    pub(crate) published: Vec<(String, String, u16)>,
 }
 
 impl ContainerAddresses {
     /// Reads addresses out of an inspect answer.
-    pub fn from_inspect(inspect: &ContainerInspectResponse) -> Self {
+    pub(crate) fn from_inspect(inspect: &ContainerInspectResponse) -> Self {
         let settings = inspect.network_settings.as_ref();
         let mut networks: Vec<(String, String)> = settings
             .and_then(|s| s.networks.as_ref())
@@ -86,7 +85,7 @@ impl ContainerAddresses {
     }
 
     /// The host port published for `container_key` (e.g. `"80/tcp"`), preferring IPv4.
-    pub fn host_port(&self, container_key: &str) -> Option<u16> {
+    pub(crate) fn host_port(&self, container_key: &str) -> Option<u16> {
         let mut matching = self.published.iter().filter(|(k, _, _)| k == container_key);
         let all: Vec<_> = matching.by_ref().collect();
         all.iter()
@@ -97,24 +96,11 @@ impl ContainerAddresses {
 }
 
 impl Client {
-    /// Runs a container like `docker run -d`: makes sure the image is here
-    /// (pulling it if not), creates the container on the first network,
-    /// connects the others, starts it. Anything that fails after create
-    /// removes the container again, so nothing is left half-made.
-    pub async fn run(
-        &self,
-        spec: &RunSpec,
-        name: &str,
-        labels: HashMap<String, String>,
-        observer: &PullObserver,
-    ) -> Result<ContainerRef> {
-        self.ensure_image(&spec.image, observer).await?;
-        self.create_and_start(spec, name, labels).await
-    }
-
-    /// [`Client::run`] for an image known to be here: create, join the
-    /// networks, start; a container that cannot start is removed again.
-    pub async fn create_and_start(
+    /// `docker run -d` for an image known to be here (the caller made sure
+    /// of it): creates the container on the first network, connects the
+    /// others, starts it; anything that fails after create removes the
+    /// container again, so nothing is left half-made.
+    pub(crate) async fn create_and_start(
         &self,
         spec: &RunSpec,
         name: &str,
@@ -185,7 +171,7 @@ impl Client {
     }
 
     /// Starts a created or stopped container.
-    pub async fn start_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn start_container(&self, container: &str) -> Result<()> {
         self.docker
             .start_container(container, None::<StartContainerOptions>)
             .await
@@ -193,7 +179,11 @@ impl Client {
     }
 
     /// Stops a container: SIGTERM, then SIGKILL after `timeout_secs` (Docker's default is 10).
-    pub async fn stop_container(&self, container: &str, timeout_secs: Option<i32>) -> Result<()> {
+    pub(crate) async fn stop_container(
+        &self,
+        container: &str,
+        timeout_secs: Option<i32>,
+    ) -> Result<()> {
         self.docker
             .stop_container(
                 container,
@@ -207,7 +197,7 @@ impl Client {
     }
 
     /// Removes a container whatever its state (`docker rm -f -v`).
-    pub async fn remove_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn remove_container(&self, container: &str) -> Result<()> {
         self.docker
             .remove_container(
                 container,
@@ -222,7 +212,10 @@ impl Client {
     }
 
     /// The daemon's typed inspect answer.
-    pub async fn inspect_container(&self, container: &str) -> Result<ContainerInspectResponse> {
+    pub(crate) async fn inspect_container(
+        &self,
+        container: &str,
+    ) -> Result<ContainerInspectResponse> {
         self.docker
             .inspect_container(container, None::<InspectContainerOptions>)
             .await
@@ -230,7 +223,10 @@ impl Client {
     }
 
     /// The daemon's inspect answer as JSON with Docker's key names.
-    pub async fn inspect_container_json(&self, container: &str) -> Result<serde_json::Value> {
+    pub(crate) async fn inspect_container_json(
+        &self,
+        container: &str,
+    ) -> Result<serde_json::Value> {
         let inspect = self.inspect_container(container).await?;
         serde_json::to_value(inspect).map_err(|e| DockerError::Failed {
             action: format!("inspect container {container:?}"),
@@ -301,7 +297,7 @@ impl Client {
     }
 
     /// Everything the container wrote to stdout and stderr so far, in order.
-    pub async fn logs(&self, container: &str) -> Result<String> {
+    pub(crate) async fn logs(&self, container: &str) -> Result<String> {
         let action = format!("read logs of container {container:?}");
         let mut stream = self.docker.logs(
             container,

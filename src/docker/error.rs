@@ -55,11 +55,11 @@ pub enum DockerError {
 }
 
 /// Shorthand for results of the Docker layer.
-pub type Result<T, E = DockerError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = DockerError> = std::result::Result<T, E>;
 
 impl DockerError {
     /// A short, stable name for the variant; scripts see it as `e.kind`.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             DockerError::NotFound { .. } => "not_found",
             DockerError::Conflict { .. } => "conflict",
@@ -77,7 +77,7 @@ impl DockerError {
 
     /// Classifies a bollard error, naming what was asked; `timeout` is the
     /// request timeout the client had, for the message when it ran out.
-    pub fn from_bollard(
+    pub(crate) fn from_bollard(
         action: impl Into<String>,
         host: &str,
         timeout: Duration,

@@ -10,18 +10,18 @@ use super::error::{DockerError, Result};
 
 /// What a command run in a container produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExecOutput {
+pub(crate) struct ExecOutput {
     /// The command's exit code (126/127 when it could not be run).
-    pub exit_code: i64,
+    pub(crate) exit_code: i64,
     /// Everything written to stdout.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Everything written to stderr.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Client {
     /// Runs `cmd` in `container` and waits for it to finish.
-    pub async fn exec(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
+    pub(crate) async fn exec(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
         let action = format!("exec {:?} in container {container:?}", cmd.join(" "));
         if cmd.is_empty() {
             return Err(DockerError::InvalidArgument {
@@ -54,7 +54,7 @@ impl Client {
                 while let Some(chunk) = output.next().await {
                     match chunk.map_err(|e| self.err(&action, e))? {
                         LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                            stdout.extend_from_slice(&message)
+                            stdout.extend_from_slice(&message);
                         }
                         LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
                         LogOutput::StdIn { .. } => {}

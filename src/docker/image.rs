@@ -11,7 +11,7 @@ use super::error::{DockerError, Result};
 
 /// Whether netrig may pull an image it does not find on the daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PullPolicy {
+pub(crate) enum PullPolicy {
     /// Pull an image that is not on the daemon, like `docker run` does.
     #[default]
     Missing,
@@ -22,7 +22,7 @@ pub enum PullPolicy {
 
 impl PullPolicy {
     /// `missing` / `never` (any case, spaces around ignored); anything else is `None`.
-    pub fn from_name(text: &str) -> Option<PullPolicy> {
+    pub(crate) fn from_name(text: &str) -> Option<PullPolicy> {
         match text.trim().to_ascii_lowercase().as_str() {
             "missing" => Some(PullPolicy::Missing),
             "never" => Some(PullPolicy::Never),
@@ -31,7 +31,7 @@ impl PullPolicy {
     }
 
     /// The name [`PullPolicy::from_name`] reads: `missing` or `never`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PullPolicy::Missing => "missing",
             PullPolicy::Never => "never",
@@ -54,36 +54,36 @@ fn pulling_is_off(image: &str, action: String) -> DockerError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullProgress {
     /// The image being pulled.
-    pub image: String,
+    pub(crate) image: String,
     /// The layer this line is about, if any.
-    pub layer: Option<String>,
+    pub(crate) layer: Option<String>,
     /// Docker's status text (`Downloading`, `Pull complete`, …).
-    pub status: String,
+    pub(crate) status: String,
     /// Bytes done, when known.
-    pub current: Option<u64>,
+    pub(crate) current: Option<u64>,
     /// Bytes in all, when known.
-    pub total: Option<u64>,
+    pub(crate) total: Option<u64>,
 }
 
 /// Receives pull progress; the caller decides how (or whether) to show it.
-pub type PullObserver = dyn Fn(&PullProgress) + Send + Sync;
+pub(crate) type PullObserver = dyn Fn(&PullProgress) + Send + Sync;
 
 /// One row of `images`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageSummary {
+pub(crate) struct ImageSummary {
     /// Image id (`sha256:…`).
-    pub id: String,
+    pub(crate) id: String,
     /// Tags such as `busybox:latest`.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Size in bytes.
-    pub size: i64,
+    pub(crate) size: i64,
     /// Creation time, seconds since the epoch.
-    pub created: i64,
+    pub(crate) created: i64,
 }
 
 /// Splits `name[:tag][@digest]` into the name and the tag or digest to
 /// pull, defaulting to `latest` like the docker CLI (an empty tag would pull every tag).
-pub fn split_reference(image: &str) -> (&str, String) {
+pub(crate) fn split_reference(image: &str) -> (&str, String) {
     if let Some((name, digest)) = image.split_once('@') {
         return (name, digest.to_string());
     }
@@ -96,7 +96,7 @@ pub fn split_reference(image: &str) -> (&str, String) {
 
 impl Client {
     /// Makes sure `image` is on the daemon, pulling it when it is not.
-    pub async fn ensure_image(&self, image: &str, observer: &PullObserver) -> Result<()> {
+    pub(crate) async fn ensure_image(&self, image: &str, observer: &PullObserver) -> Result<()> {
         match self.docker.inspect_image(image).await {
             Ok(_) => Ok(()),
             Err(e) => match self.err(format!("look up image {image:?}"), e) {
@@ -122,7 +122,7 @@ impl Client {
 
     /// Pulls an image like `docker pull`, reporting progress to `observer`.
     /// Under `--pull never` it only checks the image is already here.
-    pub async fn pull(&self, image: &str, observer: &PullObserver) -> Result<()> {
+    pub(crate) async fn pull(&self, image: &str, observer: &PullObserver) -> Result<()> {
         let action = format!("pull image {image:?}");
         if self.options().pull == PullPolicy::Never {
             // Scripts that pull first still run offline when the image is here.
@@ -163,7 +163,7 @@ impl Client {
 
     /// Builds the Dockerfile in `context_dir` and tags the result `tag`,
     /// sending each line of build output to `on_line`. Returns the image id.
-    pub async fn build(
+    pub(crate) async fn build(
         &self,
         context_dir: &Path,
         tag: &str,
@@ -222,7 +222,7 @@ impl Client {
     }
 
     /// Lists the images on the daemon, like `docker images`.
-    pub async fn list_images(&self) -> Result<Vec<ImageSummary>> {
+    pub(crate) async fn list_images(&self) -> Result<Vec<ImageSummary>> {
         let images = self
             .docker
             .list_images(Some(ListImagesOptions::default()))

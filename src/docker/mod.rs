@@ -7,30 +7,29 @@
 //! node failures inside containers' namespaces) and `swarm/` (membership,
 //! services, runs across several daemons).
 
-pub mod batch;
-pub mod client;
-pub mod container;
-pub mod error;
-pub mod exec;
-pub mod faults;
-pub mod image;
-pub mod network;
-pub mod ping;
-pub mod ports;
-pub mod run;
-pub mod spec;
-pub mod ssh;
-pub mod swarm;
-pub mod topology;
+pub(crate) mod batch;
+pub(crate) mod client;
+pub(crate) mod container;
+pub(crate) mod error;
+pub(crate) mod exec;
+pub(crate) mod faults;
+pub(crate) mod image;
+pub(crate) mod network;
+pub(crate) mod ping;
+pub(crate) mod ports;
+pub(crate) mod run;
+pub(crate) mod spec;
+pub(crate) mod ssh;
+pub(crate) mod swarm;
+pub(crate) mod topology;
 
-pub use batch::BatchError;
-pub use client::{Client, ClientOptions, Notes};
-pub use container::{ContainerAddresses, ContainerRef, ContainerSummary};
-pub use error::DockerError;
-pub use exec::ExecOutput;
-pub use faults::impair::Impairment;
-pub use faults::{FaultSummary, Faults, Scope};
-pub use network::{NetworkRef, NetworkSummary};
-pub use ping::PingReport;
-pub use run::{ResourceKind, RunSession, TeardownReport};
-pub use spec::{ConnectSpec, NetworkSpec, RunSpec};
+pub(crate) use batch::BatchError;
+pub(crate) use client::{Client, ClientOptions};
+pub(crate) use container::{ContainerAddresses, ContainerSummary};
+pub(crate) use error::DockerError;
+pub(crate) use exec::ExecOutput;
+pub(crate) use faults::impair::Impairment;
+pub(crate) use faults::{FaultSummary, Faults, Scope};
+pub(crate) use network::NetworkSummary;
+pub(crate) use ping::PingReport;
+pub(crate) use run::{ResourceKind, RunSession, TeardownReport};

@@ -13,34 +13,34 @@ use super::spec::{ConnectSpec, NetworkSpec};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkRef {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// One row of `network ls`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkSummary {
+pub(crate) struct NetworkSummary {
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Driver (`bridge`, `host`, `null`, `overlay`, …).
-    pub driver: String,
+    pub(crate) driver: String,
     /// `local` or `swarm`.
-    pub scope: String,
+    pub(crate) scope: String,
     /// Subnets in CIDR form.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
     /// No route to the outside.
-    pub internal: bool,
+    pub(crate) internal: bool,
     /// Labels.
-    pub labels: HashMap<String, String>,
+    pub(crate) labels: HashMap<String, String>,
 }
 
 impl Client {
     /// Creates a network. Fails with `Conflict` when the name is taken:
     /// the daemon would otherwise make a second network with the same name.
-    pub async fn create_network(
+    pub(crate) async fn create_network(
         &self,
         spec: &NetworkSpec,
         labels: HashMap<String, String>,
@@ -53,7 +53,7 @@ impl Client {
 
     /// Creates a network without asking first whether the name is free:
     /// for callers that checked already (a batch checks all names at once).
-    pub async fn create_network_unchecked(
+    pub(crate) async fn create_network_unchecked(
         &self,
         spec: &NetworkSpec,
         labels: HashMap<String, String>,
@@ -72,7 +72,7 @@ impl Client {
 
     /// The network with exactly this name, if any (the daemon's name filter
     /// matches substrings, so the answer is filtered again here).
-    pub async fn find_network(&self, name: &str) -> Result<Option<NetworkSummary>> {
+    pub(crate) async fn find_network(&self, name: &str) -> Result<Option<NetworkSummary>> {
         let nets = self
             .list_networks(HashMap::from([(
                 "name".to_string(),
@@ -83,7 +83,7 @@ impl Client {
     }
 
     /// Lists networks, optionally filtered the way `docker network ls --filter` does.
-    pub async fn list_networks(
+    pub(crate) async fn list_networks(
         &self,
         filters: HashMap<String, Vec<String>>,
     ) -> Result<Vec<NetworkSummary>> {
@@ -118,7 +118,7 @@ impl Client {
     }
 
     /// The daemon's inspect answer for a network, as JSON with Docker's key names.
-    pub async fn inspect_network(&self, network: &str) -> Result<serde_json::Value> {
+    pub(crate) async fn inspect_network(&self, network: &str) -> Result<serde_json::Value> {
         let action = format!("inspect network {network:?}");
         let net = self
             .docker
@@ -132,7 +132,7 @@ impl Client {
     }
 
     /// Removes a network.
-    pub async fn remove_network(&self, network: &str) -> Result<()> {
+    pub(crate) async fn remove_network(&self, network: &str) -> Result<()> {
         self.docker
             .remove_network(network)
             .await
@@ -140,7 +140,7 @@ impl Client {
     }
 
     /// Connects a container to a network (live: a running container gets a new interface).
-    pub async fn connect_network(
+    pub(crate) async fn connect_network(
         &self,
         network: &str,
         container: &str,
@@ -158,7 +158,7 @@ impl Client {
     }
 
     /// Disconnects a container from a network.
-    pub async fn disconnect_network(&self, network: &str, container: &str) -> Result<()> {
+    pub(crate) async fn disconnect_network(&self, network: &str, container: &str) -> Result<()> {
         self.docker
             .disconnect_network(
                 network,
@@ -178,7 +178,7 @@ impl Client {
 }
 
 /// The error for creating a network whose name `existing` already has.
-pub fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
+pub(crate) fn name_taken(name: &str, existing: &NetworkSummary) -> DockerError {
     DockerError::Conflict {
         action: format!("create network {name:?}"),
         message: format!(

@@ -6,17 +6,17 @@ use super::error::{DockerError, Result};
 
 /// The outcome of pinging a target from a container.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PingReport {
+pub(crate) struct PingReport {
     /// At least one reply came back.
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// Echo requests sent.
-    pub sent: u32,
+    pub(crate) sent: u32,
     /// Replies received.
-    pub received: u32,
+    pub(crate) received: u32,
     /// Share of requests without reply, 0–100.
-    pub loss_pct: f64,
+    pub(crate) loss_pct: f64,
     /// Average round trip in milliseconds, when any reply came back.
-    pub rtt_ms: Option<f64>,
+    pub(crate) rtt_ms: Option<f64>,
 }
 
 /// Seconds between echo requests: fast, yet gentle on the network.
@@ -24,7 +24,7 @@ const INTERVAL_SECS: f64 = 0.2;
 
 /// The ping command line: `count` requests, a short interval, and a
 /// deadline so an unreachable target costs about a second, not ten.
-pub fn ping_command(target: &str, count: u32) -> Vec<String> {
+pub(crate) fn ping_command(target: &str, count: u32) -> Vec<String> {
     let deadline = (f64::from(count) * INTERVAL_SECS).ceil() as u32 + 1;
     vec![
         "ping".into(),
@@ -41,16 +41,9 @@ pub fn ping_command(target: &str, count: u32) -> Vec<String> {
 }
 
 /// Reads the summary of a ping run. `None` when there is no summary (the
-/// name did not resolve, or `ping` is missing).
-///
-/// ```
-/// let r = netrig::docker::ping::parse_ping_output(
-///     "3 packets transmitted, 2 packets received, 33% packet loss\n\
-///      round-trip min/avg/max = 0.1/0.2/0.3 ms\n").unwrap();
-/// assert_eq!((r.sent, r.received), (3, 2));
-/// assert_eq!(r.rtt_ms, Some(0.2));
-/// ```
-pub fn parse_ping_output(output: &str) -> Option<PingReport> {
+/// name did not resolve, or `ping` is missing). Both busybox's and
+/// iputils' summaries are read (the unit tests below hold examples).
+pub(crate) fn parse_ping_output(output: &str) -> Option<PingReport> {
     let stats = output.lines().find(|l| l.contains("packets transmitted"))?;
     let mut numbers = stats
         .split(',')
@@ -81,7 +74,12 @@ pub fn parse_ping_output(output: &str) -> Option<PingReport> {
 /// means an answer (or none); no summary means the name did not resolve
 /// or the network is down, which is an unreachable target, not a failed
 /// call; exit code 126/127 means there is no `ping` to run.
-pub fn interpret_ping(from: &str, target: &str, exit_code: i64, said: &str) -> Result<PingReport> {
+pub(crate) fn interpret_ping(
+    from: &str,
+    target: &str,
+    exit_code: i64,
+    said: &str,
+) -> Result<PingReport> {
     if let Some(report) = parse_ping_output(said) {
         return Ok(report);
     }
@@ -107,7 +105,7 @@ pub fn interpret_ping(from: &str, target: &str, exit_code: i64, said: &str) -> R
 /// (`sh -c SCRIPT sh t1 t2 …`, so no target is ever parsed by the shell)
 /// and prints each output line as `<index> <line>`, then `<index> rc <code>`.
 /// One `echo` per line keeps the lines of concurrent pings whole.
-pub fn ping_many_command(targets: &[String], count: u32) -> Vec<String> {
+pub(crate) fn ping_many_command(targets: &[String], count: u32) -> Vec<String> {
     let mut ping = ping_command("\"$t\"", count);
     ping.insert(1, "-q".into());
     let script = format!(
@@ -124,7 +122,7 @@ pub fn ping_many_command(targets: &[String], count: u32) -> Vec<String> {
 /// Splits the output of [`ping_many_command`] by target: for each of `n`
 /// targets, its exit code and what its ping printed; `None` for a target
 /// that reported no exit code.
-pub fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String)>> {
+pub(crate) fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String)>> {
     let mut texts = vec![String::new(); n];
     let mut codes = vec![None; n];
     for line in output.lines() {
@@ -151,7 +149,7 @@ pub fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String)>> {
 
 impl Client {
     /// Pings `target` (a name or an address) `count` times from inside `from`.
-    pub async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
+    pub(crate) async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
         let output = self.exec(from, &ping_command(target, count)).await?;
         let said = format!("{}{}", output.stdout, output.stderr);
         interpret_ping(from, target, output.exit_code, &said)
@@ -160,7 +158,7 @@ impl Client {
     /// Pings every target from inside `from` in one exec (the pings run at
     /// once), one report per target in order. Without a shell in the image
     /// it falls back to one exec per target.
-    pub async fn ping_many(
+    pub(crate) async fn ping_many(
         &self,
         from: &str,
         targets: &[String],

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A transport protocol a port can be published for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     /// TCP (the default).
     Tcp,
     /// UDP.
@@ -28,31 +28,25 @@ impl fmt::Display for Protocol {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortMapping {
     /// Host address to bind, `None` for all addresses.
-    pub host_ip: Option<String>,
+    pub(crate) host_ip: Option<String>,
     /// Host port, `None` for a free port chosen by Docker.
-    pub host_port: Option<u16>,
+    pub(crate) host_port: Option<u16>,
     /// Port inside the container.
-    pub container_port: u16,
+    pub(crate) container_port: u16,
     /// Protocol.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
 }
 
 impl PortMapping {
     /// The key Docker uses for the container side, e.g. `"80/tcp"`.
-    pub fn container_key(&self) -> String {
+    pub(crate) fn container_key(&self) -> String {
         format!("{}/{}", self.container_port, self.protocol)
     }
 }
 
-/// Parses one `-p` string into its mappings (several when it uses ranges).
-///
-/// ```
-/// use netrig::docker::ports::parse_publish;
-/// let m = parse_publish("127.0.0.1::80").unwrap();
-/// assert_eq!(m[0].host_ip.as_deref(), Some("127.0.0.1"));
-/// assert_eq!(m[0].host_port, None);
-/// assert_eq!(m[0].container_port, 80);
-/// ```
+/// Parses one `-p` string into its mappings (several when it uses ranges):
+/// `"127.0.0.1::80"` is container port 80 on a free host port of 127.0.0.1
+/// (the unit tests below hold the examples).
 pub fn parse_publish(text: &str) -> Result<Vec<PortMapping>, String> {
     let text = text.trim();
     if text.is_empty() {

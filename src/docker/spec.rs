@@ -10,7 +10,7 @@ use bollard::models::{
     IpamConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding,
 };
 
-use super::ports::{PortMapping, Protocol};
+use super::ports::PortMapping;
 
 /// A network to create (`docker network create`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,7 +42,7 @@ pub struct NetworkSpec {
 
 impl NetworkSpec {
     /// A spec with only a name: a default bridge network.
-    pub fn named(name: &str) -> Self {
+    pub(crate) fn named(name: &str) -> Self {
         NetworkSpec {
             name: name.to_string(),
             ..Default::default()
@@ -130,8 +130,9 @@ pub struct RunSpec {
     /// Join another container's network stack instead of networks
     /// (`--network container:NAME`); `networks` is then empty.
     pub network_of: Option<String>,
-    /// Ports exposed without publishing them (`--expose`).
-    pub expose: Vec<(u16, Protocol)>,
+    /// Ports exposed without publishing them (`--expose`), as Docker's
+    /// keys: `"5432/tcp"`, `"53/udp"`.
+    pub expose: Vec<String>,
     /// Extra `/etc/hosts` entries as `name:address` (`--add-host`).
     pub extra_hosts: Vec<String>,
     /// DNS servers (`--dns`).
@@ -184,14 +185,14 @@ impl HealthSpec {
 }
 
 /// Networks that Docker itself defines and that take no aliases.
-pub fn is_builtin_network(name: &str) -> bool {
+pub(crate) fn is_builtin_network(name: &str) -> bool {
     matches!(name, "bridge" | "default" | "host" | "none")
 }
 
 impl RunSpec {
     /// The endpoint settings for joining `network`: the aliases, except on
     /// the built-in networks, which reject them.
-    pub fn endpoint_for(&self, network: &str) -> EndpointSettings {
+    pub(crate) fn endpoint_for(&self, network: &str) -> EndpointSettings {
         let own = self.endpoints.get(network);
         let mut aliases = Vec::new();
         if !is_builtin_network(network) {
@@ -236,10 +237,9 @@ impl RunSpec {
                     host_port: Some(p.host_port.map(|h| h.to_string()).unwrap_or_default()),
                 });
         }
-        for (port, protocol) in &self.expose {
-            let key = format!("{port}/{protocol}");
-            if !exposed.contains(&key) {
-                exposed.push(key);
+        for key in &self.expose {
+            if !exposed.contains(key) {
+                exposed.push(key.clone());
             }
         }
         let first_network = self.networks.first();
@@ -300,9 +300,9 @@ impl RunSpec {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectSpec {
     /// Extra DNS names for the container on this network.
-    pub aliases: Vec<String>,
+    pub(crate) aliases: Vec<String>,
     /// A fixed IPv4 address on the network.
-    pub ip: Option<String>,
+    pub(crate) ip: Option<String>,
 }
 
 impl ConnectSpec {
@@ -325,6 +325,7 @@ impl ConnectSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::docker::ports::parse_publish;
 
     #[test]
@@ -514,7 +515,7 @@ mod tests {
         let spec = RunSpec {
             image: "busybox".into(),
             network_of: Some("db".into()),
-            expose: vec![(5432, Protocol::Tcp), (53, Protocol::Udp)],
+            expose: vec!["5432/tcp".into(), "53/udp".into()],
             extra_hosts: vec!["gw:10.0.0.1".into()],
             dns: vec!["10.0.0.53".into()],
             dns_search: vec!["example.test".into()],

@@ -14,22 +14,22 @@ use std::time::{Duration, Instant};
 use super::error::{DockerError, Result};
 
 /// The remote socket when the URL names none.
-pub const DEFAULT_REMOTE_SOCKET: &str = "/var/run/docker.sock";
+pub(crate) const DEFAULT_REMOTE_SOCKET: &str = "/var/run/docker.sock";
 
 /// The parts of an `ssh://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshTarget {
+pub(crate) struct SshTarget {
     /// `user@host` or `host`, as ssh takes it.
-    pub destination: String,
+    pub(crate) destination: String,
     /// A port other than 22.
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// The daemon's socket on the remote machine.
-    pub remote_socket: String,
+    pub(crate) remote_socket: String,
 }
 
 impl SshTarget {
     /// Parses `ssh://[user@]host[:port][/path]`.
-    pub fn parse(url: &str) -> std::result::Result<SshTarget, String> {
+    pub(crate) fn parse(url: &str) -> std::result::Result<SshTarget, String> {
         let rest = url
             .strip_prefix("ssh://")
             .ok_or_else(|| format!("{url:?} is not an ssh:// address"))?;
@@ -64,7 +64,7 @@ impl SshTarget {
     }
 
     /// The ssh command line that forwards `local` to the remote socket.
-    pub fn ssh_args(&self, local: &str) -> Vec<String> {
+    pub(crate) fn ssh_args(&self, local: &str) -> Vec<String> {
         let mut args: Vec<String> = [
             "-nNT",
             // No prompts: scripts cannot answer them (use keys or an agent).
@@ -92,16 +92,16 @@ impl SshTarget {
 
 /// A running `ssh -L` forward; dropping it ends ssh and removes the socket.
 #[derive(Debug)]
-pub struct SshTunnel {
+pub(crate) struct SshTunnel {
     child: Child,
     dir: PathBuf,
     /// The local end: `unix://…` for bollard.
-    pub local_url: String,
+    pub(crate) local_url: String,
 }
 
 impl SshTunnel {
     /// Starts ssh and waits (up to `timeout`) until the local socket accepts.
-    pub async fn open(url: &str, timeout: Duration) -> Result<SshTunnel> {
+    pub(crate) async fn open(url: &str, timeout: Duration) -> Result<SshTunnel> {
         let unreachable = |reason: String| DockerError::Unreachable {
             host: url.to_string(),
             reason,

@@ -14,7 +14,7 @@ use super::run::labels;
 
 /// Which part of the daemon a topology shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TopologyScope {
+pub(crate) enum TopologyScope {
     /// The resources of one run (label `netrig.run=<id>`).
     Run(String),
     /// Everything netrig manages (label `netrig.managed=true`).
@@ -25,7 +25,7 @@ pub enum TopologyScope {
 
 impl TopologyScope {
     /// Whether a resource with these labels belongs to the scope.
-    pub fn includes(&self, resource_labels: &HashMap<String, String>) -> bool {
+    pub(crate) fn includes(&self, resource_labels: &HashMap<String, String>) -> bool {
         match self {
             TopologyScope::Run(id) => resource_labels.get(labels::RUN) == Some(id),
             TopologyScope::Managed => {
@@ -36,7 +36,7 @@ impl TopologyScope {
     }
 
     /// `run 1a2b3c4d`, `everything netrig manages`, `the whole daemon`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             TopologyScope::Run(id) => format!("run {id}"),
             TopologyScope::Managed => "everything netrig manages".into(),
@@ -47,70 +47,70 @@ impl TopologyScope {
 
 /// A network in the topology.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NetworkNode {
+pub(crate) struct NetworkNode {
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Driver (`bridge`, `overlay`, `null`, …).
-    pub driver: String,
+    pub(crate) driver: String,
     /// Subnets in CIDR form.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
     /// No route to the outside.
-    pub internal: bool,
+    pub(crate) internal: bool,
     /// Outside the scope (Docker's `bridge`, another run's network), shown
     /// only because a container in the scope is attached to it.
-    pub external: bool,
+    pub(crate) external: bool,
 }
 
 /// A container in the topology.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContainerNode {
+pub(crate) struct ContainerNode {
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Image as given at create.
-    pub image: String,
+    pub(crate) image: String,
     /// `running`, `exited`, `created`, …
-    pub state: String,
+    pub(crate) state: String,
     /// Published ports like `8080->80/tcp` or `127.0.0.1:8080->80/tcp`.
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
 }
 
 /// One container on one network: an edge of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Attachment {
+pub(crate) struct Attachment {
     /// Network name.
-    pub network: String,
+    pub(crate) network: String,
     /// Container name.
-    pub container: String,
+    pub(crate) container: String,
     /// The container's IPv4 address on that network (empty on `host` / `none`
     /// or while the container is stopped).
-    pub ip: String,
+    pub(crate) ip: String,
 }
 
 /// Networks, containers and the attachments between them, each sorted by
 /// name so the same state always renders the same text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Topology {
+pub(crate) struct Topology {
     /// Networks, sorted by name.
-    pub networks: Vec<NetworkNode>,
+    pub(crate) networks: Vec<NetworkNode>,
     /// Containers, sorted by name.
-    pub containers: Vec<ContainerNode>,
+    pub(crate) containers: Vec<ContainerNode>,
     /// Attachments, sorted by network then container.
-    pub attachments: Vec<Attachment>,
+    pub(crate) attachments: Vec<Attachment>,
 }
 
 impl Topology {
     /// Nothing to show.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.networks.is_empty() && self.containers.is_empty()
     }
 
     /// The same topology with every network and container name passed
     /// through `name` (an isolated run shows its script names), re-sorted.
-    pub fn renamed(&self, name: impl Fn(&str) -> String) -> Topology {
+    pub(crate) fn renamed(&self, name: impl Fn(&str) -> String) -> Topology {
         let mut t = self.clone();
         for n in &mut t.networks {
             n.name = name(&n.name);
@@ -130,7 +130,10 @@ impl Topology {
     }
 
     /// The attachments of `container`.
-    pub fn networks_of<'a>(&'a self, container: &'a str) -> impl Iterator<Item = &'a Attachment> {
+    pub(crate) fn networks_of<'a>(
+        &'a self,
+        container: &'a str,
+    ) -> impl Iterator<Item = &'a Attachment> {
         self.attachments
             .iter()
             .filter(move |a| a.container == container)
@@ -140,18 +143,18 @@ impl Topology {
 /// A container as the daemon lists it, before scoping: labels and the
 /// network ids of its attachments, which [`Topology`] no longer needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedContainer {
+pub(crate) struct ListedContainer {
     /// What the topology shows of it.
-    pub node: ContainerNode,
+    pub(crate) node: ContainerNode,
     /// Labels.
-    pub labels: HashMap<String, String>,
+    pub(crate) labels: HashMap<String, String>,
     /// `(network name, network id, IPv4 address)`.
-    pub endpoints: Vec<(String, String, String)>,
+    pub(crate) endpoints: Vec<(String, String, String)>,
 }
 
 impl Client {
     /// The live topology of `scope`.
-    pub async fn topology(&self, scope: &TopologyScope) -> Result<Topology> {
+    pub(crate) async fn topology(&self, scope: &TopologyScope) -> Result<Topology> {
         let (networks, containers) =
             futures_util::try_join!(self.list_networks(HashMap::new()), self.list_endpoints())?;
         Ok(select(scope, &networks, &containers))
@@ -219,7 +222,7 @@ impl Client {
 /// `(host ip, host port, container port, protocol)` → `8080->80/tcp`, one
 /// line per mapping: the daemon lists a mapping on all addresses twice
 /// (0.0.0.0 and ::), and a reader wants it once.
-pub fn published_ports(mappings: Vec<(String, u16, u16, String)>) -> Vec<String> {
+pub(crate) fn published_ports(mappings: Vec<(String, u16, u16, String)>) -> Vec<String> {
     let mut lines: Vec<String> = mappings
         .into_iter()
         .map(|(ip, public, private, proto)| match ip.as_str() {
@@ -237,7 +240,7 @@ pub fn published_ports(mappings: Vec<(String, u16, u16, String)>) -> Vec<String>
 /// outside the scope is kept (marked `external`) when a container in the
 /// scope is attached to it, so every attachment has both ends; containers
 /// outside the scope never appear.
-pub fn select(
+pub(crate) fn select(
     scope: &TopologyScope,
     networks: &[NetworkSummary],
     containers: &[ListedContainer],

@@ -8,7 +8,7 @@ use super::{container_lines, network_lines};
 use crate::docker::topology::Topology;
 
 /// DOT text for `topology`. Node ids are `"net:<name>"` and `"ctr:<name>"`.
-pub fn render(topology: &Topology) -> String {
+pub(crate) fn render(topology: &Topology) -> String {
     let mut out = String::from(
         "graph netrig {\n  \
          rankdir=TB;\n  \

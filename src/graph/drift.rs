@@ -12,31 +12,14 @@ use crate::docker::topology::Topology;
 
 /// The intended topology: for each network, the containers meant to sit on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Intended {
+pub(crate) struct Intended {
     /// Network name → container names.
-    pub networks: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Intended {
-    /// From `(network, [containers])` pairs.
-    pub fn new<N, C, I>(networks: I) -> Self
-    where
-        N: Into<String>,
-        C: Into<String>,
-        I: IntoIterator<Item = (N, Vec<C>)>,
-    {
-        Intended {
-            networks: networks
-                .into_iter()
-                .map(|(n, cs)| (n.into(), cs.into_iter().map(Into::into).collect()))
-                .collect(),
-        }
-    }
+    pub(crate) networks: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One way the live topology differs from the intended one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Difference {
+pub(crate) enum Difference {
     /// An intended network does not exist.
     MissingNetwork {
         /// The network.
@@ -162,7 +145,7 @@ fn holding(prefix: &str, containers: &[String]) -> String {
 
 /// A readable report of differences, one per line, `-` for what is
 /// missing, `+` for what is extra, `~` for what moved.
-pub fn report(differences: &[Difference]) -> String {
+pub(crate) fn report(differences: &[Difference]) -> String {
     let mut text = format!(
         "the live topology differs from the intended one ({} difference{}):",
         differences.len(),
@@ -176,7 +159,7 @@ pub fn report(differences: &[Difference]) -> String {
 }
 
 /// Every difference between `intended` and `live`, sorted; empty when they agree.
-pub fn compare(intended: &Intended, live: &Topology) -> Vec<Difference> {
+pub(crate) fn compare(intended: &Intended, live: &Topology) -> Vec<Difference> {
     let mut diffs = Vec::new();
     let live_networks: BTreeMap<&str, bool> = live
         .networks
@@ -291,6 +274,23 @@ pub fn compare(intended: &Intended, live: &Topology) -> Vec<Difference> {
 mod tests {
     use super::*;
     use crate::graph::tests::sample;
+
+    impl Intended {
+        /// From `(network, [containers])` pairs.
+        fn new<N, C, I>(networks: I) -> Self
+        where
+            N: Into<String>,
+            C: Into<String>,
+            I: IntoIterator<Item = (N, Vec<C>)>,
+        {
+            Intended {
+                networks: networks
+                    .into_iter()
+                    .map(|(n, cs)| (n.into(), cs.into_iter().map(Into::into).collect()))
+                    .collect(),
+            }
+        }
+    }
 
     /// What `sample()` really is.
     fn matching() -> Intended {

@@ -8,7 +8,7 @@ use super::{Ids, container_lines, network_lines};
 use crate::docker::topology::Topology;
 
 /// Mermaid flowchart text for `topology`.
-pub fn render(topology: &Topology) -> String {
+pub(crate) fn render(topology: &Topology) -> String {
     let mut ids = Ids::default();
     let mut out = String::from("flowchart TB\n");
     for n in &topology.networks {

@@ -4,10 +4,10 @@
 //! Rendering and drift are pure functions of a [`Topology`]; only
 //! [`live`], [`session_graph`] and [`write_run_svg`] ask the daemon.
 
-pub mod dot;
-pub mod drift;
-pub mod mermaid;
-pub mod svg;
+pub(crate) mod dot;
+pub(crate) mod drift;
+pub(crate) mod mermaid;
+pub(crate) mod svg;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -29,10 +29,10 @@ pub enum Format {
 
 impl Format {
     /// Every format's name, for messages.
-    pub const NAMES: &'static str = "mermaid, dot, svg";
+    pub(crate) const NAMES: &'static str = "mermaid, dot, svg";
 
     /// The format a file name's extension asks for (`.svg`, `.dot`/`.gv`, `.mmd`/`.mermaid`).
-    pub fn from_extension(path: &Path) -> Option<Format> {
+    pub(crate) fn from_extension(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "svg" => Some(Format::Svg),
             "dot" | "gv" => Some(Format::Dot),
@@ -69,7 +69,7 @@ impl fmt::Display for Format {
 }
 
 /// The topology drawn in `format`.
-pub fn render(topology: &Topology, format: Format) -> String {
+pub(crate) fn render(topology: &Topology, format: Format) -> String {
     match format {
         Format::Mermaid => mermaid::render(topology),
         Format::Dot => dot::render(topology),
@@ -78,7 +78,7 @@ pub fn render(topology: &Topology, format: Format) -> String {
 }
 
 /// The lines of a network's label: name, driver and subnets, flags.
-pub fn network_lines(n: &NetworkNode) -> Vec<String> {
+pub(crate) fn network_lines(n: &NetworkNode) -> Vec<String> {
     let mut lines = vec![n.name.clone()];
     let mut detail = n.driver.clone();
     if !n.subnets.is_empty() {
@@ -101,7 +101,7 @@ pub fn network_lines(n: &NetworkNode) -> Vec<String> {
 }
 
 /// The lines of a container's label: name, image and state, published ports.
-pub fn container_lines(c: &ContainerNode) -> Vec<String> {
+pub(crate) fn container_lines(c: &ContainerNode) -> Vec<String> {
     let mut lines = vec![c.name.clone(), format!("{} · {}", c.image, c.state)];
     lines.extend(c.ports.iter().cloned());
     lines
@@ -154,7 +154,7 @@ pub enum GraphError {
 }
 
 /// The live topology of `scope`, drawn in `format`.
-pub async fn live(
+pub(crate) async fn live(
     client: &Client,
     scope: &TopologyScope,
     format: Format,
@@ -179,7 +179,7 @@ async fn session_topology(session: &RunSession) -> Result<Topology, DockerError>
 
 /// Writes the SVG of a session's own run, in its script's names, to
 /// `<dir>/<name>.svg`: what `netrig test --report DIR` keeps per scenario.
-pub async fn write_session_svg(
+pub(crate) async fn write_session_svg(
     session: &RunSession,
     dir: &Path,
     name: &str,

@@ -33,7 +33,7 @@ const OPTIMIZED_LAYOUT_MAX_EDGES: usize = 100;
 const MARGIN: f64 = 8.0;
 
 /// An SVG document for `topology`.
-pub fn render(topology: &Topology) -> String {
+pub(crate) fn render(topology: &Topology) -> String {
     if topology.is_empty() {
         return empty();
     }

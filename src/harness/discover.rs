@@ -9,20 +9,20 @@ use super::meta::{self, Meta};
 #[derive(Debug, Clone)]
 pub struct Scenario {
     /// The file, as found from the paths given.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The path as shown in reports and as the `netrig.script` label.
-    pub file: String,
+    pub(crate) file: String,
     /// The script.
-    pub source: String,
+    pub(crate) source: String,
     /// What its header says.
-    pub meta: Meta,
+    pub(crate) meta: Meta,
     /// Why it cannot run (unreadable, bad header); reported as an error.
-    pub problem: Option<String>,
+    pub(crate) problem: Option<String>,
 }
 
 impl Scenario {
     /// Reads `path`; problems are kept for the report, not returned.
-    pub fn load(path: &Path) -> Scenario {
+    pub(crate) fn load(path: &Path) -> Scenario {
         let file = path.display().to_string();
         let (source, problem) = match std::fs::read_to_string(path) {
             Ok(s) => (s, None),
@@ -56,14 +56,14 @@ impl Scenario {
     }
 
     /// `--filter`: the text is part of the name or the path, or is one of the tags.
-    pub fn matches(&self, filter: &str) -> bool {
+    pub(crate) fn matches(&self, filter: &str) -> bool {
         self.name().contains(filter)
             || self.file.contains(filter)
             || self.meta.tags.iter().any(|t| t == filter)
     }
 
     /// The directory imports and `build` paths start from.
-    pub fn base_dir(&self) -> PathBuf {
+    pub(crate) fn base_dir(&self) -> PathBuf {
         self.path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -73,10 +73,10 @@ impl Scenario {
 }
 
 /// Where scenarios are looked for when no path is given.
-pub const DEFAULT_DIRS: [&str; 2] = ["tests/scenarios", "scenarios"];
+pub(crate) const DEFAULT_DIRS: [&str; 2] = ["tests/scenarios", "scenarios"];
 
 /// The paths to search: those given, else the first default directory that exists.
-pub fn search_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn search_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     if !given.is_empty() {
         return Ok(given.to_vec());
     }
@@ -97,7 +97,7 @@ pub fn search_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// file given by name always counts; in directories, `.rhai` files count
 /// except those whose name starts with `_` (helpers that scenarios import)
 /// and those in hidden directories. An error is a usage error.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
+pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {

@@ -12,26 +12,26 @@ use std::time::Duration;
 
 /// What a scenario's header says about it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Meta {
+pub(crate) struct Meta {
     /// `name:` — how reports call the scenario (default: the file name).
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// `tags:` — comma-separated words `--filter` also matches.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// `timeout:` — seconds the scenario may take, overriding `--timeout`.
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// A header line netrig could not read: its 1-based line and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetaError {
+pub(crate) struct MetaError {
     /// Line in the file.
-    pub line: usize,
+    pub(crate) line: usize,
     /// What is wrong, naming the key.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Reads the header: the `//!` lines before the first other non-blank line.
-pub fn parse(source: &str) -> Result<Meta, MetaError> {
+pub(crate) fn parse(source: &str) -> Result<Meta, MetaError> {
     let mut meta = Meta::default();
     for (i, line) in source.lines().enumerate() {
         let line = line.trim();

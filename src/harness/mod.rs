@@ -7,10 +7,10 @@
 //! with it. The report is a line per scenario, the failures in full, the
 //! closing `N passed, M failed` line, and optionally JUnit XML.
 
-pub mod discover;
-pub mod meta;
-pub mod outcome;
-pub mod report;
+pub(crate) mod discover;
+pub(crate) mod meta;
+pub(crate) mod outcome;
+pub(crate) mod report;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ use outcome::{Failure, ScenarioResult, Status};
 use report::Tally;
 
 /// How long a scenario may run when neither its header nor `--timeout` says.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Stack for scenario threads: Rhai recurses, and debug builds use a lot.
 const SCENARIO_STACK_BYTES: usize = 16 << 20;
@@ -74,14 +74,14 @@ pub struct Finished<'a> {
     /// The rig it ran in: its session (names, client) and engine, still live.
     pub rig: &'a Rig,
     /// The runtime to block on for Docker calls.
-    pub runtime: &'a Handle,
+    pub(crate) runtime: &'a Handle,
 }
 
 /// A hook called for every finished scenario, from the scenario's thread.
-pub type OnFinished<'h> = dyn Fn(&Finished<'_>) + Sync + 'h;
+pub(crate) type OnFinished<'h> = dyn Fn(&Finished<'_>) + Sync + 'h;
 
 /// `netrig test`.
-pub fn run_tests(runtime: &Runtime, args: &TestArgs) -> Result {
+pub(crate) fn run_tests(runtime: &Runtime, args: &TestArgs) -> Result {
     run_tests_with(runtime, args, &|_| {})
 }
 

@@ -25,7 +25,7 @@ pub enum Status {
 
 impl Status {
     /// The word the report shows.
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Status::Passed => "ok",
             Status::Failed => "FAILED",
@@ -37,20 +37,20 @@ impl Status {
 
 /// Why a scenario did not pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// The error kind (`assertion`, `not_found`, `timeout`, `syntax`, …).
-    pub kind: String,
+    pub(crate) kind: String,
     /// One line: what went wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// `file:line:col`, when the script has a position for it.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// The full report: message, position, the source line with a marker.
-    pub rendered: String,
+    pub(crate) rendered: String,
 }
 
 impl Failure {
     /// A failure with no script position (a bad header, a timeout of teardown, …).
-    pub fn plain(kind: &str, message: impl Into<String>) -> Failure {
+    pub(crate) fn plain(kind: &str, message: impl Into<String>) -> Failure {
         let message = message.into();
         Failure {
             kind: kind.into(),
@@ -61,7 +61,7 @@ impl Failure {
     }
 
     /// The message and where, on one line (JUnit's `message`).
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         match &self.location {
             Some(at) => format!("{} ({at})", self.message),
             None => self.message.clone(),
@@ -71,26 +71,26 @@ impl Failure {
 
 /// A scenario's result.
 #[derive(Debug, Clone)]
-pub struct ScenarioResult {
+pub(crate) struct ScenarioResult {
     /// Index in the discovered list (reports keep that order).
-    pub index: usize,
+    pub(crate) index: usize,
     /// Passed, failed, error, not run.
-    pub status: Status,
+    pub(crate) status: Status,
     /// Why, unless it passed.
-    pub failure: Option<Failure>,
+    pub(crate) failure: Option<Failure>,
     /// Wall time, teardown included.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// Everything the script printed.
-    pub output: String,
+    pub(crate) output: String,
     /// The run id its resources carried (empty when it never started).
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// Notes about its resources: what teardown removed, or what was kept and how to look at it.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The verdict on a scenario that ran in `timeout` at most, from how its
 /// run ended.
-pub fn verdict(
+pub(crate) fn verdict(
     end: &RunEnd,
     file: &str,
     source: &str,
@@ -150,7 +150,7 @@ pub fn verdict(
 }
 
 /// Sorts a script error into failed or error and locates it in `source`.
-pub fn classify(err: &EvalAltResult, file: &str, source: &str) -> (Status, Failure) {
+pub(crate) fn classify(err: &EvalAltResult, file: &str, source: &str) -> (Status, Failure) {
     let netrig = netrig_error(err);
     let kind = match &netrig {
         Some((kind, _)) => kind.clone(),
@@ -182,7 +182,7 @@ pub fn classify(err: &EvalAltResult, file: &str, source: &str) -> (Status, Failu
 }
 
 /// Locates a syntax error.
-pub fn syntax_failure(err: &rhai::ParseError, file: &str, source: &str) -> Failure {
+pub(crate) fn syntax_failure(err: &rhai::ParseError, file: &str, source: &str) -> Failure {
     let pos = err.position();
     Failure {
         kind: "syntax".into(),

@@ -9,7 +9,11 @@ use super::discover::Scenario;
 use super::outcome::{ScenarioResult, Status};
 
 /// The line printed when a scenario finishes: `ok  name  file  1.23 s`.
-pub fn result_line(scenario: &Scenario, result: &ScenarioResult, name_width: usize) -> String {
+pub(crate) fn result_line(
+    scenario: &Scenario,
+    result: &ScenarioResult,
+    name_width: usize,
+) -> String {
     format!(
         "{:<7} {:<name_width$}  {}  {:.2} s",
         result.status.word(),
@@ -21,7 +25,7 @@ pub fn result_line(scenario: &Scenario, result: &ScenarioResult, name_width: usi
 
 /// A failed scenario in full: the error with its source line, what the
 /// script printed, and what became of its resources.
-pub fn failure_details(scenario: &Scenario, result: &ScenarioResult) -> String {
+pub(crate) fn failure_details(scenario: &Scenario, result: &ScenarioResult) -> String {
     let mut out = format!("── {} ({}) ──\n", scenario.name(), scenario.file);
     if let Some(f) = &result.failure {
         out.push_str(&f.rendered);
@@ -43,20 +47,20 @@ pub fn failure_details(scenario: &Scenario, result: &ScenarioResult) -> String {
 
 /// Counts by verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Passed scenarios.
-    pub passed: usize,
+    pub(crate) passed: usize,
     /// Failed or errored scenarios.
-    pub failed: usize,
+    pub(crate) failed: usize,
     /// Of those, the ones that errored.
-    pub errors: usize,
+    pub(crate) errors: usize,
     /// Scenarios not run (interrupted) or filtered out.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
 }
 
 impl Tally {
     /// Counts `results`, plus `filtered_out` scenarios that `--filter` left out.
-    pub fn of(results: &[ScenarioResult], filtered_out: usize) -> Tally {
+    pub(crate) fn of(results: &[ScenarioResult], filtered_out: usize) -> Tally {
         let mut t = Tally {
             skipped: filtered_out,
             ..Default::default()
@@ -76,7 +80,7 @@ impl Tally {
     }
 
     /// `2 passed, 1 failed` (`, 3 skipped` when any were): the closing line CI reads.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
         if self.skipped > 0 {
             line.push_str(&format!(", {} skipped", self.skipped));
@@ -87,7 +91,11 @@ impl Tally {
 
 /// The JUnit report: one test suite, one test case per scenario run, with
 /// its time, and for a failure its message, position and source line.
-pub fn junit(scenarios: &[Scenario], results: &[ScenarioResult], elapsed: Duration) -> Report {
+pub(crate) fn junit(
+    scenarios: &[Scenario],
+    results: &[ScenarioResult],
+    elapsed: Duration,
+) -> Report {
     let mut suite = TestSuite::new("netrig test");
     suite.set_time(elapsed);
     for result in results {

@@ -1,7 +1,8 @@
 //! Every function the engine knows, read from its registered metadata
 //! (names, parameter names and types, doc comments): the source of `:help`,
 //! of completion and of signature hints. Nothing about a function is
-//! written twice: register it with `script::register` and it shows up here.
+//! written twice: define it in `script/api.rs` style and it shows up here,
+//! in both its forms.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -10,33 +11,33 @@ use serde::Deserialize;
 
 /// One parameter: its name (when registered) and type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Param {
+pub(crate) struct Param {
     /// `opts`; `None` for Rhai's own unnamed parameters.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// `Map`, `Container|String`, `&mut Array`, …
-    pub ty: String,
+    pub(crate) ty: String,
 }
 
 /// One registered function (one overload).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FnDoc {
+pub(crate) struct FnDoc {
     /// The static module it lives in (`network`), or `None` for a global.
-    pub module: Option<String>,
+    pub(crate) module: Option<String>,
     /// Its name; property getters are `get$name`.
-    pub name: String,
+    pub(crate) name: String,
     /// Its parameters.
-    pub params: Vec<Param>,
+    pub(crate) params: Vec<Param>,
     /// What it returns, when it says.
-    pub returns: Option<String>,
+    pub(crate) returns: Option<String>,
     /// Doc comment lines without the `///`.
-    pub doc: Vec<String>,
+    pub(crate) doc: Vec<String>,
     /// Registered by netrig (rather than Rhai's standard library).
-    pub netrig: bool,
+    pub(crate) netrig: bool,
 }
 
 impl FnDoc {
     /// `network::create` or `run`.
-    pub fn qualified_name(&self) -> String {
+    pub(crate) fn qualified_name(&self) -> String {
         match &self.module {
             Some(m) => format!("{m}::{}", self.name),
             None => self.name.clone(),
@@ -44,19 +45,19 @@ impl FnDoc {
     }
 
     /// The property name for a getter (`get$name` → `name`).
-    pub fn property(&self) -> Option<&str> {
+    pub(crate) fn property(&self) -> Option<&str> {
         self.name.strip_prefix("get$")
     }
 
     /// A name a person can call: not an operator, setter or closure.
-    pub fn is_callable(&self) -> bool {
+    pub(crate) fn is_callable(&self) -> bool {
         let mut chars = self.name.chars();
         chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
             && chars.all(|c| c.is_alphanumeric() || c == '_')
     }
 
     /// `network::create(name: String, opts: Map) -> Network`.
-    pub fn signature(&self) -> String {
+    pub(crate) fn signature(&self) -> String {
         let params: Vec<String> = self.params.iter().map(param_text).collect();
         let mut s = format!("{}({})", self.qualified_name(), params.join(", "));
         if let Some(r) = &self.returns {
@@ -69,7 +70,7 @@ impl FnDoc {
     /// first parameter's types, for globals. netrig's handle types always
     /// count; Rhai's own types only where the function takes them by
     /// reference, as its methods do (`m.keys()`, not `ps(opts)`).
-    pub fn receivers(&self) -> Vec<&'static str> {
+    pub(crate) fn receivers(&self) -> Vec<&'static str> {
         let Some(first) = self.params.first() else {
             return Vec::new();
         };
@@ -98,7 +99,7 @@ impl FnDoc {
     }
 
     /// The description: doc lines before the example.
-    pub fn description(&self) -> String {
+    pub(crate) fn description(&self) -> String {
         self.doc
             .iter()
             .take_while(|l| !l.trim_start().starts_with("```"))
@@ -111,7 +112,7 @@ impl FnDoc {
 
     /// The first clause of the description, on one line: up to the first
     /// `.`, `;` or `:` that ends a sentence (not inside backticks).
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let text = self.description().replace('\n', " ");
         let mut in_code = false;
         let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -132,7 +133,7 @@ impl FnDoc {
     }
 
     /// The ```` ```rhai ```` example, if the doc has one.
-    pub fn example(&self) -> Option<String> {
+    pub(crate) fn example(&self) -> Option<String> {
         let start = self.doc.iter().position(|l| l.trim() == "```rhai")?;
         let lines: Vec<&str> = self.doc[start + 1..]
             .iter()
@@ -153,7 +154,7 @@ fn param_text(p: &Param) -> String {
 /// `run(image[, opts])`: overloads folded into one line, the parameters only
 /// some overloads take shown as optional. `drop_first` leaves out the
 /// receiver of a method.
-pub fn folded_call(name: &str, overloads: &[&FnDoc], drop_first: bool) -> String {
+pub(crate) fn folded_call(name: &str, overloads: &[&FnDoc], drop_first: bool) -> String {
     let skip = usize::from(drop_first);
     let longest = overloads
         .iter()
@@ -182,9 +183,9 @@ pub fn folded_call(name: &str, overloads: &[&FnDoc], drop_first: bool) -> String
 
 /// All functions of an engine.
 #[derive(Debug, Clone, Default)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// Every overload, netrig's and Rhai's standard library's.
-    pub functions: Vec<FnDoc>,
+    pub(crate) functions: Vec<FnDoc>,
 }
 
 #[derive(Deserialize)]
@@ -216,7 +217,7 @@ struct ParamJson {
 
 impl Catalog {
     /// Reads the engine's metadata: what netrig registered, and Rhai's own library.
-    pub fn from_engine(engine: &Engine) -> Catalog {
+    pub(crate) fn from_engine(engine: &Engine) -> Catalog {
         let own = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
         let all = engine.gen_fn_metadata_to_json(true).unwrap_or_default();
         Catalog::from_json(&own, &all)
@@ -224,7 +225,7 @@ impl Catalog {
 
     /// A catalog from `gen_fn_metadata_to_json` output without (`own`) and
     /// with (`all`) the standard packages.
-    pub fn from_json(own: &str, all: &str) -> Catalog {
+    pub(crate) fn from_json(own: &str, all: &str) -> Catalog {
         let parse = |text: &str| serde_json::from_str::<MetadataJson>(text).ok();
         let mut netrig = HashSet::new();
         if let Some(own) = parse(own) {
@@ -270,7 +271,7 @@ impl Catalog {
 
     /// The overloads called `name`: `network::create`, `create` (in any
     /// module), `ip` or `.ip`.
-    pub fn named(&self, name: &str) -> Vec<&FnDoc> {
+    pub(crate) fn named(&self, name: &str) -> Vec<&FnDoc> {
         let name = name.trim().trim_start_matches('.').trim_end_matches("()");
         let exact: Vec<&FnDoc> = self
             .functions
@@ -284,7 +285,7 @@ impl Catalog {
     }
 
     /// Names of the static modules (`network`).
-    pub fn modules(&self) -> BTreeSet<&str> {
+    pub(crate) fn modules(&self) -> BTreeSet<&str> {
         self.functions
             .iter()
             .filter_map(|f| f.module.as_deref())
@@ -292,7 +293,7 @@ impl Catalog {
     }
 
     /// Every callable name, qualified (`network::create`), for suggestions.
-    pub fn names(&self) -> BTreeSet<String> {
+    pub(crate) fn names(&self) -> BTreeSet<String> {
         self.functions
             .iter()
             .filter(|f| f.is_callable())
@@ -323,8 +324,9 @@ pub(crate) mod tests {
     use super::*;
     use rhai::{Dynamic, FuncRegistration, Module};
 
-    /// A small engine registered the way netrig's bindings register.
-    pub fn sample_engine() -> Engine {
+    /// A small engine with registered metadata, like netrig's functions
+    /// (`crate::script::engine_without_docker` has the real ones).
+    pub(crate) fn sample_engine() -> Engine {
         let mut engine = Engine::new();
         crate::script::register(
             &mut engine,
@@ -387,6 +389,50 @@ pub(crate) mod tests {
         let ip = catalog.named(".ip");
         assert_eq!(ip[0].receivers(), vec!["Container"]);
         assert_eq!(folded_call(".ip", &ip, true), ".ip(net)");
+    }
+
+    /// Every function with a host form has it for each of its overloads,
+    /// with the same parameters after the host.
+    #[test]
+    fn every_overload_has_its_host_form_with_the_same_parameters() {
+        let catalog = Catalog::from_engine(&crate::script::engine_without_docker());
+        let mut checked = 0;
+        for f in crate::script::functions() {
+            let overloads = catalog.named(&f.qualified_name());
+            let globals: Vec<&&FnDoc> = overloads
+                .iter()
+                .filter(|o| o.netrig && o.params.first().is_none_or(|p| p.ty != "Host"))
+                .collect();
+            assert!(
+                !globals.is_empty(),
+                "{} is not registered",
+                f.qualified_name()
+            );
+            let Some(method) = f.host_name() else {
+                assert!(
+                    catalog
+                        .named(&f.qualified_name().replace("::", "_"))
+                        .iter()
+                        .all(|o| o.params.first().is_none_or(|p| p.ty != "Host"))
+                );
+                continue;
+            };
+            let hosts = catalog.named(&method);
+            for global in globals {
+                let wanted: Vec<&Param> = global.params.iter().collect();
+                assert!(
+                    hosts
+                        .iter()
+                        .any(|h| h.params.first().is_some_and(|p| p.ty == "Host")
+                            && h.params[1..].iter().collect::<Vec<_>>() == wanted
+                            && h.returns == global.returns),
+                    "no host form h.{method}(…) for {}",
+                    global.signature()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 60, "only {checked} overloads checked");
     }
 
     #[test]

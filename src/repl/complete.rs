@@ -15,11 +15,11 @@ use crate::script::handles::{ContainerHandle, NetworkHandle};
 
 /// One thing Tab can insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// What the list shows.
-    pub display: String,
+    pub(crate) display: String,
     /// What goes into the line.
-    pub replacement: String,
+    pub(crate) replacement: String,
 }
 
 impl Candidate {
@@ -33,16 +33,16 @@ impl Candidate {
 
 /// Containers and networks on the daemon right now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveNames {
+pub(crate) struct LiveNames {
     /// Container names.
-    pub containers: Vec<String>,
+    pub(crate) containers: Vec<String>,
     /// Network names.
-    pub networks: Vec<String>,
+    pub(crate) networks: Vec<String>,
 }
 
 /// Which live names fit a string argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wanted {
+pub(crate) enum Wanted {
     /// A container parameter.
     Containers,
     /// A network parameter.
@@ -53,7 +53,7 @@ pub enum Wanted {
 
 /// The names completion knows, built from the catalog.
 #[derive(Debug, Clone, Default)]
-pub struct Vocabulary {
+pub(crate) struct Vocabulary {
     /// Global functions, netrig's and Rhai's.
     globals: BTreeSet<String>,
     /// netrig's own global functions (listed before Rhai's).
@@ -74,7 +74,7 @@ pub struct Vocabulary {
 
 impl Vocabulary {
     /// Names from the catalog, plus the meta commands.
-    pub fn new(catalog: &Catalog, meta: &[&str]) -> Self {
+    pub(crate) fn new(catalog: &Catalog, meta: &[&str]) -> Self {
         let mut v = Vocabulary {
             meta: meta.iter().map(|m| m.to_string()).collect(),
             ..Default::default()
@@ -115,34 +115,34 @@ impl Vocabulary {
     }
 
     /// Replaces the functions the session defined.
-    pub fn set_user_functions(&mut self, names: impl IntoIterator<Item = String>) {
+    pub(crate) fn set_user_functions(&mut self, names: impl IntoIterator<Item = String>) {
         self.user = names.into_iter().collect();
     }
 
     /// Whether `name` is a function (for colouring calls).
-    pub fn is_function(&self, name: &str) -> bool {
+    pub(crate) fn is_function(&self, name: &str) -> bool {
         self.globals.contains(name) || self.user.contains(name)
     }
 
     /// The overloads' parameters of `callee` (`run`, `network::create`, `.ip`).
-    pub fn params_of(&self, callee: &str) -> Option<&Vec<Vec<Param>>> {
+    pub(crate) fn params_of(&self, callee: &str) -> Option<&Vec<Vec<Param>>> {
         self.params.get(callee.trim_start_matches('.'))
     }
 }
 
 /// What the text before the cursor is in the middle of.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CallSite {
+pub(crate) struct CallSite {
     /// The innermost call: `run`, `network::create`, or `.connect` for a method.
-    pub callee: Option<String>,
+    pub(crate) callee: Option<String>,
     /// Which argument of it (0-based; a method's receiver is not counted).
-    pub arg: usize,
+    pub(crate) arg: usize,
     /// The key being given a value, when inside `#{key: …`.
-    pub map_key: Option<String>,
+    pub(crate) map_key: Option<String>,
 }
 
 /// Finds the innermost call and map key around the end of `before`.
-pub fn call_site(before: &str) -> CallSite {
+pub(crate) fn call_site(before: &str) -> CallSite {
     #[derive(Debug)]
     enum Frame {
         Call { callee: String, arg: usize },
@@ -212,7 +212,7 @@ pub fn call_site(before: &str) -> CallSite {
 }
 
 /// Which live names fit where the cursor is.
-pub fn wanted(vocab: &Vocabulary, site: &CallSite) -> Wanted {
+pub(crate) fn wanted(vocab: &Vocabulary, site: &CallSite) -> Wanted {
     if let Some(key) = &site.map_key {
         return match key.as_str() {
             "network" | "networks" => Wanted::Networks,
@@ -264,19 +264,19 @@ fn type_of(v: &Dynamic) -> Option<&'static str> {
 }
 
 /// What the completer needs from the session.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// The whole input.
-    pub line: &'a str,
+    pub(crate) line: &'a str,
     /// Cursor byte offset.
-    pub pos: usize,
+    pub(crate) pos: usize,
     /// The session's variables and their values.
-    pub variables: &'a [(String, Dynamic)],
+    pub(crate) variables: &'a [(String, Dynamic)],
     /// The daemon's names (cached by the caller).
-    pub live: &'a dyn Fn() -> LiveNames,
+    pub(crate) live: &'a dyn Fn() -> LiveNames,
 }
 
 /// Where the replaced text starts, and the candidates.
-pub fn complete(vocab: &Vocabulary, req: &Request) -> (usize, Vec<Candidate>) {
+pub(crate) fn complete(vocab: &Vocabulary, req: &Request) -> (usize, Vec<Candidate>) {
     let before = &req.line[..req.pos];
 
     // Meta commands: `:he` → `:help`.
@@ -495,10 +495,7 @@ mod tests {
 
     #[test]
     fn handle_members_and_map_keys() {
-        let web = ContainerHandle {
-            id: "1".into(),
-            name: "web".into(),
-        };
+        let web = ContainerHandle::detached("1", "web");
         let mut info = Map::new();
         let mut ipam = Map::new();
         ipam.insert("Driver".into(), "default".into());

@@ -13,29 +13,29 @@ use crate::text::short_id;
 
 /// What the daemon says about a container, for its summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContainerFacts {
+pub(crate) struct ContainerFacts {
     /// `running`, `exited`, …
-    pub state: String,
+    pub(crate) state: String,
     /// `(network, address)`.
-    pub networks: Vec<(String, String)>,
+    pub(crate) networks: Vec<(String, String)>,
     /// `host_ip:host_port->port/proto`.
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
 }
 
 /// What the daemon says about a network, for its summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NetworkFacts {
+pub(crate) struct NetworkFacts {
     /// Driver.
-    pub driver: String,
+    pub(crate) driver: String,
     /// Subnets.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
     /// Names of attached containers.
-    pub containers: Vec<String>,
+    pub(crate) containers: Vec<String>,
 }
 
 /// Where summaries get their facts (the daemon, in the REPL). `None` means
 /// the resource is gone.
-pub trait Facts {
+pub(crate) trait Facts {
     /// Facts about these containers (by id), in order.
     fn containers(&self, ids: &[String]) -> Vec<Option<ContainerFacts>>;
     /// Facts about these networks (by id), in order.
@@ -43,7 +43,7 @@ pub trait Facts {
 }
 
 /// The text to print for a result, or `None` for nothing (`()`).
-pub fn render(value: &Dynamic, json: bool, facts: &dyn Facts) -> Option<String> {
+pub(crate) fn render(value: &Dynamic, json: bool, facts: &dyn Facts) -> Option<String> {
     if value.is_unit() {
         return None;
     }
@@ -78,7 +78,7 @@ pub fn render(value: &Dynamic, json: bool, facts: &dyn Facts) -> Option<String> 
 }
 
 /// `container web 3f2a1b2c4d5e  running  my_net 172.18.0.2  0.0.0.0:8080->80/tcp`.
-pub fn container_line(h: &ContainerHandle, facts: Option<&ContainerFacts>) -> String {
+pub(crate) fn container_line(h: &ContainerHandle, facts: Option<&ContainerFacts>) -> String {
     let mut line = format!("container {} {}", h.name, short_id(&h.id));
     let Some(f) = facts else {
         return format!("{line}  (removed)");
@@ -105,7 +105,7 @@ pub fn container_line(h: &ContainerHandle, facts: Option<&ContainerFacts>) -> St
 }
 
 /// `network my_net 9a8b7c6d5e4f  bridge 172.18.0.0/16  2 containers: web, db`.
-pub fn network_line(h: &NetworkHandle, facts: Option<&NetworkFacts>) -> String {
+pub(crate) fn network_line(h: &NetworkHandle, facts: Option<&NetworkFacts>) -> String {
     let mut line = format!("network {} {}", h.name, short_id(&h.id));
     let Some(f) = facts else {
         return format!("{line}  (removed)");
@@ -194,7 +194,7 @@ fn array(items: &Array, facts: &dyn Facts) -> String {
 }
 
 /// Rhai-literal text of a value, on one line when it fits, else indented.
-pub fn pretty(value: &Dynamic, indent: usize) -> String {
+pub(crate) fn pretty(value: &Dynamic, indent: usize) -> String {
     let flat = flat(value);
     if flat.chars().count() + indent <= 78 || !(value.is_map() || value.is_array()) {
         return flat;
@@ -268,7 +268,7 @@ fn key(k: &str) -> String {
 }
 
 /// A value as JSON; handles become `{"container": name, "id": id}`.
-pub fn to_json(value: &Dynamic) -> Value {
+pub(crate) fn to_json(value: &Dynamic) -> Value {
     if let Some(h) = value.read_lock::<ContainerHandle>() {
         return serde_json::json!({"container": h.name, "id": h.id});
     }
@@ -319,10 +319,7 @@ mod tests {
     }
 
     fn web(id: &str) -> Dynamic {
-        Dynamic::from(ContainerHandle {
-            id: id.into(),
-            name: "web".into(),
-        })
+        Dynamic::from(ContainerHandle::detached(id, "web"))
     }
 
     #[test]
@@ -335,10 +332,7 @@ mod tests {
             render(&web("gone"), false, &Known).unwrap(),
             "container web gone  (removed)"
         );
-        let net = Dynamic::from(NetworkHandle {
-            id: "9a8b7c6d5e4f00".into(),
-            name: "my_net".into(),
-        });
+        let net = Dynamic::from(NetworkHandle::detached("9a8b7c6d5e4f00", "my_net"));
         assert_eq!(
             render(&net, false, &Known).unwrap(),
             "network my_net 9a8b7c6d5e4f  bridge 172.18.0.0/16  2 containers: db, web"

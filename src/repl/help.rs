@@ -41,7 +41,12 @@ const AREAS: &[(&str, &[&str])] = &[
 
 /// The overview: every netrig function by area, then the meta commands.
 /// `width` is the terminal's: summaries are cut to fit.
-pub fn overview(catalog: &Catalog, meta: &[MetaCommand], style: &Style, width: usize) -> String {
+pub(crate) fn overview(
+    catalog: &Catalog,
+    meta: &[MetaCommand],
+    style: &Style,
+    width: usize,
+) -> String {
     let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let own: Vec<&FnDoc> = catalog
         .functions
@@ -219,7 +224,7 @@ fn row(name: &str, overloads: &[&FnDoc], method: bool) -> (String, String) {
 
 /// Up to three of `candidates` close to `name`: a small edit away, or
 /// starting with it.
-pub fn suggest(name: &str, candidates: &[String]) -> Vec<String> {
+pub(crate) fn suggest(name: &str, candidates: &[String]) -> Vec<String> {
     let allowed = (name.chars().count() / 3).max(1);
     let mut near: Vec<(usize, &String)> = candidates
         .iter()
@@ -238,9 +243,10 @@ pub fn suggest(name: &str, candidates: &[String]) -> Vec<String> {
     near.into_iter().take(3).map(|(_, c)| c.clone()).collect()
 }
 
-/// `:help NAME`: every overload's signature, description and example; or a
-/// suggestion when nothing has that name.
-pub fn topic(catalog: &Catalog, meta: &[MetaCommand], name: &str, style: &Style) -> String {
+/// `:help NAME`: every overload's signature, then the description and
+/// example they share (a function's overloads share one doc; its host
+/// methods come after it); or a suggestion when nothing has that name.
+pub(crate) fn topic(catalog: &Catalog, meta: &[MetaCommand], name: &str, style: &Style) -> String {
     let name = name.trim();
     if let Some(cmd) = name
         .strip_prefix(':')
@@ -266,12 +272,24 @@ pub fn topic(catalog: &Catalog, meta: &[MetaCommand], name: &str, style: &Style)
             )
         };
     }
+    let mut found = found;
+    found.sort_by_key(|f| f.params.first().is_some_and(|p| p.ty == "Host"));
+    let mut groups: Vec<Vec<&FnDoc>> = Vec::new();
+    for f in found {
+        match groups.iter_mut().find(|g| g[0].doc == f.doc) {
+            Some(group) => group.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
     let mut out = String::new();
-    for (i, f) in found.iter().enumerate() {
+    for (i, group) in groups.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "{}", style.name(f.signature()));
+        for f in group {
+            let _ = writeln!(out, "{}", style.name(f.signature()));
+        }
+        let f = group[0];
         let description = f.description();
         if !description.is_empty() {
             for line in description.lines() {
@@ -325,5 +343,30 @@ mod tests {
         let t = topic(&catalog, meta, "rnu", &Style::plain());
         assert!(t.contains("did you mean run"), "{t}");
         assert!(topic(&catalog, meta, ":save", &Style::plain()).contains(":save FILE"));
+    }
+
+    #[test]
+    fn a_functions_overloads_share_one_doc_and_its_host_form_follows() {
+        let catalog = Catalog::from_engine(&crate::script::engine_without_docker());
+        let text = topic(
+            &catalog,
+            super::super::meta::COMMANDS,
+            "ping",
+            &Style::plain(),
+        );
+        let global = text
+            .find("ping(from: Container|String, target: Container|String, count: int) -> Map")
+            .unwrap_or_else(|| panic!("{text}"));
+        let host = text
+            .find("ping(h: Host, from: Container|String, target: Container|String, count: int) -> Map")
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(global < host, "{text}");
+        // The description once for the global form, once for the host form.
+        assert_eq!(text.matches("returns `#{ok, sent").count(), 2, "{text}");
+        assert_eq!(
+            text.matches("On a host handle (`h.ping(…)`)").count(),
+            1,
+            "{text}"
+        );
     }
 }

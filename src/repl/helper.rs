@@ -2,6 +2,7 @@
 //! input for rustyline, each delegating to the pure modules beside it.
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rhai::Dynamic;
@@ -11,7 +12,7 @@ use rustyline::hint::{Hinter, HistoryHinter};
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
-use super::catalog::folded_call;
+use super::catalog::{Catalog, FnDoc, folded_call};
 use super::complete::{self, Request, Vocabulary};
 use super::highlight::{Style, highlight};
 use super::input;
@@ -19,11 +20,11 @@ use super::live::Daemon;
 use super::session::Session;
 
 /// Everything the editor asks about while a line is typed.
-pub struct ReplHelper {
+pub(crate) struct ReplHelper {
     vocab: Vocabulary,
     variables: Vec<(String, Dynamic)>,
-    /// Signature hints per callee, folded (`run(image[, opts])`).
-    signatures: std::collections::HashMap<String, String>,
+    /// Signature hints per callee (`run`, `.ip`), folded (`run(image[, opts])`).
+    signatures: HashMap<String, String>,
     daemon: Arc<Daemon>,
     style: Style,
     history: HistoryHinter,
@@ -32,7 +33,7 @@ pub struct ReplHelper {
 
 impl ReplHelper {
     /// A helper for `session`, asking `daemon` for live names.
-    pub fn new(session: &Session, daemon: Arc<Daemon>) -> Self {
+    pub(crate) fn new(session: &Session, daemon: Arc<Daemon>) -> Self {
         let mut helper = ReplHelper {
             vocab: Vocabulary::default(),
             variables: Vec::new(),
@@ -47,20 +48,12 @@ impl ReplHelper {
     }
 
     /// Takes in what the last line changed: variables, functions, modules.
-    pub fn refresh(&mut self, session: &Session) {
+    pub(crate) fn refresh(&mut self, session: &Session) {
         let meta: Vec<&str> = super::meta::COMMANDS.iter().map(|m| m.name).collect();
         self.vocab = Vocabulary::new(&session.catalog, &meta);
         self.vocab.set_user_functions(session.user_functions());
         self.variables = session.variables();
-        self.signatures.clear();
-        let mut by_name: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-        for f in session.catalog.functions.iter().filter(|f| f.is_callable()) {
-            by_name.entry(f.qualified_name()).or_default().push(f);
-        }
-        for (name, overloads) in by_name {
-            self.signatures
-                .insert(name.clone(), folded_call(&name, &overloads, false));
-        }
+        self.signatures = signatures(&session.catalog);
         self.daemon.forget_names();
     }
 }
@@ -100,9 +93,37 @@ impl Completer for ReplHelper {
     }
 }
 
+/// The folded signature of every callee: `run(image[, opts])` for calls,
+/// `.ip([net])` for methods. A call leaves out the host methods
+/// (`run(h, …)`); a method shows the receivers' own forms, a host's where
+/// the name is a host's only (`.network_create(name[, opts])`).
+fn signatures(catalog: &Catalog) -> HashMap<String, String> {
+    let is_host = |f: &FnDoc| f.params.first().is_some_and(|p| p.ty == "Host");
+    let mut calls: BTreeMap<String, Vec<&FnDoc>> = BTreeMap::new();
+    let mut methods: BTreeMap<String, Vec<&FnDoc>> = BTreeMap::new();
+    for f in catalog.functions.iter().filter(|f| f.is_callable()) {
+        if !is_host(f) {
+            calls.entry(f.qualified_name()).or_default().push(f);
+        }
+        if !f.receivers().is_empty() {
+            methods.entry(format!(".{}", f.name)).or_default().push(f);
+        }
+    }
+    let mut out = HashMap::new();
+    for (name, overloads) in calls {
+        out.insert(name.clone(), folded_call(&name, &overloads, false));
+    }
+    for (name, overloads) in methods {
+        let own: Vec<&FnDoc> = overloads.iter().copied().filter(|f| !is_host(f)).collect();
+        let shown = if own.is_empty() { overloads } else { own };
+        out.insert(name.clone(), folded_call(&name, &shown, true));
+    }
+    out
+}
+
 /// A hint after the cursor: a call's signature (shown only) or the rest of
 /// a history entry (Right arrow takes it).
-pub struct ReplHint {
+pub(crate) struct ReplHint {
     display: String,
     completion: Option<String>,
 }
@@ -125,7 +146,7 @@ impl Hinter for ReplHelper {
             return None;
         }
         if let Some(callee) = complete::call_site(line).callee {
-            let signature = self.signatures.get(callee.trim_start_matches('.'))?;
+            let signature = self.signatures.get(&callee)?;
             return Some(ReplHint {
                 display: format!("  ‹{signature}›"),
                 completion: None,
@@ -180,3 +201,29 @@ impl Validator for ReplHelper {
 }
 
 impl Helper for ReplHelper {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_and_methods_get_their_own_signature_hints() {
+        let catalog = Catalog::from_engine(&crate::script::engine_without_docker());
+        let hints = signatures(&catalog);
+        for (callee, hint) in [
+            ("run", "run(image[, opts])"),
+            ("network::create", "network::create(name[, opts])"),
+            ("ping", "ping(from, target[, count])"),
+            // Methods leave out the receiver; a host's only methods show the host's form.
+            (".ip", ".ip([net])"),
+            (".run", ".run(image[, opts])"),
+            (".network_create", ".network_create(name[, opts])"),
+        ] {
+            assert_eq!(
+                hints.get(callee).map(String::as_str),
+                Some(hint),
+                "{callee}"
+            );
+        }
+    }
+}

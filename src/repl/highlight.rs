@@ -16,25 +16,20 @@ const BOLD: &str = "\x1b[1m";
 
 /// Whether and how to colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
+pub(crate) struct Style {
     color: bool,
 }
 
 impl Style {
     /// Colour when stdout is a terminal and `NO_COLOR` is not set.
-    pub fn detect() -> Style {
+    pub(crate) fn detect() -> Style {
         Style {
             color: std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
         }
     }
 
-    /// No colour at all.
-    pub fn plain() -> Style {
-        Style { color: false }
-    }
-
     /// Colours are on.
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.color
     }
 
@@ -47,22 +42,22 @@ impl Style {
     }
 
     /// A section title.
-    pub fn heading(&self, text: impl AsRef<str>) -> String {
+    pub(crate) fn heading(&self, text: impl AsRef<str>) -> String {
         self.paint("\x1b[1;4m", text)
     }
 
     /// A function or command name.
-    pub fn name(&self, text: impl AsRef<str>) -> String {
+    pub(crate) fn name(&self, text: impl AsRef<str>) -> String {
         self.paint(BOLD, text)
     }
 
     /// Faint text: hints, notes.
-    pub fn dim(&self, text: impl AsRef<str>) -> String {
+    pub(crate) fn dim(&self, text: impl AsRef<str>) -> String {
         self.paint(COMMENT, text)
     }
 
     /// Rhai code, coloured by token (no function knowledge).
-    pub fn code(&self, text: &str) -> String {
+    pub(crate) fn code(&self, text: &str) -> String {
         if self.color {
             highlight(text, &|_| false)
         } else {
@@ -73,7 +68,7 @@ impl Style {
 
 /// Colours Rhai source token by token; `is_function` tells which names are
 /// known functions. The text keeps its width: only escape codes are added.
-pub fn highlight(src: &str, is_function: &dyn Fn(&str) -> bool) -> String {
+pub(crate) fn highlight(src: &str, is_function: &dyn Fn(&str) -> bool) -> String {
     if src.trim_start().starts_with(':') {
         // A meta command: the command name in bold, its argument plain.
         let end = src.find(char::is_whitespace).unwrap_or(src.len());
@@ -112,7 +107,7 @@ pub fn highlight(src: &str, is_function: &dyn Fn(&str) -> bool) -> String {
 
 /// The text without escape codes (what a person sees).
 #[cfg(test)]
-pub fn strip(text: &str) -> String {
+pub(crate) fn strip(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -132,6 +127,13 @@ pub fn strip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Style {
+        /// No colour at all.
+        pub(crate) fn plain() -> Style {
+            Style { color: false }
+        }
+    }
 
     #[test]
     fn colours_tokens_without_changing_the_text() {

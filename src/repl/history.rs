@@ -6,13 +6,16 @@ use std::path::PathBuf;
 
 /// The history file for this user, or `None` when neither `XDG_STATE_HOME`
 /// nor `HOME` says where that is.
-pub fn path() -> Option<PathBuf> {
+pub(crate) fn path() -> Option<PathBuf> {
     path_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
 }
 
 /// The XDG rule: `XDG_STATE_HOME` when it is an absolute path, else
 /// `$HOME/.local/state`.
-pub fn path_from(xdg_state_home: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+pub(crate) fn path_from(
+    xdg_state_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Option<PathBuf> {
     let state = xdg_state_home
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())

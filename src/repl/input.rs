@@ -22,13 +22,12 @@ fn parses(src: &str) -> bool {
 /// or an expression is cut short: Rhai's parser stopped at the end of the
 /// input rather than at a mistake inside it. Two empty lines in a row end
 /// the input anyway, so a stuck person can always get to the error.
-pub fn is_incomplete(src: &str) -> bool {
+pub(crate) fn is_incomplete(src: &str) -> bool {
     if src.trim().is_empty() || ends_with_two_empty_lines(src) {
         return false;
     }
-    let err = match parser().compile(src) {
-        Ok(_) => return false,
-        Err(e) => e,
+    let Err(err) = parser().compile(src) else {
+        return false;
     };
     if let Some(last) = lexer::tokens(src)
         .iter()
@@ -64,7 +63,7 @@ fn last_char_position(src: &str) -> (usize, usize) {
 /// `entry` ended so that another statement can follow it: Rhai needs a `;`
 /// after `let x = 1` but not after `fn f() {}`, and a `;` after a trailing
 /// `// comment` would be commented out.
-pub fn as_statement(entry: &str) -> String {
+pub(crate) fn as_statement(entry: &str) -> String {
     let e = entry.trim_end();
     if parses(&format!("{e}\n0")) {
         e.to_string()

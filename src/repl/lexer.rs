@@ -6,7 +6,7 @@
 
 /// What a piece of input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `"…"`, `` `…` `` or `'c'`; `closed` is false when it runs to the end.
     Str {
         /// The closing quote is there.
@@ -26,24 +26,24 @@ pub enum Kind {
 
 /// One token: its kind and byte range in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Token {
+pub(crate) struct Token {
     /// What it is.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Byte offset of its first character.
-    pub start: usize,
+    pub(crate) start: usize,
     /// Byte offset just past it.
-    pub end: usize,
+    pub(crate) end: usize,
 }
 
 /// Rhai's keywords (and the literals `true` / `false`).
-pub const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "let", "const", "fn", "if", "else", "switch", "do", "while", "until", "loop", "for", "in",
     "break", "continue", "return", "throw", "try", "catch", "import", "export", "as", "private",
     "this", "global", "true", "false",
 ];
 
 /// Splits `src` into tokens covering every byte.
-pub fn tokens(src: &str) -> Vec<Token> {
+pub(crate) fn tokens(src: &str) -> Vec<Token> {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -97,7 +97,7 @@ pub fn tokens(src: &str) -> Vec<Token> {
             _ => {
                 // `::` and `#{` are one token each; everything else one character.
                 let two = src.get(i..i + 2);
-                i += if matches!(two, Some("::") | Some("#{")) {
+                i += if matches!(two, Some("::" | "#{")) {
                     2
                 } else {
                     c.len_utf8()
@@ -134,12 +134,12 @@ fn string_end(src: &str, start: usize, quote: char) -> (usize, bool) {
 }
 
 /// The text of a token.
-pub fn text<'a>(src: &'a str, t: &Token) -> &'a str {
+pub(crate) fn text<'a>(src: &'a str, t: &Token) -> &'a str {
     &src[t.start..t.end]
 }
 
 /// `import "path" as alias` statements in `src`, as `(path, alias)`.
-pub fn imports(src: &str) -> Vec<(String, String)> {
+pub(crate) fn imports(src: &str) -> Vec<(String, String)> {
     let toks: Vec<Token> = tokens(src)
         .into_iter()
         .filter(|t| !matches!(t.kind, Kind::Space | Kind::Comment))

@@ -20,7 +20,7 @@ const NAMES_TTL: Duration = Duration::from_secs(2);
 const LIST_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// The daemon, as the REPL asks it things.
-pub struct Daemon {
+pub(crate) struct Daemon {
     runtime: Handle,
     client: Client,
     names: Mutex<Option<(Instant, LiveNames)>>,
@@ -28,7 +28,7 @@ pub struct Daemon {
 
 impl Daemon {
     /// A view through `client`, blocking on `runtime`.
-    pub fn new(runtime: Handle, client: Client) -> Self {
+    pub(crate) fn new(runtime: Handle, client: Client) -> Self {
         Daemon {
             runtime,
             client,
@@ -38,7 +38,7 @@ impl Daemon {
 
     /// Container and network names, from the cache when it is fresh. A
     /// daemon that does not answer in time gives no names rather than a wait.
-    pub fn names(&self) -> LiveNames {
+    pub(crate) fn names(&self) -> LiveNames {
         let mut cache = self.names.lock().expect("names cache poisoned");
         if let Some((at, names)) = cache.as_ref()
             && at.elapsed() < NAMES_TTL
@@ -77,7 +77,7 @@ impl Daemon {
     }
 
     /// Drops cached names (after a line that may have made or removed some).
-    pub fn forget_names(&self) {
+    pub(crate) fn forget_names(&self) {
         *self.names.lock().expect("names cache poisoned") = None;
     }
 }

@@ -13,7 +13,7 @@ use super::session::{Outcome, Session};
 
 /// What the REPL does after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
+pub(crate) enum Flow {
     /// Read the next line.
     Continue,
     /// Leave (and clean up).
@@ -21,21 +21,21 @@ pub enum Flow {
 }
 
 /// A `:name args` command.
-pub struct MetaCommand {
+pub(crate) struct MetaCommand {
     /// Its name, without the `:`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Other names it answers to.
-    pub aliases: &'static [&'static str],
+    pub(crate) aliases: &'static [&'static str],
     /// How its argument is written in help (`FILE`), or empty.
-    pub args: &'static str,
+    pub(crate) args: &'static str,
     /// One line for `:help`.
-    pub about: &'static str,
+    pub(crate) about: &'static str,
     /// Runs it with the rest of the line (trimmed).
-    pub run: fn(&mut Session, &str) -> Flow,
+    pub(crate) run: fn(&mut Session, &str) -> Flow,
 }
 
 /// Every meta command, in the order `:help` lists them.
-pub const COMMANDS: &[MetaCommand] = &[
+pub(crate) const COMMANDS: &[MetaCommand] = &[
     MetaCommand {
         name: "help",
         aliases: &["h", "?"],
@@ -95,14 +95,14 @@ pub const COMMANDS: &[MetaCommand] = &[
 ];
 
 /// The command called `name` (or one of its aliases).
-pub fn find<'a>(commands: &'a [MetaCommand], name: &str) -> Option<&'a MetaCommand> {
+pub(crate) fn find<'a>(commands: &'a [MetaCommand], name: &str) -> Option<&'a MetaCommand> {
     commands
         .iter()
         .find(|c| c.name == name || c.aliases.contains(&name))
 }
 
 /// Runs a `:…` line.
-pub fn dispatch(session: &mut Session, line: &str) -> Flow {
+pub(crate) fn dispatch(session: &mut Session, line: &str) -> Flow {
     let line = line.trim().trim_start_matches(':');
     let (name, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     match find(COMMANDS, name) {

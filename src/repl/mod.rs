@@ -9,20 +9,20 @@
 //! - `display`: results for people (tables, handle summaries) or JSON.
 //! - `live`: the daemon's names and facts; `signals`; `history`.
 
-pub mod catalog;
-pub mod complete;
-pub mod display;
-pub mod help;
-pub mod helper;
-pub mod highlight;
-pub mod history;
-pub mod input;
-pub mod lexer;
-pub mod live;
-pub mod meta;
-pub mod out;
-pub mod session;
-pub mod signals;
+pub(crate) mod catalog;
+pub(crate) mod complete;
+pub(crate) mod display;
+pub(crate) mod help;
+pub(crate) mod helper;
+pub(crate) mod highlight;
+pub(crate) mod history;
+pub(crate) mod input;
+pub(crate) mod lexer;
+pub(crate) mod live;
+pub(crate) mod meta;
+pub(crate) mod out;
+pub(crate) mod session;
+pub(crate) mod signals;
 
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ const PROMPT: &str = "netrig> ";
 /// The interactive session on `client`'s daemon, until Ctrl-D, `:quit`,
 /// `exit()`, SIGTERM or SIGHUP; then it removes what it created (unless
 /// `keep`).
-pub fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
+pub(crate) fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
     welcome(runtime, &client);
     let rig = Rig::new(runtime, client, "<repl>", PathBuf::from("."));
     // A person is typing: host access is allowed, with a warning each time.

@@ -32,6 +32,6 @@ macro_rules! err_raw {
 pub(crate) use {err, err_raw, out};
 
 /// A line from netrig itself (not from the script) on stderr: `netrig: …`.
-pub fn say(text: impl Display) {
+pub(crate) fn say(text: impl Display) {
     let _ = writeln!(std::io::stderr(), "netrig: {text}");
 }

@@ -24,7 +24,7 @@ use crate::text::plural;
 
 /// How an input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// It ran; its result was shown.
     Done,
     /// It failed; the error was shown.
@@ -34,10 +34,10 @@ pub enum Outcome {
 }
 
 /// The state of one interactive session.
-pub struct Session {
+pub(crate) struct Session {
     runtime: Handle,
     /// The engine, the run's resources and the interrupt.
-    pub rig: Rig,
+    pub(crate) rig: Rig,
     scope: Scope<'static>,
     /// Functions defined by earlier inputs (statements cleared).
     functions: AST,
@@ -48,18 +48,18 @@ pub struct Session {
     defined_in: HashMap<String, (String, Arc<str>)>,
     inputs: usize,
     /// Every function the engine knows, for help and completion.
-    pub catalog: Catalog,
+    pub(crate) catalog: Catalog,
     /// Colour or not.
-    pub style: Style,
+    pub(crate) style: Style,
     /// Results as raw JSON (`:json`).
-    pub json: bool,
+    pub(crate) json: bool,
     /// The daemon, for summaries and live names.
-    pub daemon: Arc<Daemon>,
+    pub(crate) daemon: Arc<Daemon>,
 }
 
 impl Session {
     /// A session over `rig`, blocking on `runtime`.
-    pub fn new(runtime: Handle, rig: Rig, style: Style) -> Self {
+    pub(crate) fn new(runtime: Handle, rig: Rig, style: Style) -> Self {
         let catalog = Catalog::from_engine(&rig.engine);
         let daemon = Arc::new(Daemon::new(runtime.clone(), rig.session.client().clone()));
         Session {
@@ -78,7 +78,7 @@ impl Session {
     }
 
     /// Runs one typed input and shows its result or its error.
-    pub fn eval(&mut self, source: &str) -> Outcome {
+    pub(crate) fn eval(&mut self, source: &str) -> Outcome {
         self.inputs += 1;
         let name = format!("in[{}]", self.inputs);
         match self.run(&name, source) {
@@ -95,13 +95,13 @@ impl Session {
 
     /// Runs `source` for a meta command: in the session's scope, shown
     /// nowhere and not journaled for `:save`. Errors are printed; `None` then.
-    pub fn call(&mut self, source: &str) -> Option<Dynamic> {
+    pub(crate) fn call(&mut self, source: &str) -> Option<Dynamic> {
         self.run(":command", source).ok()
     }
 
     /// `:load FILE`: runs a script into the session (its variables and
     /// functions stay), and journals it for `:save`.
-    pub fn load(&mut self, path: &Path) -> Outcome {
+    pub(crate) fn load(&mut self, path: &Path) -> Outcome {
         let source = match std::fs::read_to_string(path) {
             Ok(s) => s,
             Err(e) => {
@@ -199,7 +199,7 @@ impl Session {
     }
 
     /// The session's variables and their current values.
-    pub fn variables(&self) -> Vec<(String, Dynamic)> {
+    pub(crate) fn variables(&self) -> Vec<(String, Dynamic)> {
         self.scope
             .iter()
             .map(|(name, _, value)| (name.to_string(), value))
@@ -207,7 +207,7 @@ impl Session {
     }
 
     /// Names of the functions defined with `fn` so far.
-    pub fn user_functions(&self) -> Vec<String> {
+    pub(crate) fn user_functions(&self) -> Vec<String> {
         self.functions
             .iter_functions()
             .map(|f| f.name.to_string())
@@ -216,7 +216,7 @@ impl Session {
 
     /// The successful inputs as a script `netrig run` replays: in order,
     /// each ended the way Rhai needs.
-    pub fn saved_script(&self) -> String {
+    pub(crate) fn saved_script(&self) -> String {
         let mut text =
             String::from("// Saved from a netrig REPL session: its successful inputs, in order.\n");
         for entry in &self.journal {
@@ -227,7 +227,7 @@ impl Session {
     }
 
     /// `:save FILE`.
-    pub fn save(&self, path: &Path) -> Outcome {
+    pub(crate) fn save(&self, path: &Path) -> Outcome {
         let text = self.saved_script();
         match std::fs::write(path, &text) {
             Ok(()) => {
@@ -247,7 +247,7 @@ impl Session {
     }
 
     /// `:save --compose FILE`: what this session made, as a Compose file.
-    pub fn save_compose(&self, path: &Path) -> Outcome {
+    pub(crate) fn save_compose(&self, path: &Path) -> Outcome {
         let run = &self.rig.session;
         let exported = self.runtime.block_on(crate::compose::gather::compose_file(
             run.client(),
@@ -282,12 +282,12 @@ impl Session {
     }
 
     /// What this session's run has on the daemon now (by its run label).
-    pub fn owned(&self) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
+    pub(crate) fn owned(&self) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
         self.runtime.block_on(owned(&self.rig.session))
     }
 
     /// `:ls`: the containers and networks this session created that still exist.
-    pub fn ls(&self) -> Outcome {
+    pub(crate) fn ls(&self) -> Outcome {
         let (containers, networks) = self.owned();
         if containers.is_empty() && networks.is_empty() {
             crate::repl::out::out!("this session has created nothing that is still there");
@@ -330,7 +330,7 @@ impl Session {
     }
 
     /// `:clean`: removes what the session created so far; the session goes on.
-    pub fn clean(&self) -> Outcome {
+    pub(crate) fn clean(&self) -> Outcome {
         let report = self.runtime.block_on(self.rig.session.teardown());
         match removed_by_name(&report) {
             Some(line) => say(line),
@@ -348,7 +348,7 @@ impl Session {
 }
 
 /// The run's containers and networks on the daemon, found by its label.
-pub async fn owned(run: &RunSession) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
+pub(crate) async fn owned(run: &RunSession) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
     let filter =
         std::collections::HashMap::from([("label".to_string(), vec![run.labels().run_filter()])]);
     let (containers, networks) = futures_util::join!(
@@ -361,7 +361,7 @@ pub async fn owned(run: &RunSession) -> (Vec<ContainerSummary>, Vec<NetworkSumma
 /// Ends a session's run: removes what it created and says what (or, with
 /// `keep`, says what stays and how to remove it later). False when
 /// something could not be removed.
-pub async fn leave(run: &RunSession, keep: bool) -> bool {
+pub(crate) async fn leave(run: &RunSession, keep: bool) -> bool {
     if keep {
         let (containers, networks) = owned(run).await;
         let names: Vec<String> = containers

@@ -16,10 +16,10 @@ use crate::rig::{Interrupt, Signal, Stop};
 
 /// Held by the main loop while an input runs: the signal watcher can tell
 /// "busy, interrupt it" from "idle at the prompt, leave from here".
-pub type Busy = Arc<Mutex<()>>;
+pub(crate) type Busy = Arc<Mutex<()>>;
 
 /// Starts watching SIGINT, SIGTERM and SIGHUP for a session of `run`.
-pub fn watch(
+pub(crate) fn watch(
     runtime: &Runtime,
     interrupt: Arc<Interrupt>,
     run: Arc<RunSession>,

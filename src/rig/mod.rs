@@ -8,8 +8,8 @@
 //! - `report`: what netrig says about a run's resources: what teardown
 //!   removed, what `--keep` kept and how to remove it.
 
-pub mod report;
-pub mod signals;
+pub(crate) mod report;
+pub(crate) mod signals;
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -24,10 +24,10 @@ use crate::error::Error;
 use crate::script::exit::ExitCall;
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
-pub use crate::stop::{Interrupt, Signal, Stop};
+pub(crate) use crate::stop::{Interrupt, Signal, Stop};
 
 /// How one run of a script ended.
-pub enum RunEnd {
+pub(crate) enum RunEnd {
     /// It ran to its end: the value of its last statement, and the
     /// compiled script (its `fn` definitions, which the REPL keeps).
     Completed {
@@ -57,7 +57,7 @@ pub enum RunEnd {
 
 impl RunEnd {
     /// The panic's message, for a report.
-    pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         payload
             .downcast_ref::<String>()
             .map(String::as_str)
@@ -81,13 +81,13 @@ impl std::fmt::Debug for RunEnd {
 
 /// Checks the syntax alone, with no engine and no daemon: a typo should not
 /// need containers (or a daemon) to be reported.
-pub fn check_syntax(source: &str) -> Result<(), ParseError> {
+pub(crate) fn check_syntax(source: &str) -> Result<(), ParseError> {
     Engine::new_raw().compile(source).map(drop)
 }
 
 /// Connects to the daemon at `host` (else `DOCKER_HOST`, else the local
 /// socket). The one place every command connects.
-pub fn connect(runtime: &Runtime, docker: &ClientOptions) -> Result<Client, Error> {
+pub(crate) fn connect(runtime: &Runtime, docker: &ClientOptions) -> Result<Client, Error> {
     runtime
         .block_on(Client::connect(docker))
         .map_err(Error::Docker)
@@ -99,18 +99,21 @@ pub struct Rig {
     /// The run's resources.
     pub session: Arc<RunSession>,
     /// The engine with netrig's functions.
-    pub engine: Engine,
+    pub(crate) engine: Engine,
     /// Ctrl-C / SIGTERM / the time limit.
-    pub interrupt: Arc<Interrupt>,
-    /// What the script may reach outside its containers (refuse host access by default).
-    pub sandbox: Arc<Sandbox>,
+    pub(crate) interrupt: Arc<Interrupt>,
     /// The code the script passed to `exit()`, if it called it.
     exit: ExitCall,
 }
 
 impl Rig {
     /// A rig for a script labelled `script_label`, resolving relative paths from `base_dir`.
-    pub fn new(runtime: &Runtime, client: Client, script_label: &str, base_dir: PathBuf) -> Rig {
+    pub(crate) fn new(
+        runtime: &Runtime,
+        client: Client,
+        script_label: &str,
+        base_dir: PathBuf,
+    ) -> Rig {
         let session = RunSession::new(client, script_label);
         Rig::with_session(
             runtime.handle(),
@@ -122,7 +125,7 @@ impl Rig {
 
     /// A rig around a given session (`netrig test` passes an isolated one and
     /// no progress bars, since several scenarios share the terminal).
-    pub fn with_session(
+    pub(crate) fn with_session(
         runtime: &Handle,
         session: RunSession,
         base_dir: PathBuf,
@@ -130,14 +133,13 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
-        let sandbox = Arc::new(Sandbox::new(session.access_policy()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),
             interrupt: interrupt.clone(),
             base_dir,
             show_progress,
-            sandbox: sandbox.clone(),
+            sandbox: Arc::new(Sandbox::new(session.access_policy())),
         });
         let mut engine = build_engine(ctx);
         let exit = crate::script::exit::register(&mut engine);
@@ -145,14 +147,13 @@ impl Rig {
             session,
             engine,
             interrupt,
-            sandbox,
             exit,
         }
     }
 
     /// Compiles and runs `source` as a whole script, named `name` in
     /// messages.
-    pub fn execute(&self, source: &str, name: &str) -> RunEnd {
+    pub(crate) fn execute(&self, source: &str, name: &str) -> RunEnd {
         self.execute_in(&mut Scope::new(), &AST::empty(), source, name)
     }
 
@@ -160,7 +161,7 @@ impl Rig {
     /// `scope` together with the functions `defined` earlier (the REPL:
     /// one scope for the session, each input's functions kept), and says
     /// how it ended.
-    pub fn execute_in(
+    pub(crate) fn execute_in(
         &self,
         scope: &mut Scope<'static>,
         defined: &AST,
@@ -199,7 +200,7 @@ impl Rig {
 
     /// Removes the run's resources (or, with `keep`, says how to), and
     /// reports on stderr. Returns false when something could not be removed.
-    pub fn finish(&self, runtime: &Runtime, keep: bool) -> bool {
+    pub(crate) fn finish(&self, runtime: &Runtime, keep: bool) -> bool {
         if keep {
             report::kept(&self.session, &report::created_names(&self.session));
             return true;

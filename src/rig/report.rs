@@ -13,12 +13,12 @@ use crate::text::plural;
 /// Prints a line from netrig itself (not from the script) on stderr:
 /// `netrig: …`. A closed stderr (the terminal went away) is ignored, so
 /// the cleanup that follows still happens.
-pub fn note(text: impl AsRef<str>) {
+pub(crate) fn note(text: impl AsRef<str>) {
     let _ = writeln!(std::io::stderr(), "netrig: {}", text.as_ref());
 }
 
 /// Prints what a teardown did (nothing when there was nothing to do).
-pub fn teardown(report: &TeardownReport, run_id: &str) {
+pub(crate) fn teardown(report: &TeardownReport, run_id: &str) {
     for line in teardown_lines(report, run_id) {
         note(line);
     }
@@ -26,7 +26,7 @@ pub fn teardown(report: &TeardownReport, run_id: &str) {
 
 /// What a teardown did, a line each: what went, the swarm left, what could
 /// not be removed and how to remove it later.
-pub fn teardown_lines(report: &TeardownReport, run_id: &str) -> Vec<String> {
+pub(crate) fn teardown_lines(report: &TeardownReport, run_id: &str) -> Vec<String> {
     let mut lines = Vec::new();
     lines.extend(removed(report));
     if !report.swarms_left.is_empty() {
@@ -46,7 +46,7 @@ pub fn teardown_lines(report: &TeardownReport, run_id: &str) -> Vec<String> {
 
 /// `removed 2 containers, 1 network in 0.41 s` (`… on 2 daemons …` when
 /// the run used others), or `None` when nothing was removed.
-pub fn removed(report: &TeardownReport) -> Option<String> {
+pub(crate) fn removed(report: &TeardownReport) -> Option<String> {
     if report.services.is_empty() && report.containers.is_empty() && report.networks.is_empty() {
         return None;
     }
@@ -65,7 +65,7 @@ pub fn removed(report: &TeardownReport) -> Option<String> {
 /// `removed 2 containers (db, web) and 1 network (front) in 0.41 s`: with
 /// the names, for the REPL, where people created them one by one. `None`
 /// when nothing was removed.
-pub fn removed_by_name(report: &TeardownReport) -> Option<String> {
+pub(crate) fn removed_by_name(report: &TeardownReport) -> Option<String> {
     let mut parts = Vec::new();
     for (names, word) in [
         (&report.services, "service"),
@@ -93,7 +93,7 @@ pub fn removed_by_name(report: &TeardownReport) -> Option<String> {
 
 /// How to remove what teardown left: on this daemon and on each other one
 /// the run used.
-pub fn leftover_hints(run_id: &str, other_hosts: &[String]) -> Vec<String> {
+pub(crate) fn leftover_hints(run_id: &str, other_hosts: &[String]) -> Vec<String> {
     std::iter::once(format!(
         "remove what is left with: netrig clean --run {run_id}"
     ))
@@ -107,13 +107,13 @@ pub fn leftover_hints(run_id: &str, other_hosts: &[String]) -> Vec<String> {
 
 /// The names of what the run created and still holds (what the script
 /// removed itself is not listed).
-pub fn created_names(session: &RunSession) -> Vec<String> {
+pub(crate) fn created_names(session: &RunSession) -> Vec<String> {
     session.created().into_iter().map(|c| c.name).collect()
 }
 
 /// With `--keep`: what stays (`names`, on the run's own daemon), on the
 /// other daemons and in swarms, and how to remove each.
-pub fn kept(session: &RunSession, names: &[String]) {
+pub(crate) fn kept(session: &RunSession, names: &[String]) {
     let run_id = session.run_id();
     if !names.is_empty() {
         note(format!(
@@ -146,7 +146,7 @@ pub fn kept(session: &RunSession, names: &[String]) {
 
 /// `netrig test --keep-failed`: what a failed scenario left, and the
 /// commands to look at it, step into it and remove it.
-pub fn kept_for_inspection(
+pub(crate) fn kept_for_inspection(
     run_id: &str,
     containers: &[String],
     networks: &[String],

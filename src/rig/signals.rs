@@ -17,7 +17,7 @@ use crate::stop::{Interrupt, Signal, Stop};
 use crate::text::plural;
 
 /// The signals this process listens to, as one stream.
-pub struct Signals {
+pub(crate) struct Signals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
     hangup: Option<tokio::signal::unix::Signal>,
@@ -27,7 +27,7 @@ impl Signals {
     /// Starts listening to SIGINT and SIGTERM, and to SIGHUP when
     /// `hangup` (otherwise a SIGHUP ends the process, and the reaper
     /// cleans up). Call it from inside the runtime.
-    pub fn listen(hangup: bool) -> std::io::Result<Signals> {
+    pub(crate) fn listen(hangup: bool) -> std::io::Result<Signals> {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
@@ -40,7 +40,7 @@ impl Signals {
     }
 
     /// The next signal that arrives.
-    pub async fn next(&mut self) -> Signal {
+    pub(crate) async fn next(&mut self) -> Signal {
         let Signals {
             interrupt,
             terminate,
@@ -64,7 +64,7 @@ impl Signals {
 /// second signal while netrig cleans up does not stop the cleanup: it says
 /// what is still being removed; a third leaves the rest, says what it left
 /// and how to remove it, and exits.
-pub fn watch(runtime: &Runtime, interrupt: Arc<Interrupt>, client: Client) {
+pub(crate) fn watch(runtime: &Runtime, interrupt: Arc<Interrupt>, client: Client) {
     runtime.spawn(async move {
         let Ok(mut signals) = Signals::listen(false) else {
             return;
@@ -95,7 +95,7 @@ pub fn watch(runtime: &Runtime, interrupt: Arc<Interrupt>, client: Client) {
 }
 
 /// Ends the watch of [`watch_deadline`] when dropped (the run is over).
-pub struct Deadline(tokio::task::JoinHandle<()>);
+pub(crate) struct Deadline(tokio::task::JoinHandle<()>);
 
 impl Drop for Deadline {
     fn drop(&mut self) {
@@ -107,7 +107,7 @@ impl Drop for Deadline {
 /// `suite` (the whole `netrig test` run) is stopped by a signal: the
 /// interrupt ends a waiting call and, through the engine's progress hook, a
 /// busy loop. The first reason wins.
-pub fn watch_deadline(
+pub(crate) fn watch_deadline(
     runtime: &Handle,
     interrupt: Arc<Interrupt>,
     limit: Duration,

@@ -1,16 +1,87 @@
-//! `compose::up(path[, opts])`: the options map, read into the Compose
-//! loader's options.
+//! `compose::up(path[, opts])`: a Compose file's networks and services as
+//! resources of the run, returned as handles by name.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use rhai::{Dynamic, Map};
+use rhai::{Array, Dynamic, Map};
 
+use super::api::{Api, Call};
 use super::convert::{ArgResult, Options, command_words, describe};
-use crate::compose::{CmdOverride, LoadOptions};
+use super::error::ScriptResult;
+use crate::compose::plan::{CmdOverride, LoadOptions};
+use crate::compose::up::App;
+
+/// Defines `compose::up`.
+pub(super) fn functions(api: &mut Api) {
+    api.function(
+        "compose::up",
+        &["path: String", "[opts: Map]", "Map"],
+        "Bring up a Compose file (relative to the script) as resources of this run: its networks,\n\
+         then its services in `depends_on` order, named as Compose names them. Returns\n\
+         `#{project, services, networks, warnings}`: `services.web` is a container handle (an\n\
+         array of them for a service with replicas), `networks.front` a network handle.\n\
+         Options: `project`, `profiles`, `env` (variables for `${VAR}`), `image` and `cmd` (replace\n\
+         every service's image and command; `cmd` may be a map by service), `ignore_unsupported`,\n\
+         `wait` (seconds to wait for a dependency to become healthy, default 120).\n\
+         ```rhai\nlet app = compose::up(\"compose.yml\", #{image: \"busybox\", cmd: \"sleep 3600\"});\n\
+         assert_unreachable(app.services.web, app.services.db);\n```",
+        up,
+    );
+}
+
+fn up(cx: &Call, path: Dynamic, opts: Dynamic) -> ScriptResult<Map> {
+    let given = cx.string("the Compose file", &path)?;
+    let file = cx.path("the Compose file", &given)?;
+    let (options, wait) = compose_options(opts).map_err(|e| cx.invalid(e))?;
+    let plan = crate::compose::load::load(&file, &options).map_err(|mut e| {
+        // Name the file as the script did, not by its absolute path.
+        e.file = PathBuf::from(&given);
+        cx.invalid(e.to_string())
+    })?;
+    let mut warnings = Array::new();
+    for w in &plan.warnings {
+        let text = w.render(std::path::Path::new(&given));
+        eprintln!("netrig: warning: {text} (left out: ignore_unsupported)");
+        warnings.push(text.into());
+    }
+    let observer = crate::progress::pull_observer(cx.show_progress);
+    let app = cx.wait(crate::compose::up::up(&cx.session, &plan, &*observer, wait))?;
+    Ok(app_map(cx, &app, warnings))
+}
+
+/// `#{project, services, networks, warnings}` with handles that remember this daemon.
+fn app_map(cx: &Call, app: &App, warnings: Array) -> Map {
+    let mut services = Map::new();
+    for (name, containers) in &app.services {
+        let handles: Array = containers
+            .iter()
+            .map(|c| Dynamic::from(cx.container_handle(c.id.clone(), &c.name)))
+            .collect();
+        let value = match <[Dynamic; 1]>::try_from(handles) {
+            Ok([one]) => one,
+            Err(many) => many.into(),
+        };
+        services.insert(name.as_str().into(), value);
+    }
+    let mut networks = Map::new();
+    for (key, net) in &app.networks {
+        networks.insert(
+            key.as_str().into(),
+            Dynamic::from(cx.network_handle(net.id.clone(), &net.name)),
+        );
+    }
+    let mut m = Map::new();
+    m.insert("project".into(), app.project.clone().into());
+    m.insert("services".into(), services.into());
+    m.insert("networks".into(), networks.into());
+    m.insert("warnings".into(), warnings.into());
+    m
+}
 
 /// Options accepted by `compose::up`.
-pub const COMPOSE_OPTIONS: &[&str] = &[
+pub(crate) const COMPOSE_OPTIONS: &[&str] = &[
     "project",
     "profiles",
     "image",
@@ -21,10 +92,10 @@ pub const COMPOSE_OPTIONS: &[&str] = &[
 ];
 
 /// How long `compose::up` waits for a dependency's condition unless `wait` says.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(120);
 
 /// `compose::up`'s options, with the process environment for `${VAR}`.
-pub fn compose_options(opts: Dynamic) -> ArgResult<(LoadOptions, Duration)> {
+pub(crate) fn compose_options(opts: Dynamic) -> ArgResult<(LoadOptions, Duration)> {
     let mut o = Options::new(opts, COMPOSE_OPTIONS)?;
     let mut environment: HashMap<String, String> = std::env::vars().collect();
     environment.extend(o.string_map("env")?);

@@ -10,7 +10,7 @@ use crate::docker::ports::{PortMapping, parse_publish};
 use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec};
 
 /// A message about a bad argument; the binding adds the function name.
-pub type ArgResult<T> = Result<T, String>;
+pub(crate) type ArgResult<T> = Result<T, String>;
 
 /// Options accepted by `network::create`.
 pub const NETWORK_OPTIONS: &[&str] = &[
@@ -47,10 +47,10 @@ pub const RUN_OPTIONS: &[&str] = &[
 pub const CONNECT_OPTIONS: &[&str] = &["aliases", "ip"];
 
 /// Options accepted by `ps`.
-pub const PS_OPTIONS: &[&str] = &["all", "label", "name", "network"];
+pub(crate) const PS_OPTIONS: &[&str] = &["all", "label", "name", "network"];
 
 /// A short description of a value for error messages: `42`, `"abc"`, `a map`.
-pub fn describe(value: &Dynamic) -> String {
+pub(crate) fn describe(value: &Dynamic) -> String {
     if let Some(h) = value.read_lock::<ContainerHandle>() {
         return h.to_string();
     }
@@ -83,7 +83,7 @@ pub fn describe(value: &Dynamic) -> String {
 }
 
 /// The name or id of the container a value stands for (a handle or a name).
-pub fn container_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
+pub(crate) fn container_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
     if let Some(h) = value.read_lock::<ContainerHandle>() {
         return Ok(h.name.clone());
     }
@@ -100,7 +100,7 @@ pub fn container_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
 }
 
 /// The name or id of the network a value stands for (a handle or a name).
-pub fn network_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
+pub(crate) fn network_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
     if let Some(h) = value.read_lock::<NetworkHandle>() {
         return Ok(h.name.clone());
     }
@@ -116,7 +116,7 @@ pub fn network_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
 
 /// A ping target: a container handle means its name (resolved by Docker's
 /// DNS inside the container); a string is a name or an address.
-pub fn target_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
+pub(crate) fn target_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
     container_ref(param, value).map_err(|_| {
         format!(
             "{param} must be a container handle, a container name or an IP address, got {}",
@@ -126,13 +126,13 @@ pub fn target_ref(param: &str, value: &Dynamic) -> ArgResult<String> {
 }
 
 /// An option map being read: unknown keys are rejected up front.
-pub struct Options {
+pub(crate) struct Options {
     map: Map,
 }
 
 impl Options {
     /// Checks `value` is a map whose keys are all in `valid`.
-    pub fn new(value: Dynamic, valid: &[&str]) -> ArgResult<Options> {
+    pub(crate) fn new(value: Dynamic, valid: &[&str]) -> ArgResult<Options> {
         if value.is_unit() {
             return Ok(Options { map: Map::new() });
         }
@@ -162,7 +162,7 @@ impl Options {
     }
 
     /// A string option.
-    pub fn string(&mut self, key: &str) -> ArgResult<Option<String>> {
+    pub(crate) fn string(&mut self, key: &str) -> ArgResult<Option<String>> {
         match self.take(key) {
             None => Ok(None),
             Some(v) if v.is_string() => Ok(Some(v.to_string())),
@@ -176,7 +176,7 @@ impl Options {
     }
 
     /// A whole-number option within `range`.
-    pub fn int(
+    pub(crate) fn int(
         &mut self,
         key: &str,
         range: std::ops::RangeInclusive<i64>,
@@ -199,7 +199,7 @@ impl Options {
     }
 
     /// A boolean option (false when absent).
-    pub fn bool(&mut self, key: &str) -> ArgResult<bool> {
+    pub(crate) fn bool(&mut self, key: &str) -> ArgResult<bool> {
         match self.take(key) {
             None => Ok(false),
             Some(v) => v.as_bool().map_err(|_| {
@@ -212,7 +212,7 @@ impl Options {
     }
 
     /// A list of strings; a single string counts as a list of one.
-    pub fn strings(&mut self, key: &str) -> ArgResult<Vec<String>> {
+    pub(crate) fn strings(&mut self, key: &str) -> ArgResult<Vec<String>> {
         match self.take(key) {
             None => Ok(Vec::new()),
             Some(v) if v.is_string() => Ok(vec![v.to_string()]),
@@ -234,7 +234,7 @@ impl Options {
     }
 
     /// A map of strings to strings (numbers and booleans are written out).
-    pub fn string_map(&mut self, key: &str) -> ArgResult<Vec<(String, String)>> {
+    pub(crate) fn string_map(&mut self, key: &str) -> ArgResult<Vec<(String, String)>> {
         match self.take(key) {
             None => Ok(Vec::new()),
             Some(v) => {
@@ -261,7 +261,7 @@ impl Options {
     }
 
     /// A command: an array of strings, or a string split like a shell does.
-    pub fn command(&mut self, key: &str) -> ArgResult<Option<Vec<String>>> {
+    pub(crate) fn command(&mut self, key: &str) -> ArgResult<Option<Vec<String>>> {
         match self.take(key) {
             None => Ok(None),
             Some(v) => command_words(&format!("option \"{key}\""), &v).map(Some),
@@ -269,7 +269,7 @@ impl Options {
     }
 
     /// Network references: one handle or name, or an array of them.
-    pub fn networks(&mut self, key: &str) -> ArgResult<Vec<String>> {
+    pub(crate) fn networks(&mut self, key: &str) -> ArgResult<Vec<String>> {
         match self.take(key) {
             None => Ok(Vec::new()),
             Some(v) if v.is_array() => {
@@ -288,7 +288,7 @@ impl Options {
     }
 
     /// Published ports in `docker run -p` syntax.
-    pub fn ports(&mut self, key: &str) -> ArgResult<Vec<PortMapping>> {
+    pub(crate) fn ports(&mut self, key: &str) -> ArgResult<Vec<PortMapping>> {
         let form = "an array of \"host:container\" strings like [\"8080:80\"]";
         let items = match self.take(key) {
             None => return Ok(Vec::new()),
@@ -318,7 +318,7 @@ impl Options {
 }
 
 /// Words of a command given as an array or as a string to split shell-style.
-pub fn command_words(what: &str, value: &Dynamic) -> ArgResult<Vec<String>> {
+pub(crate) fn command_words(what: &str, value: &Dynamic) -> ArgResult<Vec<String>> {
     let words = if value.is_string() {
         let text = value.to_string();
         shell_words::split(&text).map_err(|e| format!("{what}: cannot split {text:?}: {e}"))?
@@ -561,18 +561,12 @@ mod tests {
 
     #[test]
     fn handles_and_names_both_refer() {
-        let h = Dynamic::from(ContainerHandle {
-            id: "1".into(),
-            name: "web".into(),
-        });
+        let h = Dynamic::from(ContainerHandle::detached("1", "web"));
         assert_eq!(container_ref("ctr", &h).unwrap(), "web");
         assert_eq!(container_ref("ctr", &Dynamic::from("db")).unwrap(), "db");
         let err = container_ref("ctr", &Dynamic::from(3_i64)).unwrap_err();
         assert!(err.contains("ctr must be a container handle or a container name, got 3"));
-        let n = Dynamic::from(NetworkHandle {
-            id: "1".into(),
-            name: "net".into(),
-        });
+        let n = Dynamic::from(NetworkHandle::detached("1", "net"));
         assert!(
             container_ref("ctr", &n)
                 .unwrap_err()

@@ -6,22 +6,22 @@ use rhai::{Dynamic, EvalAltResult, Map, Position};
 use crate::docker::DockerError;
 
 /// Result of a native script function.
-pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
+pub(crate) type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Error kinds a script can tell apart with `e.kind`, besides the Docker
 /// layer's own (`not_found`, `conflict`, `invalid_argument`, `unreachable`,
 /// `timeout`, `daemon`, `failed`, `interrupted`, `unsupported`).
-pub mod kind {
+pub(crate) mod kind {
     /// An `assert*` function found the condition false.
-    pub const ASSERTION: &str = "assertion";
+    pub(crate) const ASSERTION: &str = "assertion";
     /// A wrong argument or option.
-    pub const INVALID_ARGUMENT: &str = "invalid_argument";
+    pub(crate) const INVALID_ARGUMENT: &str = "invalid_argument";
     /// `wait_until` ran out of time.
-    pub const TIMEOUT: &str = "timeout";
+    pub(crate) const TIMEOUT: &str = "timeout";
 }
 
 /// Throws a netrig error of `kind` from `function` (e.g. `"run"`).
-pub fn throw(kind: &str, function: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
+pub(crate) fn throw(kind: &str, function: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
     let mut map = Map::new();
     map.insert("kind".into(), kind.into());
     map.insert("function".into(), function.into());
@@ -33,30 +33,18 @@ pub fn throw(kind: &str, function: &str, message: impl AsRef<str>) -> Box<EvalAl
 }
 
 /// A bad argument or option.
-pub fn invalid(function: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
+pub(crate) fn invalid(function: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
     throw(kind::INVALID_ARGUMENT, function, message)
 }
 
 /// A failure reported by the Docker layer, keeping its kind.
-pub fn docker(function: &str, err: DockerError) -> Box<EvalAltResult> {
+pub(crate) fn docker(function: &str, err: DockerError) -> Box<EvalAltResult> {
     throw(err.kind(), function, err.to_string())
-}
-
-/// Rhai fills in the call position for errors of global functions but not
-/// of module-qualified ones (`network::create`): module functions wrap their
-/// result in this, so every error names its script line.
-pub fn at_call<T>(cx: &rhai::NativeCallContext, result: ScriptResult<T>) -> ScriptResult<T> {
-    result.map_err(|mut e| {
-        if e.position().is_none() {
-            e.set_position(cx.call_position());
-        }
-        e
-    })
 }
 
 /// The `kind` and `message` of a netrig error, if `err` (or the error it
 /// wraps) is one.
-pub fn netrig_error(err: &EvalAltResult) -> Option<(String, String)> {
+pub(crate) fn netrig_error(err: &EvalAltResult) -> Option<(String, String)> {
     match err.unwrap_inner() {
         EvalAltResult::ErrorRuntime(value, _) => {
             let map = value.read_lock::<Map>()?;

@@ -9,19 +9,19 @@ use rhai::{Dynamic, Engine, EvalAltResult};
 /// What the script passed to `exit()`, if it called it. Cloned into the
 /// registered functions; the run loop reads and clears it.
 #[derive(Debug, Clone, Default)]
-pub struct ExitCall(Arc<Mutex<Option<Dynamic>>>);
+pub(crate) struct ExitCall(Arc<Mutex<Option<Dynamic>>>);
 
 impl ExitCall {
     /// The exit code the script asked for: `Some(0)` for `exit()`,
     /// `exit(0)` or a value that is not an integer; `exit(n)` gives `n`
     /// within 1..=255. `None` when the script did not call `exit`.
-    pub fn code(&self) -> Option<u8> {
+    pub(crate) fn code(&self) -> Option<u8> {
         let value = self.0.lock().expect("exit value poisoned");
         value.as_ref().map(code_of)
     }
 
     /// Forgets an earlier call (the REPL runs many inputs in one engine).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         *self.0.lock().expect("exit value poisoned") = None;
     }
 
@@ -31,7 +31,7 @@ impl ExitCall {
 }
 
 /// The exit code for the value given to `exit`.
-pub fn code_of(value: &Dynamic) -> u8 {
+pub(crate) fn code_of(value: &Dynamic) -> u8 {
     match value.as_int() {
         // Clamped into range first: fits.
         Ok(c) if c != 0 => c.clamp(1, 255) as u8,
@@ -41,7 +41,7 @@ pub fn code_of(value: &Dynamic) -> u8 {
 
 /// Replaces Rhai's `exit` with one that also records its value; returns
 /// the record the run loop reads.
-pub fn register(engine: &mut Engine) -> ExitCall {
+pub(crate) fn register(engine: &mut Engine) -> ExitCall {
     let call = ExitCall::default();
     let stop = |value: Dynamic| -> Result<(), Box<EvalAltResult>> {
         Err(EvalAltResult::Exit(value, rhai::Position::NONE).into())

@@ -1,55 +1,48 @@
 //! `expect_error`: a scenario states that a call must fail, and how.
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
+use rhai::{Dynamic, EvalAltResult, FnPtr, Map};
 
+use super::api::{Api, Call};
 use super::convert::describe;
-use super::error::{ScriptResult, invalid, kind, netrig_error, throw};
-use super::register;
+use super::error::{ScriptResult, kind, netrig_error};
 
 /// The kind `expect_error` gives errors that are not netrig's: Rhai's own
 /// (a type mismatch, an unknown function) and `throw` of a plain value.
-pub const SCRIPT_KIND: &str = "script";
+pub(crate) const SCRIPT_KIND: &str = "script";
 
-/// Registers `expect_error`.
-pub fn register_all(engine: &mut Engine) {
-    register(
-        engine,
+/// Defines `expect_error`.
+pub(super) fn functions(api: &mut Api) {
+    api.function(
         "expect_error",
-        &["call: Fn", "Map"],
-        "Call `call` and fail the scenario unless it throws; returns the error as\n\
-         `#{kind, message, function}`.\n\
-         ```rhai\nlet e = expect_error(|| exec(\"nobody\", \"true\"));\nprint(e.message);\n```",
-        |ctx: NativeCallContext, call: FnPtr| expect_error(&ctx, &call, None),
-    );
-    register(
-        engine,
-        "expect_error",
-        &["call: Fn", "kind: String", "Map"],
-        "Call `call` and fail the scenario unless it throws an error of `kind` (`not_found`,\n\
-         `conflict`, `invalid_argument`, `assertion`, …; `script` for Rhai's own errors).\n\
-         ```rhai\nexpect_error(|| network::create(\"dup\"), \"conflict\");\n```",
-        |ctx: NativeCallContext, call: FnPtr, want: Dynamic| {
+        &["call: Fn", "[kind: String]", "Map"],
+        "Call `call` and fail the scenario unless it throws (an error of `kind`, if given:\n\
+         `not_found`, `conflict`, `invalid_argument`, `assertion`, …; `script` for Rhai's own\n\
+         errors); returns the error as `#{kind, message, function}`.\n\
+         ```rhai\nlet e = expect_error(|| exec(\"nobody\", \"true\"));\nexpect_error(|| network::create(\"dup\"), \"conflict\");\n```",
+        |cx: &Call, call: FnPtr, want: Dynamic| {
+            if want.is_unit() {
+                return expect_error(cx, &call, None);
+            }
             let want = want.into_string().map_err(|got| {
-                invalid(
-                    "expect_error",
-                    format!("kind must be a string such as \"not_found\", got {got}"),
-                )
+                cx.invalid(format!(
+                    "kind must be a string such as \"not_found\", got {got}"
+                ))
             })?;
-            expect_error(&ctx, &call, Some(&want))
+            expect_error(cx, &call, Some(&want))
         },
-    );
+    )
+    .global_only();
 }
 
-fn expect_error(ctx: &NativeCallContext, call: &FnPtr, want: Option<&str>) -> ScriptResult<Map> {
+fn expect_error(cx: &Call, call: &FnPtr, want: Option<&str>) -> ScriptResult<Map> {
     let expected = match want {
         Some(k) => format!("an error of kind {k:?}"),
         None => "an error".to_string(),
     };
-    let err = match call.call_within_context::<Dynamic>(ctx, ()) {
+    let err = match call.call_within_context::<Dynamic>(cx.native(), ()) {
         Ok(value) => {
-            return Err(throw(
+            return Err(cx.fail(
                 kind::ASSERTION,
-                "expect_error",
                 format!(
                     "expected {expected}, but the call succeeded and returned {}",
                     describe(&value)
@@ -65,9 +58,8 @@ fn expect_error(ctx: &NativeCallContext, call: &FnPtr, want: Option<&str>) -> Sc
     let error = error_map(&err);
     let got = error.get("kind").map(|k| k.to_string()).unwrap_or_default();
     match want {
-        Some(k) if k != got => Err(throw(
+        Some(k) if k != got => Err(cx.fail(
             kind::ASSERTION,
-            "expect_error",
             format!(
                 "expected {expected}, got {got:?}: {}",
                 error
@@ -118,10 +110,14 @@ fn error_map(err: &EvalAltResult) -> Map {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::error::throw;
+    use rhai::Engine;
 
     fn engine() -> Engine {
+        let mut api = Api::default();
+        functions(&mut api);
         let mut engine = Engine::new();
-        register_all(&mut engine);
+        crate::script::api::install(&mut engine, None, &api.into_functions());
         engine.register_fn("fail_with", |k: &str| -> ScriptResult<()> {
             Err(throw(k, "fail_with", "it failed"))
         });

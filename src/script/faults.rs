@@ -1,25 +1,25 @@
 //! Breaking the network on purpose: `partition`, `heal`, `cut`, `restore`,
 //! `impair`, `clear`, `faults`, and node failures `pause`, `unpause`,
 //! `kill`, `restart`. How faults are applied is explained in
-//! `docker/faults/`; this file turns script values into its calls.
+//! `docker/faults.rs`; this file turns script values into its calls.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
+use rhai::{Array, Dynamic, ImmutableString, Map};
 
-use super::context::ScriptContext;
+use super::api::{Api, Call};
 use super::convert::{ArgResult, Options, container_ref, describe, network_ref};
-use super::error::{ScriptResult, invalid};
+use super::error::ScriptResult;
 use super::handles::ContainerHandle;
-use super::register;
 use crate::docker::ResourceKind;
 use crate::docker::faults::failure::check_signal;
 use crate::docker::faults::impair::parse_rate;
-use crate::docker::{Faults, Impairment, Scope};
+use crate::docker::{FaultSummary, Faults, Impairment, Scope};
 
 /// Options accepted by `impair`.
-pub const IMPAIR_OPTIONS: &[&str] = &[
+pub(crate) const IMPAIR_OPTIONS: &[&str] = &[
     "loss_pct",
     "rate",
     "delay_ms",
@@ -28,74 +28,78 @@ pub const IMPAIR_OPTIONS: &[&str] = &[
     "duration_secs",
 ];
 
-/// Registers the fault and failure functions; they share one book of
-/// faults per engine (per run).
-pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
-    let faults = Faults::new(ctx.client().clone());
+/// Each daemon's book of faults, made when a script first breaks something
+/// there; one set per engine (per run).
+#[derive(Default)]
+struct Books(Mutex<HashMap<String, Arc<Faults>>>);
 
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+impl Books {
+    /// The book of the daemon `cx` runs on.
+    fn of(&self, cx: &Call) -> Arc<Faults> {
+        let mut books = self.0.lock().expect("fault books poisoned");
+        books
+            .entry(cx.client().host().to_string())
+            .or_insert_with(|| Faults::new(cx.client().clone()))
+            .clone()
+    }
+}
+
+/// Defines the fault and failure functions.
+pub(super) fn functions(api: &mut Api) {
+    let books = Arc::new(Books::default());
+
+    let b = books.clone();
+    api.function(
         "partition",
         &["groups: Array", "int"],
         "Split containers into groups that cannot reach each other (both directions);\n\
          containers in one group still reach each other. Returns how many pairs are cut.\n\
          ```rhai\npartition([[\"a\", \"b\"], [\"c\", \"d\"]]);\n```",
-        move |groups: Dynamic| -> ScriptResult<i64> {
-            const F: &str = "partition";
-            let names = groups_arg(&groups).map_err(|e| invalid(F, e))?;
+        move |cx: &Call, groups: Dynamic| -> ScriptResult<i64> {
+            let names = groups_arg(&groups).map_err(|e| cx.invalid(e))?;
             let names: Vec<Vec<String>> = names
                 .into_iter()
                 .map(|g| {
                     g.iter()
-                        .map(|n| c.session.docker_name(ResourceKind::Container, n))
+                        .map(|n| cx.session.docker_name(ResourceKind::Container, n))
                         .collect()
                 })
                 .collect();
-            let cut = c.wait(F, f.partition(&names))?;
-            Ok(cut as i64)
+            Ok(cx.wait(b.of(cx).partition(&names))? as i64)
         },
     );
-
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    let b = books.clone();
+    api.function(
         "heal",
         &["int"],
         "Undo every partition and cut; returns how many pairs were cut.\n```rhai\nheal();\n```",
-        move || -> ScriptResult<i64> { Ok(c.wait("heal", f.heal())? as i64) },
+        move |cx: &Call| -> ScriptResult<i64> { Ok(cx.wait(b.of(cx).heal())? as i64) },
     );
-
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    let b = books.clone();
+    api.function(
         "cut",
         &["a: Container|String", "b: Container|String"],
         "Cut two containers off from each other, both directions.\n```rhai\ncut(\"app\", \"db\");\n```",
-        move |a: Dynamic, b: Dynamic| {
-            let a = c.container("cut", "the first container", &a)?;
-            let b = c.container("cut", "the second container", &b)?;
-            c.wait("cut", f.cut(&a, &b))
+        move |cx: &Call, x: Dynamic, y: Dynamic| {
+            let x = cx.container("the first container", &x)?;
+            let y = cx.container("the second container", &y)?;
+            cx.wait(b.of(cx).cut(&x, &y))
         },
     );
-
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    let b = books.clone();
+    api.function(
         "restore",
         &["a: Container|String", "b: Container|String", "bool"],
         "Undo the cut between two containers (from `cut` or `partition`); returns whether they were cut.\n\
          ```rhai\nrestore(\"app\", \"db\");\n```",
-        move |a: Dynamic, b: Dynamic| {
-            let a = c.container("restore", "the first container", &a)?;
-            let b = c.container("restore", "the second container", &b)?;
-            c.wait("restore", f.restore(&a, &b))
+        move |cx: &Call, x: Dynamic, y: Dynamic| {
+            let x = cx.container("the first container", &x)?;
+            let y = cx.container("the second container", &y)?;
+            cx.wait(b.of(cx).restore(&x, &y))
         },
     );
-
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    let b = books.clone();
+    api.function(
         "impair",
         &["ctr: Container|String", "opts: Map"],
         "Degrade a container's links: `loss_pct` (share of arriving packets dropped),\n\
@@ -103,40 +107,41 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
          netem), on every interface or only on `network`; `duration_secs` undoes it by itself.\n\
          A later call changes only the settings it names.\n\
          ```rhai\nimpair(\"db\", #{loss_pct: 20, rate: \"8mbit\", network: \"back\", duration_secs: 30});\n```",
-        move |ctr: Dynamic, opts: Dynamic| {
-            const F: &str = "impair";
-            let ctr = c.container(F, "the container", &ctr)?;
-            let request = impair_options(opts).map_err(|e| invalid(F, e))?;
+        move |cx: &Call, ctr: Dynamic, opts: Dynamic| {
+            let ctr = cx.container("the container", &ctr)?;
+            let request = impair_options(opts).map_err(|e| cx.invalid(e))?;
             let scope = match request.network {
-                Some(n) => Scope::Network(c.session.docker_name(ResourceKind::Network, &n)),
+                Some(n) => Scope::Network(cx.session.docker_name(ResourceKind::Network, &n)),
                 None => Scope::All,
             };
-            c.wait(F, f.impair(&ctr, scope, request.settings, request.duration))
+            let faults = b.of(cx);
+            cx.wait(faults.impair(&ctr, scope, request.settings, request.duration))
         },
     );
 
     // `clear` is also Rhai's own method on arrays, maps and strings. Without
     // an exact String overload, `clear("db")` would silently empty a
-    // temporary string; with it, a string always names a container (so
-    // `s.clear()` on a string variable fails loudly: assign "" instead).
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    // temporary string; with it, a string names a container when one of
+    // that name is impaired, and is emptied (Rhai's meaning) otherwise.
+    const CLEAR: &str = "Remove every impairment of a container (partitions stay). On a string that\n\
+                         names no impaired container, `clear` keeps Rhai's meaning and empties it.\n\
+                         ```rhai\nclear(\"db\");\nclear(db);\n```";
+    let b = books.clone();
+    api.function(
         "clear",
         &["ctr: String"],
-        "Remove every impairment of the container this string names (partitions stay).\n\
-         On a string that names no impaired container, `clear` keeps Rhai's meaning and\n\
-         empties the string.\n```rhai\nclear(\"db\");\n```",
-        move |s: &mut ImmutableString| -> ScriptResult<()> {
-            let name = c.session.docker_name(ResourceKind::Container, s);
-            let impaired = c
+        CLEAR,
+        move |cx: &Call, s: &mut ImmutableString| -> ScriptResult<()> {
+            let faults = b.of(cx);
+            let name = cx.session.docker_name(ResourceKind::Container, s);
+            let impaired = cx
                 .runtime
-                .block_on(f.summary())
+                .block_on(faults.summary())
                 .impairments
                 .iter()
                 .any(|(ctr, _, _)| *ctr == name || ctr == s.as_str());
             if impaired {
-                clear(&c, &f, Dynamic::from(s.clone()))
+                cx.wait(faults.clear(&name))
             } else {
                 // Rhai's own string `clear`, which this overload shadows.
                 s.make_mut().clear();
@@ -144,144 +149,113 @@ pub fn register_all(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
             }
         },
     );
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    let b = books.clone();
+    api.function(
         "clear",
         &["ctr: Container"],
-        "Remove every impairment of a container (partitions stay).\n```rhai\nclear(db);\n```",
-        move |ctr: ContainerHandle| clear(&c, &f, Dynamic::from(ctr)),
+        CLEAR,
+        move |cx: &Call, ctr: ContainerHandle| {
+            let ctr = cx.container("the container", &Dynamic::from(ctr))?;
+            cx.wait(b.of(cx).clear(&ctr))
+        },
     );
 
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    let b = books.clone();
+    api.function(
         "faults",
         &["Map"],
         "What is broken now: `#{cuts: [[a, b], …], impairments: [#{container, network, settings}, …]}`.\n\
          ```rhai\nprint(faults().cuts);\n```",
-        move || -> ScriptResult<Map> {
-            let summary = c.runtime.block_on(f.summary());
-            let cuts: Array = summary
-                .cuts
-                .into_iter()
-                .map(|(a, b)| Dynamic::from_array(vec![a.into(), b.into()]))
-                .collect();
-            let impairments: Array = summary
-                .impairments
-                .into_iter()
-                .map(|(ctr, scope, settings)| {
-                    let mut m = Map::new();
-                    m.insert("container".into(), ctr.into());
-                    m.insert("network".into(), scope.into());
-                    m.insert("settings".into(), settings.into());
-                    Dynamic::from_map(m)
-                })
-                .collect();
-            let mut m = Map::new();
-            m.insert("cuts".into(), cuts.into());
-            m.insert("impairments".into(), impairments.into());
-            Ok(m)
-        },
+        move |cx: &Call| -> ScriptResult<Map> { Ok(summary_map(cx.runtime.block_on(b.of(cx).summary()))) },
     );
 
-    let c = ctx.clone();
-    register(
-        engine,
+    api.function(
         "pause",
         &["ctr: Container|String"],
         "Freeze every process of a container (`docker pause`); its kernel still answers pings,\n\
          its services do not. Teardown thaws it.\n```rhai\npause(\"db\");\n```",
-        move |ctr: Dynamic| {
-            let ctr = c.container("pause", "the container", &ctr)?;
-            c.wait("pause", c.client().pause_container(&ctr))
+        |cx: &Call, ctr: Dynamic| {
+            let ctr = cx.container("the container", &ctr)?;
+            cx.wait(cx.client().pause_container(&ctr))
         },
     );
-
-    let c = ctx.clone();
-    register(
-        engine,
+    api.function(
         "unpause",
         &["ctr: Container|String"],
         "Thaw a paused container.\n```rhai\nunpause(\"db\");\n```",
-        move |ctr: Dynamic| {
-            let ctr = c.container("unpause", "the container", &ctr)?;
-            c.wait("unpause", c.client().unpause_container(&ctr))
+        |cx: &Call, ctr: Dynamic| {
+            let ctr = cx.container("the container", &ctr)?;
+            cx.wait(cx.client().unpause_container(&ctr))
         },
     );
-
-    let c = ctx.clone();
-    register(
-        engine,
+    api.function(
         "kill",
-        &["ctr: Container|String"],
-        "Kill a container's main process with SIGKILL (`docker kill`).\n```rhai\nkill(\"db\");\n```",
-        move |ctr: Dynamic| {
-            let ctr = c.container("kill", "the container", &ctr)?;
-            c.wait("kill", c.client().kill_container(&ctr, "SIGKILL"))
-        },
+        &["ctr: Container|String", "[signal: String|int]"],
+        "Send a signal to a container's main process (`docker kill`): SIGKILL, or `signal`\n\
+         (a name like \"SIGTERM\" or a number).\n```rhai\nkill(\"db\");\nkill(\"web\", \"SIGTERM\");\n```",
+        kill,
     );
-    let c = ctx.clone();
-    register(
-        engine,
-        "kill",
-        &["ctr: Container|String", "signal: String|int"],
-        "Send a signal to a container's main process (`docker kill --signal`).\n\
-         ```rhai\nkill(\"db\", \"SIGTERM\");\n```",
-        move |ctr: Dynamic, signal: Dynamic| {
-            let ctr = c.container("kill", "the container", &ctr)?;
-            let signal = if signal.is_string() || signal.is_int() {
-                check_signal(&signal.to_string())
-            } else {
-                Err(format!(
-                    "the signal must be a name like \"SIGTERM\" or a number, got {}",
-                    describe(&signal)
-                ))
-            }
-            .map_err(|e| invalid("kill", e))?;
-            c.wait("kill", c.client().kill_container(&ctr, &signal))
-        },
-    );
-
-    let (c, f) = (ctx.clone(), faults.clone());
-    register(
-        engine,
+    let b = books;
+    api.function(
         "restart",
-        &["ctr: Container|String"],
-        "Restart a container (SIGKILL after 10 s, like `docker restart`), running or not;\n\
-         its partitions and impairments are put back on its new network namespace.\n\
-         ```rhai\nrestart(\"db\");\n```",
-        move |ctr: Dynamic| {
-            let ctr = c.container("restart", "the container", &ctr)?;
-            c.wait("restart", f.restart(&ctr, None))
-        },
-    );
-    let (c, f) = (ctx.clone(), faults);
-    register(
-        engine,
-        "restart",
-        &["ctr: Container|String", "timeout_secs: int"],
-        "Restart a container, killing it after `timeout_secs` (0: at once).\n```rhai\nrestart(\"db\", 0);\n```",
-        move |ctr: Dynamic, secs: i64| {
-            let ctr = c.container("restart", "the container", &ctr)?;
-            if !(0..=3600).contains(&secs) {
-                return Err(invalid(
-                    "restart",
-                    format!("timeout_secs must be between 0 and 3600, got {secs}"),
-                ));
+        &["ctr: Container|String", "[timeout_secs: int]"],
+        "Restart a container (SIGKILL after `timeout_secs`, 10 unless told, like `docker restart`),\n\
+         running or not; its partitions and impairments are put back on its new network namespace.\n\
+         ```rhai\nrestart(\"db\");\nrestart(\"web\", 0);\n```",
+        move |cx: &Call, ctr: Dynamic, secs: Option<i64>| {
+            let ctr = cx.container("the container", &ctr)?;
+            if let Some(secs) = secs.filter(|s| !(0..=3600).contains(s)) {
+                return Err(cx.invalid(format!(
+                    "timeout_secs must be between 0 and 3600, got {secs}"
+                )));
             }
-            c.wait("restart", f.restart(&ctr, Some(secs as i32)))
+            cx.wait(b.of(cx).restart(&ctr, secs.map(|s| s as i32)))
         },
     );
 }
 
-fn clear(ctx: &ScriptContext, faults: &Arc<Faults>, ctr: Dynamic) -> ScriptResult<()> {
-    let ctr = ctx.container("clear", "the container", &ctr)?;
-    ctx.wait("clear", faults.clear(&ctr))
+fn kill(cx: &Call, ctr: Dynamic, signal: Dynamic) -> ScriptResult<()> {
+    let ctr = cx.container("the container", &ctr)?;
+    let signal = if signal.is_unit() {
+        Ok("SIGKILL".to_string())
+    } else if signal.is_string() || signal.is_int() {
+        check_signal(&signal.to_string())
+    } else {
+        Err(format!(
+            "the signal must be a name like \"SIGTERM\" or a number, got {}",
+            describe(&signal)
+        ))
+    }
+    .map_err(|e| cx.invalid(e))?;
+    cx.wait(cx.client().kill_container(&ctr, &signal))
+}
+
+/// `faults()`: the book as a script map.
+fn summary_map(summary: FaultSummary) -> Map {
+    let cuts: Array = summary
+        .cuts
+        .into_iter()
+        .map(|(a, b)| Dynamic::from_array(vec![a.into(), b.into()]))
+        .collect();
+    let impairments: Array = summary
+        .impairments
+        .into_iter()
+        .map(|(ctr, scope, settings)| {
+            let mut m = Map::new();
+            m.insert("container".into(), ctr.into());
+            m.insert("network".into(), scope.into());
+            m.insert("settings".into(), settings.into());
+            Dynamic::from_map(m)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("cuts".into(), cuts.into());
+    m.insert("impairments".into(), impairments.into());
+    m
 }
 
 /// `[[a, b], [c]]` → container names per group.
-pub fn groups_arg(value: &Dynamic) -> ArgResult<Vec<Vec<String>>> {
+pub(crate) fn groups_arg(value: &Dynamic) -> ArgResult<Vec<Vec<String>>> {
     let form =
         "an array of groups, each an array of containers, like [[\"a\", \"b\"], [\"c\", \"d\"]]";
     let groups = value
@@ -309,17 +283,17 @@ pub fn groups_arg(value: &Dynamic) -> ArgResult<Vec<Vec<String>>> {
 
 /// An `impair` options map, read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ImpairRequest {
+pub(crate) struct ImpairRequest {
     /// The settings to add.
-    pub settings: Impairment,
+    pub(crate) settings: Impairment,
     /// Only this network's interface, or every one.
-    pub network: Option<String>,
+    pub(crate) network: Option<String>,
     /// Undo by itself after this long.
-    pub duration: Option<Duration>,
+    pub(crate) duration: Option<Duration>,
 }
 
 /// Reads `impair`'s options: every key checked, every value's form explained.
-pub fn impair_options(opts: Dynamic) -> ArgResult<ImpairRequest> {
+pub(crate) fn impair_options(opts: Dynamic) -> ArgResult<ImpairRequest> {
     if opts.is_unit() {
         return Err(format!(
             "say what to impair with options like #{{loss_pct: 20}}; valid options: {}",

@@ -1,24 +1,127 @@
-//! The handles scripts hold for containers and networks: a name and an id,
-//! with methods registered in `container.rs` and `network.rs`.
+//! The handles scripts hold for containers and networks: a name, an id, and
+//! the daemon the resource lives on, so a call with a handle goes there
+//! (routing is a field, not a search).
 
 use std::fmt;
+use std::sync::Arc;
+
+use rhai::Engine;
+
+use super::context::ScriptContext;
 
 /// A container a script ran or looked up. Shown as `container web (3f2a1b2c4d5e)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerHandle {
+#[derive(Clone)]
+pub(crate) struct ContainerHandle {
     /// Container id.
-    pub id: String,
-    /// Container name.
-    pub name: String,
+    pub(crate) id: String,
+    /// Container name, as the script knows it.
+    pub(crate) name: String,
+    daemon: Option<Arc<ScriptContext>>,
 }
 
 /// A network a script created or looked up. Shown as `network my_net (9a8b7c6d5e4f)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkHandle {
+#[derive(Clone)]
+pub(crate) struct NetworkHandle {
     /// Network id.
-    pub id: String,
-    /// Network name.
-    pub name: String,
+    pub(crate) id: String,
+    /// Network name, as the script knows it.
+    pub(crate) name: String,
+    daemon: Option<Arc<ScriptContext>>,
+}
+
+impl ContainerHandle {
+    /// The handle of a container on the daemon `daemon` talks to.
+    pub(crate) fn new(id: String, name: String, daemon: Arc<ScriptContext>) -> Self {
+        ContainerHandle {
+            id,
+            name,
+            daemon: Some(daemon),
+        }
+    }
+
+    /// A handle that belongs to no daemon in particular (tests of the REPL's
+    /// display): calls with it run wherever they are made.
+    #[cfg(test)]
+    pub(crate) fn detached(id: &str, name: &str) -> Self {
+        ContainerHandle {
+            id: id.into(),
+            name: name.into(),
+            daemon: None,
+        }
+    }
+
+    /// The context of the daemon the container lives on.
+    pub(crate) fn daemon(&self) -> Option<&Arc<ScriptContext>> {
+        self.daemon.as_ref()
+    }
+}
+
+impl NetworkHandle {
+    /// The handle of a network on the daemon `daemon` talks to.
+    pub(crate) fn new(id: String, name: String, daemon: Arc<ScriptContext>) -> Self {
+        NetworkHandle {
+            id,
+            name,
+            daemon: Some(daemon),
+        }
+    }
+
+    /// A handle that belongs to no daemon in particular (tests of the REPL's
+    /// display).
+    #[cfg(test)]
+    pub(crate) fn detached(id: &str, name: &str) -> Self {
+        NetworkHandle {
+            id: id.into(),
+            name: name.into(),
+            daemon: None,
+        }
+    }
+
+    /// The context of the daemon the network lives on.
+    pub(crate) fn daemon(&self) -> Option<&Arc<ScriptContext>> {
+        self.daemon.as_ref()
+    }
+}
+
+/// The daemon a script value belongs to, when it is a container or network
+/// handle: a call whose first argument is one runs there.
+pub(crate) fn home_of(value: &rhai::Dynamic) -> Option<Arc<ScriptContext>> {
+    if let Some(h) = value.read_lock::<ContainerHandle>() {
+        return h.daemon.clone();
+    }
+    if let Some(h) = value.read_lock::<NetworkHandle>() {
+        return h.daemon.clone();
+    }
+    None
+}
+
+/// Registers the handle types with their names and properties.
+pub(crate) fn register_types(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<ContainerHandle>("Container")
+        .register_get("name", |h: &mut ContainerHandle| h.name.clone())
+        .register_get("id", |h: &mut ContainerHandle| h.id.clone())
+        .register_fn("to_string", |h: &mut ContainerHandle| h.to_string())
+        .register_fn("to_debug", |h: &mut ContainerHandle| h.to_string());
+    engine
+        .register_type_with_name::<NetworkHandle>("Network")
+        .register_get("name", |h: &mut NetworkHandle| h.name.clone())
+        .register_get("id", |h: &mut NetworkHandle| h.id.clone())
+        .register_fn("to_string", |h: &mut NetworkHandle| h.to_string())
+        .register_fn("to_debug", |h: &mut NetworkHandle| h.to_string());
+}
+
+/// Two handles are the same resource when id and name agree.
+impl PartialEq for ContainerHandle {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.id, &self.name) == (&other.id, &other.name)
+    }
+}
+
+impl PartialEq for NetworkHandle {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.id, &self.name) == (&other.id, &other.name)
+    }
 }
 
 impl fmt::Display for ContainerHandle {
@@ -40,5 +143,17 @@ impl fmt::Display for NetworkHandle {
             self.name,
             crate::text::short_id(&self.id)
         )
+    }
+}
+
+impl fmt::Debug for ContainerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Debug for NetworkHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }

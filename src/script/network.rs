@@ -1,163 +1,88 @@
 //! `network::…` functions and the network handle's methods.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, Map, Module, NativeCallContext};
+use rhai::{Array, Dynamic, Map};
 
-use super::context::ScriptContext;
+use super::api::{Api, Call};
 use super::convert;
-use super::error::{ScriptResult, at_call, invalid};
+use super::error::ScriptResult;
 use super::handles::NetworkHandle;
-use super::{json_to_dynamic, register_in as in_module, string_arg};
+use super::json_to_dynamic;
 use crate::docker::NetworkSummary;
 use crate::docker::ResourceKind;
 
-/// Registers the `network` module and the network handle type.
-pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
-    engine
-        .register_type_with_name::<NetworkHandle>("Network")
-        .register_get("name", |h: &mut NetworkHandle| h.name.clone())
-        .register_get("id", |h: &mut NetworkHandle| h.id.clone())
-        .register_fn("to_string", |h: &mut NetworkHandle| h.to_string())
-        .register_fn("to_debug", |h: &mut NetworkHandle| h.to_string());
-
-    let mut m = Module::new();
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "ls",
+/// Defines the `network` module and the network handle's methods.
+pub(super) fn functions(api: &mut Api) {
+    api.function(
+        "network::ls",
         &["Array"],
         "List the daemon's networks, like `docker network ls`: an array of maps with\n\
          `name`, `id`, `driver`, `scope`, `subnet` and `internal`.\n\
          ```rhai\nfor n in network::ls() { print(n.name); }\n```",
-        move |cx: NativeCallContext| at_call(&cx, ls(&c)),
+        ls,
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "create",
-        &["name: String", "Network"],
-        "Create a network (a bridge unless told otherwise) and return its handle.\n\
-         ```rhai\nlet net = network::create(\"my_net\");\n```",
-        move |cx: NativeCallContext, name: Dynamic| at_call(&cx, create(&c, name, Dynamic::UNIT)),
+    api.function(
+        "network::create",
+        &["name: String", "[opts: Map]", "Network"],
+        "Create a network (a bridge unless told otherwise) and return its handle. Options:\n\
+         `driver`, `subnet`, `gateway`, `ip_range`, `internal`, `attachable`, `ipv6`, `labels`,\n\
+         `options`.\n\
+         ```rhai\nlet net = network::create(\"my_net\");\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
+        create,
     );
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "create",
-        &["name: String", "opts: Map", "Network"],
-        "Create a network with options: `driver`, `subnet`, `gateway`, `ip_range`,\n\
-         `internal`, `attachable`, `ipv6`, `labels`, `options`.\n\
-         ```rhai\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
-        move |cx: NativeCallContext, name: Dynamic, opts: Dynamic| {
-            at_call(&cx, create(&c, name, opts))
-        },
-    );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "inspect",
+    api.function(
+        "network::inspect",
         &["net: Network|String", "Map"],
         "The daemon's inspect answer for a network, keys as Docker spells them.\n\
          ```rhai\nlet info = network::inspect(\"bridge\");\nprint(info.IPAM.Config[0].Subnet);\n```",
-        move |cx: NativeCallContext, net: Dynamic| {
-            at_call(&cx, inspect(&c, "network::inspect", &net))
-        },
+        inspect,
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "rm",
+    api.function(
+        "network::rm",
         &["net: Network|String"],
         "Remove a network.\n```rhai\nnetwork::rm(\"my_net\");\n```",
-        move |cx: NativeCallContext, net: Dynamic| at_call(&cx, rm(&c, "network::rm", &net)),
+        rm,
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "connect",
-        &["net: Network|String", "ctr: Container|String"],
-        "Connect a container to a network, live.\n```rhai\nnetwork::connect(\"back\", web);\n```",
-        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic| {
-            at_call(
-                &cx,
-                connect(&c, "network::connect", &net, &ctr, Dynamic::UNIT),
-            )
-        },
+    api.function(
+        "network::connect",
+        &["net: Network|String", "ctr: Container|String", "[opts: Map]"],
+        "Connect a container to a network, live. Options: `aliases` (more DNS names), `ip`\n\
+         (a fixed address).\n\
+         ```rhai\nnetwork::connect(\"back\", web);\nnetwork::connect(\"back\", api, #{aliases: [\"api\"], ip: \"10.20.0.10\"});\n```",
+        connect,
     );
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "connect",
-        &["net: Network|String", "ctr: Container|String", "opts: Map"],
-        "Connect a container to a network with options: `aliases` (more DNS names), `ip` (a fixed address).\n\
-         ```rhai\nnetwork::connect(\"back\", web, #{aliases: [\"api\"], ip: \"10.20.0.10\"});\n```",
-        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic, opts: Dynamic| {
-            at_call(&cx, connect(&c, "network::connect", &net, &ctr, opts))
-        },
-    );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "disconnect",
+    api.function(
+        "network::disconnect",
         &["net: Network|String", "ctr: Container|String"],
         "Disconnect a container from a network, live.\n```rhai\nnetwork::disconnect(\"back\", web);\n```",
-        move |cx: NativeCallContext, net: Dynamic, ctr: Dynamic| {
-            at_call(&cx, disconnect(&c, "network::disconnect", &net, &ctr))
-        },
+        disconnect,
     );
 
-    super::register_module(engine, "network", m);
-
-    // Methods on the handle: `net.connect(c)`, `net.disconnect(c)`.
-    // (`net.inspect()` and `net.rm()` go through the global `inspect` / `rm`.)
-    let c = ctx.clone();
-    super::register(
-        engine,
+    // Methods of the handle: `net.connect(c)`, `net.disconnect(c)` (its
+    // `inspect()` and `rm()` are the global `inspect` and `rm`). A host has
+    // `h.network_connect(…)` for these.
+    api.function(
         "connect",
-        &["net: Network", "ctr: Container|String"],
-        "Connect a container to this network.\n```rhai\nnet.connect(web);\n```",
-        move |net: &mut NetworkHandle, ctr: Dynamic| {
-            connect(
-                &c,
-                "connect",
-                &Dynamic::from(net.clone()),
-                &ctr,
-                Dynamic::UNIT,
-            )
+        &["net: Network", "ctr: Container|String", "[opts: Map]"],
+        "Connect a container to this network, with `network::connect`'s options.\n\
+         ```rhai\nnet.connect(web);\nnet.connect(api, #{aliases: [\"api\"]});\n```",
+        |cx: &Call, net: NetworkHandle, ctr: Dynamic, opts: Dynamic| {
+            connect(cx, Dynamic::from(net), ctr, opts)
         },
-    );
-    let c = ctx.clone();
-    super::register(
-        engine,
-        "connect",
-        &["net: Network", "ctr: Container|String", "opts: Map"],
-        "Connect a container to this network with `aliases` / `ip`.\n```rhai\nnet.connect(web, #{aliases: [\"api\"]});\n```",
-        move |net: &mut NetworkHandle, ctr: Dynamic, opts: Dynamic| {
-            connect(&c, "connect", &Dynamic::from(net.clone()), &ctr, opts)
-        },
-    );
-    let c = ctx.clone();
-    super::register(
-        engine,
+    )
+    .global_only();
+    api.function(
         "disconnect",
         &["net: Network", "ctr: Container|String"],
         "Disconnect a container from this network.\n```rhai\nnet.disconnect(web);\n```",
-        move |net: &mut NetworkHandle, ctr: Dynamic| {
-            disconnect(&c, "disconnect", &Dynamic::from(net.clone()), &ctr)
-        },
-    );
+        |cx: &Call, net: NetworkHandle, ctr: Dynamic| disconnect(cx, Dynamic::from(net), ctr),
+    )
+    .global_only();
 }
 
 /// One `network::ls` row as a script map, named as the script knows it (`shown`).
-pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
+pub(crate) fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     let mut m = Map::new();
     m.insert("name".into(), shown(&n.name).into());
     m.insert("id".into(), crate::text::short_id(&n.id).to_string().into());
@@ -168,70 +93,50 @@ pub fn summary_map(n: &NetworkSummary, shown: impl Fn(&str) -> String) -> Map {
     m
 }
 
-pub(crate) fn ls(ctx: &ScriptContext) -> ScriptResult<Array> {
-    let nets = ctx.wait("network::ls", ctx.client().list_networks(HashMap::new()))?;
+fn ls(cx: &Call) -> ScriptResult<Array> {
+    let nets = cx.wait(cx.client().list_networks(HashMap::new()))?;
     Ok(nets
         .iter()
-        .map(|n| Dynamic::from_map(summary_map(n, |name| ctx.script_name(name))))
+        .map(|n| Dynamic::from_map(summary_map(n, |name| cx.script_name(name))))
         .collect())
 }
 
-pub(crate) fn create(
-    ctx: &ScriptContext,
-    name: Dynamic,
-    opts: Dynamic,
-) -> ScriptResult<NetworkHandle> {
-    const F: &str = "network::create";
-    let name = string_arg(F, "the network name", &name)?;
-    let spec = convert::network_spec(&name, opts).map_err(|e| invalid(F, e))?;
-    let net = ctx.wait(F, ctx.session.create_network(&spec))?;
-    Ok(NetworkHandle {
-        name: ctx.script_name(&net.name),
-        id: net.id,
-    })
+fn create(cx: &Call, name: Dynamic, opts: Dynamic) -> ScriptResult<NetworkHandle> {
+    let name = cx.string("the network name", &name)?;
+    let spec = convert::network_spec(&name, opts).map_err(|e| cx.invalid(e))?;
+    let net = cx.wait(cx.session.create_network(&spec))?;
+    Ok(cx.network_handle(net.id, &net.name))
 }
 
-/// `network::inspect` and `inspect(net_handle)`.
-pub fn inspect(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<Dynamic> {
-    let net = ctx.network(function, "the network", net)?;
-    let json = ctx.wait(function, ctx.client().inspect_network(&net))?;
-    json_to_dynamic(function, ctx.session.names().script_json(json))
+/// `network::inspect`, and `inspect(net_handle)`.
+pub(super) fn inspect(cx: &Call, net: Dynamic) -> ScriptResult<Dynamic> {
+    let net = cx.network("the network", &net)?;
+    let json = cx.wait(cx.client().inspect_network(&net))?;
+    json_to_dynamic(cx.name(), cx.session.names().script_json(json))
 }
 
-/// `network::rm` and `rm(net_handle)`.
-pub fn rm(ctx: &ScriptContext, function: &str, net: &Dynamic) -> ScriptResult<()> {
-    let net = ctx.network(function, "the network", net)?;
+/// `network::rm`, and `rm(net_handle)`.
+pub(super) fn rm(cx: &Call, net: Dynamic) -> ScriptResult<()> {
+    let net = cx.network("the network", &net)?;
     if crate::docker::run::labels::PREDEFINED_NETWORKS.contains(&net.as_str()) {
-        return Err(invalid(
-            function,
-            format!("{net:?} is one of Docker's own networks and cannot be removed"),
-        ));
+        return Err(cx.invalid(format!(
+            "{net:?} is one of Docker's own networks and cannot be removed"
+        )));
     }
-    ctx.wait(function, ctx.client().remove_network(&net))?;
-    ctx.session.forget_removed(ResourceKind::Network, &net);
+    cx.wait(cx.client().remove_network(&net))?;
+    cx.session.forget_removed(ResourceKind::Network, &net);
     Ok(())
 }
 
-pub(crate) fn connect(
-    ctx: &ScriptContext,
-    function: &str,
-    net: &Dynamic,
-    ctr: &Dynamic,
-    opts: Dynamic,
-) -> ScriptResult<()> {
-    let net = ctx.network(function, "the network", net)?;
-    let ctr = ctx.container(function, "the container", ctr)?;
-    let spec = convert::connect_spec(opts).map_err(|e| invalid(function, e))?;
-    ctx.wait(function, ctx.session.connect_network(&net, &ctr, &spec))
+fn connect(cx: &Call, net: Dynamic, ctr: Dynamic, opts: Dynamic) -> ScriptResult<()> {
+    let net = cx.network("the network", &net)?;
+    let ctr = cx.container("the container", &ctr)?;
+    let spec = convert::connect_spec(opts).map_err(|e| cx.invalid(e))?;
+    cx.wait(cx.session.connect_network(&net, &ctr, &spec))
 }
 
-pub(crate) fn disconnect(
-    ctx: &ScriptContext,
-    function: &str,
-    net: &Dynamic,
-    ctr: &Dynamic,
-) -> ScriptResult<()> {
-    let net = ctx.network(function, "the network", net)?;
-    let ctr = ctx.container(function, "the container", ctr)?;
-    ctx.wait(function, ctx.client().disconnect_network(&net, &ctr))
+fn disconnect(cx: &Call, net: Dynamic, ctr: Dynamic) -> ScriptResult<()> {
+    let net = cx.network("the network", &net)?;
+    let ctr = cx.container("the container", &ctr)?;
+    cx.wait(cx.client().disconnect_network(&net, &ctr))
 }

@@ -12,11 +12,11 @@ use super::convert::{ArgResult, Options, describe, network_ref};
 use crate::docker::spec::EndpointSpec;
 
 /// Keys of one network map in `run`'s `network` option.
-pub const RUN_NETWORK_KEYS: &[&str] = &["name", "ip", "ip6", "aliases"];
+pub(crate) const RUN_NETWORK_KEYS: &[&str] = &["name", "ip", "ip6", "aliases"];
 
 impl Options {
     /// `run`'s networks in order, and the settings given for single networks.
-    pub fn run_networks(
+    pub(crate) fn run_networks(
         &mut self,
         key: &str,
     ) -> ArgResult<(Vec<String>, HashMap<String, EndpointSpec>)> {

@@ -17,27 +17,27 @@ use super::error::{ScriptResult, throw};
 use crate::docker::run::access::{AccessPolicy, HostAccess};
 
 /// The error kind of a refused request.
-pub const FORBIDDEN: &str = "forbidden";
+pub(crate) const FORBIDDEN: &str = "forbidden";
 
 /// The file checks of one engine, following the run's host-access policy.
 #[derive(Debug)]
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     policy: Arc<AccessPolicy>,
 }
 
 impl Sandbox {
     /// File checks under the run's `policy` (`RunSession::access_policy`).
-    pub fn new(policy: Arc<AccessPolicy>) -> Self {
+    pub(crate) fn new(policy: Arc<AccessPolicy>) -> Self {
         Sandbox { policy }
     }
 
     /// The current policy.
-    pub fn host_access(&self) -> HostAccess {
+    pub(crate) fn host_access(&self) -> HostAccess {
         self.policy.get()
     }
 
     /// `path` resolved against `base_dir`; outside it only with host access.
-    pub fn path(
+    pub(crate) fn path(
         &self,
         function: &str,
         param: &str,
@@ -61,7 +61,7 @@ impl Sandbox {
 
 /// Whether `path` stays below `base` once `.` and `..` are taken out
 /// (lexically: a path to be written need not exist yet).
-pub fn is_below(base: &Path, path: &Path) -> bool {
+pub(crate) fn is_below(base: &Path, path: &Path) -> bool {
     let (Some(base), Some(path)) = (normalize(&absolute(base)), normalize(&absolute(path))) else {
         return false;
     };

@@ -1,14 +1,14 @@
 //! `service::…` functions (swarm services) and the service handle.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, Map, Module, NativeCallContext};
+use rhai::{Array, Dynamic, Engine, Map};
 
-use super::context::ScriptContext;
+use super::api::{Api, Call};
 use super::convert::{ArgResult, Options, describe};
-use super::error::{ScriptResult, at_call, invalid};
-use super::{json_to_dynamic, register_in as in_module, string_arg};
+use super::error::ScriptResult;
+use super::json_to_dynamic;
 use crate::docker::ResourceKind;
 use crate::docker::swarm::service::{EndpointMode, ServiceSpec, ServiceSummary, TaskSummary};
 
@@ -30,11 +30,11 @@ pub const SERVICE_OPTIONS: &[&str] = &[
 
 /// A swarm service a script created or looked up. Shown as `service web (3f2a1b2c4d5e)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceHandle {
+pub(crate) struct ServiceHandle {
     /// Service id.
-    pub id: String,
+    pub(crate) id: String,
     /// Service name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 impl fmt::Display for ServiceHandle {
@@ -48,21 +48,20 @@ impl fmt::Display for ServiceHandle {
     }
 }
 
-/// Registers the `service` module and the service handle type.
-pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
+/// Registers the service handle type.
+pub(super) fn register_types(engine: &mut Engine) {
     engine
         .register_type_with_name::<ServiceHandle>("Service")
         .register_get("name", |h: &mut ServiceHandle| h.name.clone())
         .register_get("id", |h: &mut ServiceHandle| h.id.clone())
         .register_fn("to_string", |h: &mut ServiceHandle| h.to_string())
         .register_fn("to_debug", |h: &mut ServiceHandle| h.to_string());
+}
 
-    let mut m = Module::new();
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "create",
+/// Defines the `service` module.
+pub(super) fn functions(api: &mut Api) {
+    api.function(
+        "service::create",
         &["name: String", "opts: Map", "Service"],
         "Create a swarm service (`docker service create`) and return its handle once its\n\
          replicas run. Options: `image` (required), `replicas` (default 1), `network` (one or\n\
@@ -70,165 +69,109 @@ pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
          `env`, `labels`, `constraints` (`[\"node.role==manager\"]`), `endpoint_mode`\n\
          (`\"vip\"`, Docker's default, or `\"dnsrr\"`: the name resolves to each task), `hostname`.\n\
          ```rhai\nlet web = service::create(\"web\", #{image: \"busybox\", replicas: 2, network: \"ovl\",\n                                    cmd: \"httpd -f -p 80\"});\n```",
-        move |cx: NativeCallContext, name: Dynamic, opts: Dynamic| {
-            at_call(&cx, create(&c, "service::create", name, opts))
-        },
+        create,
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "scale",
+    api.function(
+        "service::scale",
         &["svc: Service|String", "replicas: int"],
         "Change the number of replicas (`docker service scale`) and wait until they run.\n\
          ```rhai\nservice::scale(web, 3);\n```",
-        move |cx: NativeCallContext, svc: Dynamic, replicas: Dynamic| {
-            at_call(&cx, scale(&c, "service::scale", &svc, &replicas))
-        },
+        scale,
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "ps",
+    api.function(
+        "service::ps",
         &["svc: Service|String", "Array"],
         "The service's tasks, like `docker service ps`: maps with `id`, `name` (`web.1`),\n\
          `slot`, `node` (host name), `node_id`, `state`, `desired_state`, `error`,\n\
          `container` (short id), `ip` and `ips` (address per network, where this daemon knows it).\n\
          ```rhai\nfor t in service::ps(web) { print(`${t.name} on ${t.node}: ${t.ip}`); }\n```",
-        move |cx: NativeCallContext, svc: Dynamic| at_call(&cx, ps(&c, "service::ps", &svc)),
+        |cx: &Call, svc: Dynamic| -> ScriptResult<Array> {
+            let svc = service_ref(cx, &svc)?;
+            let tasks = cx.wait(cx.client().service_tasks(&svc))?;
+            Ok(tasks
+                .iter()
+                .map(|t| Dynamic::from_map(task_map(t)))
+                .collect())
+        },
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "rm",
+    api.function(
+        "service::rm",
         &["svc: Service|String"],
         "Remove a service; returns once its task containers are gone (on every daemon\n\
          the script is connected to), so its networks are free.\n\
          ```rhai\nservice::rm(web);\n```",
-        move |cx: NativeCallContext, svc: Dynamic| at_call(&cx, rm(&c, "service::rm", &svc)),
+        |cx: &Call, svc: Dynamic| {
+            let svc = service_ref(cx, &svc)?;
+            cx.wait(cx.session.remove_service(&svc))
+        },
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "ls",
+    api.function(
+        "service::ls",
         &["Array"],
         "The swarm's services, like `docker service ls`: maps with `name`, `id`, `image`,\n\
          `replicas`, `running`.\n```rhai\nprint(table(service::ls()));\n```",
-        move |cx: NativeCallContext| at_call(&cx, ls(&c, "service::ls")),
+        |cx: &Call| -> ScriptResult<Array> {
+            let services = cx.wait(cx.client().list_services(HashMap::new()))?;
+            Ok(services
+                .iter()
+                .map(|s| Dynamic::from_map(summary_map(s)))
+                .collect())
+        },
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "inspect",
+    api.function(
+        "service::inspect",
         &["svc: Service|String", "Map"],
         "The daemon's inspect answer for a service, keys as Docker spells them.\n\
          ```rhai\nprint(service::inspect(web).Spec.Mode);\n```",
-        move |cx: NativeCallContext, svc: Dynamic| {
-            at_call(&cx, inspect(&c, "service::inspect", &svc))
+        |cx: &Call, svc: Dynamic| {
+            let svc = service_ref(cx, &svc)?;
+            let json = cx.wait(cx.client().inspect_service_json(&svc))?;
+            json_to_dynamic(cx.name(), json)
         },
     );
-
-    super::register_module(engine, "service", m);
 }
 
-/// `service::create` and `h.service_create(…)`.
-pub fn create(
-    ctx: &ScriptContext,
-    function: &str,
-    name: Dynamic,
-    opts: Dynamic,
-) -> ScriptResult<ServiceHandle> {
-    let name = string_arg(function, "the service name", &name)?;
-    let spec = service_spec(&name, opts).map_err(|e| invalid(function, e))?;
-    let service = ctx.wait(function, ctx.session.create_service(&spec))?;
+fn create(cx: &Call, name: Dynamic, opts: Dynamic) -> ScriptResult<ServiceHandle> {
+    let name = cx.string("the service name", &name)?;
+    let spec = service_spec(&name, opts).map_err(|e| cx.invalid(e))?;
+    let service = cx.wait(cx.session.create_service(&spec))?;
     Ok(ServiceHandle {
         id: service.id,
         name: service.name,
     })
 }
 
-/// `service::scale` and `h.service_scale(…)`.
-pub fn scale(
-    ctx: &ScriptContext,
-    function: &str,
-    svc: &Dynamic,
-    replicas: &Dynamic,
-) -> ScriptResult<()> {
-    let svc = service_ref(ctx, function, svc)?;
+fn scale(cx: &Call, svc: Dynamic, replicas: Dynamic) -> ScriptResult<()> {
+    let svc = service_ref(cx, &svc)?;
     let replicas = match replicas.as_int() {
         Ok(n) if (0..=1000).contains(&n) => n as u64,
         _ => {
-            return Err(invalid(
-                function,
-                format!(
-                    "replicas must be a whole number from 0 to 1000, got {}",
-                    describe(replicas)
-                ),
-            ));
+            return Err(cx.invalid(format!(
+                "replicas must be a whole number from 0 to 1000, got {}",
+                describe(&replicas)
+            )));
         }
     };
-    let client = ctx.client();
-    ctx.wait(function, async {
+    let client = cx.client();
+    cx.wait(async {
         let earlier = client.task_ids(&svc).await?;
         client.scale_service(&svc, replicas).await?;
         client.wait_running(&svc, replicas, &earlier).await
     })
 }
 
-/// `service::ps` and `h.service_ps(…)`.
-pub fn ps(ctx: &ScriptContext, function: &str, svc: &Dynamic) -> ScriptResult<Array> {
-    let svc = service_ref(ctx, function, svc)?;
-    let tasks = ctx.wait(function, ctx.client().service_tasks(&svc))?;
-    Ok(tasks
-        .iter()
-        .map(|t| Dynamic::from_map(task_map(t)))
-        .collect())
-}
-
-/// `service::rm` and `h.service_rm(…)`.
-pub fn rm(ctx: &ScriptContext, function: &str, svc: &Dynamic) -> ScriptResult<()> {
-    let svc = service_ref(ctx, function, svc)?;
-    ctx.wait(function, ctx.session.remove_service(&svc))
-}
-
-/// `service::ls` and `h.service_ls()`.
-pub fn ls(ctx: &ScriptContext, function: &str) -> ScriptResult<Array> {
-    let services = ctx.wait(
-        function,
-        ctx.client().list_services(std::collections::HashMap::new()),
-    )?;
-    Ok(services
-        .iter()
-        .map(|s| Dynamic::from_map(summary_map(s)))
-        .collect())
-}
-
-/// `service::inspect` and `h.service_inspect(…)`.
-pub fn inspect(ctx: &ScriptContext, function: &str, svc: &Dynamic) -> ScriptResult<Dynamic> {
-    let svc = service_ref(ctx, function, svc)?;
-    let json = ctx.wait(function, ctx.client().inspect_service_json(&svc))?;
-    json_to_dynamic(function, json)
-}
-
 /// The service a value stands for: a handle's id, or a name as the daemon
 /// knows it (mapped like every name of an isolated run).
-fn service_ref(ctx: &ScriptContext, function: &str, value: &Dynamic) -> ScriptResult<String> {
+fn service_ref(cx: &Call, value: &Dynamic) -> ScriptResult<String> {
     if let Some(h) = value.read_lock::<ServiceHandle>() {
         return Ok(h.id.clone());
     }
     match value.clone().into_string() {
-        Ok(s) if !s.trim().is_empty() => Ok(ctx.session.docker_name(ResourceKind::Service, &s)),
-        _ => Err(invalid(
-            function,
-            format!(
-                "the service must be a service handle or a service name, got {}",
-                describe(value)
-            ),
-        )),
+        Ok(s) if !s.trim().is_empty() => Ok(cx.session.docker_name(ResourceKind::Service, &s)),
+        _ => Err(cx.invalid(format!(
+            "the service must be a service handle or a service name, got {}",
+            describe(value)
+        ))),
     }
 }
 

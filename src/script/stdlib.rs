@@ -11,7 +11,7 @@ use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Share
 use super::sandbox::Sandbox;
 
 /// The embedded modules: name and source.
-pub const MODULES: &[(&str, &str)] = &[
+pub(crate) const MODULES: &[(&str, &str)] = &[
     ("assert", include_str!("../../stdlib/assert.rhai")),
     ("reach", include_str!("../../stdlib/reach.rhai")),
     ("topo", include_str!("../../stdlib/topo.rhai")),
@@ -19,7 +19,7 @@ pub const MODULES: &[(&str, &str)] = &[
 
 /// Resolves `std/…` to the embedded modules and everything else to files
 /// relative to the importing script.
-pub struct Resolver {
+pub(crate) struct Resolver {
     files: FileModuleResolver,
     base_dir: PathBuf,
     sandbox: Option<Arc<Sandbox>>,
@@ -28,7 +28,7 @@ pub struct Resolver {
 
 impl Resolver {
     /// A resolver whose file imports start at `base_dir`.
-    pub fn new(base_dir: PathBuf) -> Self {
+    pub(crate) fn new(base_dir: PathBuf) -> Self {
         Resolver {
             files: FileModuleResolver::new_with_path(base_dir.clone()),
             base_dir,
@@ -38,7 +38,7 @@ impl Resolver {
     }
 
     /// Keeps file imports below `base_dir` unless `sandbox` allows host access.
-    pub fn with_sandbox(mut self, sandbox: Arc<Sandbox>) -> Self {
+    pub(crate) fn with_sandbox(mut self, sandbox: Arc<Sandbox>) -> Self {
         self.sandbox = Some(sandbox);
         self
     }

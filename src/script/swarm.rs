@@ -2,15 +2,12 @@
 //! leave and the node list. A swarm a run starts or joins is left when the
 //! run ends (unless `--keep`); one that was there before is left alone.
 
-use std::sync::Arc;
+use rhai::{Array, Dynamic, Map};
 
-use rhai::{Array, Dynamic, Engine, Map, Module, NativeCallContext};
-
-use super::context::ScriptContext;
+use super::api::{Api, Call};
 use super::convert::{ArgResult, Options, check_cidr, describe};
-use super::error::{ScriptResult, at_call, invalid};
+use super::error::ScriptResult;
 use super::hosts::HostHandle;
-use super::register_in as in_module;
 use crate::docker::swarm::{NodeSummary, SwarmInitSpec, SwarmJoinSpec};
 
 /// Options accepted by `swarm::init`.
@@ -32,105 +29,67 @@ pub const JOIN_OPTIONS: &[&str] = &[
 ];
 
 /// Options accepted by `swarm::join(manager_host, #{…})`.
-pub const JOIN_HOST_OPTIONS: &[&str] = &["role", "advertise_addr", "listen_addr", "data_path_addr"];
+pub(crate) const JOIN_HOST_OPTIONS: &[&str] =
+    &["role", "advertise_addr", "listen_addr", "data_path_addr"];
 
-/// Registers the `swarm` module.
-pub fn register(engine: &mut Engine, ctx: &Arc<ScriptContext>) {
-    let mut m = Module::new();
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "active",
+/// Defines the `swarm` module.
+pub(super) fn functions(api: &mut Api) {
+    api.function(
+        "swarm::active",
         &["bool"],
         "Whether the daemon is in a swarm (`docker info`'s Swarm: active).\n\
          ```rhai\nif !swarm::active() { swarm::init(); }\n```",
-        move |cx: NativeCallContext| at_call(&cx, active(&c, "swarm::active")),
+        |cx: &Call| Ok(cx.wait(cx.client().swarm_state())?.is_active()),
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "init",
-        &["Map"],
+    api.function(
+        "swarm::init",
+        &["[opts: Map]", "Map"],
         "Start a swarm with this daemon as its manager (`docker swarm init`); returns\n\
          `#{node_id, addr, worker_token, manager_token}`. The run leaves it when it ends.\n\
-         ```rhai\nlet s = swarm::init();\nprint(s.addr);\n```",
-        move |cx: NativeCallContext| at_call(&cx, init(&c, "swarm::init", Dynamic::UNIT)),
+         Options: `advertise_addr` (the address other nodes use; needed when the machine\n\
+         has several), `listen_addr`, `data_path_addr`, `default_addr_pool` (CIDRs overlays\n\
+         are cut from), `subnet_size`.\n\
+         ```rhai\nlet s = swarm::init();\nprint(s.addr);\nswarm::init(#{advertise_addr: \"127.0.0.1\"});\n```",
+        init,
     );
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "init",
-        &["opts: Map", "Map"],
-        "Start a swarm with options: `advertise_addr` (the address other nodes use; needed\n\
-         when the machine has several), `listen_addr`, `data_path_addr`, `default_addr_pool`\n\
-         (CIDRs overlays are cut from), `subnet_size`.\n\
-         ```rhai\nswarm::init(#{advertise_addr: \"127.0.0.1\"});\n```",
-        move |cx: NativeCallContext, opts: Dynamic| at_call(&cx, init(&c, "swarm::init", opts)),
+    api.function(
+        "swarm::join",
+        &["manager: Host|Map", "[opts: Map]"],
+        "Join a swarm: the one a host handle manages, or the one named by `#{remote, token}`\n\
+         (plus `advertise_addr`, `listen_addr`, `data_path_addr`). With a host handle, the\n\
+         options are `role` (`\"worker\"`, the default, or `\"manager\"`), `advertise_addr`,\n\
+         `listen_addr`, `data_path_addr`. The run makes the daemon leave again when it ends.\n\
+         ```rhai\nlet a = docker::connect(\"tcp://10.0.0.1:2375\");\nswarm::join(a);\nb.swarm_join(a, #{advertise_addr: \"10.0.0.2\"});\n```",
+        join,
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "join",
-        &["manager: Host|Map"],
-        "Join a swarm: the one a host handle manages (as a worker), or the one named by\n\
-         `#{remote, token}` (plus `advertise_addr`, `listen_addr`, `data_path_addr`).\n\
-         The run makes the daemon leave again when it ends.\n\
-         ```rhai\nlet a = docker::connect(\"tcp://10.0.0.1:2375\");\nswarm::join(a);\n```",
-        move |cx: NativeCallContext, target: Dynamic| {
-            at_call(&cx, join(&c, "swarm::join", &target, Dynamic::UNIT))
-        },
-    );
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "join",
-        &["manager: Host", "opts: Map"],
-        "Join the swarm a host handle manages, with `role` (`\"worker\"`, the default, or\n\
-         `\"manager\"`), `advertise_addr`, `listen_addr`, `data_path_addr`.\n\
-         ```rhai\nswarm::join(a, #{advertise_addr: \"10.0.0.2\"});\n```",
-        move |cx: NativeCallContext, target: Dynamic, opts: Dynamic| {
-            at_call(&cx, join(&c, "swarm::join", &target, opts))
-        },
-    );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "leave",
+    api.function(
+        "swarm::leave",
         &[],
         "Leave the swarm (forced, like `docker swarm leave --force`: a manager may be the last).\n\
          ```rhai\nswarm::leave();\n```",
-        move |cx: NativeCallContext| at_call(&cx, leave(&c, "swarm::leave")),
+        |cx: &Call| cx.wait(cx.session.leave_swarm()),
     );
-
-    let c = ctx.clone();
-    in_module(
-        &mut m,
-        "nodes",
+    api.function(
+        "swarm::nodes",
         &["Array"],
         "The swarm's nodes, like `docker node ls` (on a manager): maps with `id`, `hostname`,\n\
          `role`, `availability`, `state`, `addr`, `leader`.\n\
          ```rhai\nfor n in swarm::nodes() { print(`${n.hostname} ${n.role}`); }\n```",
-        move |cx: NativeCallContext| at_call(&cx, nodes(&c, "swarm::nodes")),
+        |cx: &Call| -> ScriptResult<Array> {
+            let nodes = cx.wait(cx.client().list_nodes())?;
+            Ok(nodes
+                .iter()
+                .map(|n| Dynamic::from_map(node_map(n)))
+                .collect())
+        },
     );
-
-    super::register_module(engine, "swarm", m);
 }
 
-/// `swarm::active` and `h.swarm_active()`.
-pub fn active(ctx: &ScriptContext, function: &str) -> ScriptResult<bool> {
-    Ok(ctx.wait(function, ctx.client().swarm_state())?.is_active())
-}
-
-/// `swarm::init` and `h.swarm_init()`.
-pub fn init(ctx: &ScriptContext, function: &str, opts: Dynamic) -> ScriptResult<Map> {
-    let spec = init_spec(opts).map_err(|e| invalid(function, e))?;
-    let node_id = ctx.wait(function, ctx.session.init_swarm(&spec))?;
-    let state = ctx.wait(function, ctx.client().swarm_state())?;
-    let tokens = ctx.wait(function, ctx.client().join_tokens())?;
+fn init(cx: &Call, opts: Dynamic) -> ScriptResult<Map> {
+    let spec = init_spec(opts).map_err(|e| cx.invalid(e))?;
+    let node_id = cx.wait(cx.session.init_swarm(&spec))?;
+    let state = cx.wait(cx.client().swarm_state())?;
+    let tokens = cx.wait(cx.client().join_tokens())?;
     let mut m = Map::new();
     m.insert("node_id".into(), node_id.into());
     m.insert("addr".into(), state.join_addr().unwrap_or_default().into());
@@ -139,41 +98,33 @@ pub fn init(ctx: &ScriptContext, function: &str, opts: Dynamic) -> ScriptResult<
     Ok(m)
 }
 
-/// `swarm::join` and `h.swarm_join(…)`: `target` is a manager's host handle or an option map.
-pub fn join(
-    ctx: &ScriptContext,
-    function: &str,
-    target: &Dynamic,
-    opts: Dynamic,
-) -> ScriptResult<()> {
+/// `target` is a manager's host handle or an option map.
+fn join(cx: &Call, target: Dynamic, opts: Dynamic) -> ScriptResult<()> {
+    let invalid = |e: String| cx.invalid(e);
     let spec = if let Some(manager) = target.read_lock::<HostHandle>() {
-        let mut o = Options::new(opts, JOIN_HOST_OPTIONS).map_err(|e| invalid(function, e))?;
-        let role = o.string("role").map_err(|e| invalid(function, e))?;
+        let mut o = Options::new(opts, JOIN_HOST_OPTIONS).map_err(invalid)?;
+        let role = o.string("role").map_err(invalid)?;
         let want_manager = match role.as_deref() {
             None | Some("worker") => false,
             Some("manager") => true,
             Some(other) => {
-                return Err(invalid(
-                    function,
-                    format!("option \"role\" must be \"worker\" or \"manager\", got {other:?}"),
-                ));
+                return Err(cx.invalid(format!(
+                    "option \"role\" must be \"worker\" or \"manager\", got {other:?}"
+                )));
             }
         };
         let state = manager
             .ctx
-            .wait(function, manager.ctx.client().swarm_state())?;
+            .wait(cx.name(), manager.ctx.client().swarm_state())?;
         let Some(remote) = state.join_addr().filter(|_| state.is_active()) else {
-            return Err(invalid(
-                function,
-                format!(
-                    "{} manages no swarm (its swarm state is {}); start one there with swarm_init()",
-                    *manager, state.state
-                ),
-            ));
+            return Err(cx.invalid(format!(
+                "{} manages no swarm (its swarm state is {}); start one there with swarm_init()",
+                *manager, state.state
+            )));
         };
         let tokens = manager
             .ctx
-            .wait(function, manager.ctx.client().join_tokens())?;
+            .wait(cx.name(), manager.ctx.client().join_tokens())?;
         SwarmJoinSpec {
             remote_addrs: vec![remote],
             token: if want_manager {
@@ -181,46 +132,24 @@ pub fn join(
             } else {
                 tokens.worker
             },
-            advertise_addr: o
-                .string("advertise_addr")
-                .map_err(|e| invalid(function, e))?,
-            listen_addr: o.string("listen_addr").map_err(|e| invalid(function, e))?,
-            data_path_addr: o
-                .string("data_path_addr")
-                .map_err(|e| invalid(function, e))?,
+            advertise_addr: o.string("advertise_addr").map_err(invalid)?,
+            listen_addr: o.string("listen_addr").map_err(invalid)?,
+            data_path_addr: o.string("data_path_addr").map_err(invalid)?,
         }
     } else if target.is_map() {
         if !opts.is_unit() {
-            return Err(invalid(
-                function,
-                "give the options in one map: swarm::join(#{remote: …, token: …})",
-            ));
+            return Err(
+                cx.invalid("give the options in one map: swarm::join(#{remote: …, token: …})")
+            );
         }
-        join_spec(target.clone()).map_err(|e| invalid(function, e))?
+        join_spec(target.clone()).map_err(invalid)?
     } else {
-        return Err(invalid(
-            function,
-            format!(
-                "the swarm to join must be a manager's host handle (docker::connect(…)) or a map #{{remote, token}}, got {}",
-                describe(target)
-            ),
-        ));
+        return Err(cx.invalid(format!(
+            "the swarm to join must be a manager's host handle (docker::connect(…)) or a map #{{remote, token}}, got {}",
+            describe(&target)
+        )));
     };
-    ctx.wait(function, ctx.session.join_swarm(&spec))
-}
-
-/// `swarm::leave` and `h.swarm_leave()`.
-pub fn leave(ctx: &ScriptContext, function: &str) -> ScriptResult<()> {
-    ctx.wait(function, ctx.session.leave_swarm())
-}
-
-/// `swarm::nodes` and `h.swarm_nodes()`.
-pub fn nodes(ctx: &ScriptContext, function: &str) -> ScriptResult<Array> {
-    let nodes = ctx.wait(function, ctx.client().list_nodes())?;
-    Ok(nodes
-        .iter()
-        .map(|n| Dynamic::from_map(node_map(n)))
-        .collect())
+    cx.wait(cx.session.join_swarm(&spec))
 }
 
 fn node_map(n: &NodeSummary) -> Map {

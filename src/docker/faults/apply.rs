@@ -171,7 +171,7 @@ impl Faults {
                 .iter()
                 .find(|(d, _)| d == dev)
                 .map(|(_, k)| k.as_str());
-            let ours = matches!(have, Some("tbf") | Some("netem"));
+            let ours = matches!(have, Some("tbf" | "netem"));
             if want == Qdisc::Default && !ours {
                 continue;
             }

@@ -8,7 +8,7 @@ use crate::docker::error::Result;
 
 impl Client {
     /// Freezes every process of a container (`docker pause`).
-    pub async fn pause_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn pause_container(&self, container: &str) -> Result<()> {
         self.docker
             .pause_container(container)
             .await
@@ -16,7 +16,7 @@ impl Client {
     }
 
     /// Thaws a paused container (`docker unpause`).
-    pub async fn unpause_container(&self, container: &str) -> Result<()> {
+    pub(crate) async fn unpause_container(&self, container: &str) -> Result<()> {
         self.docker
             .unpause_container(container)
             .await
@@ -25,7 +25,7 @@ impl Client {
 
     /// Sends `signal` (`SIGKILL`, `TERM`, `9`, …) to a container's main
     /// process (`docker kill --signal`).
-    pub async fn kill_container(&self, container: &str, signal: &str) -> Result<()> {
+    pub(crate) async fn kill_container(&self, container: &str, signal: &str) -> Result<()> {
         self.docker
             .kill_container(
                 container,
@@ -39,7 +39,7 @@ impl Client {
 
     /// Stops a container (SIGKILL after `timeout_secs`, Docker's default 10)
     /// and starts it again (`docker restart`).
-    pub async fn restart_container(
+    pub(crate) async fn restart_container(
         &self,
         container: &str,
         timeout_secs: Option<i32>,
@@ -59,7 +59,7 @@ impl Client {
 
 /// Checks a signal the way `docker kill --signal` spells them: a name with or
 /// without `SIG` (`KILL`, `SIGUSR1`, `RTMIN+3`) or a number 1–64.
-pub fn check_signal(signal: &str) -> std::result::Result<String, String> {
+pub(crate) fn check_signal(signal: &str) -> std::result::Result<String, String> {
     let s = signal.trim();
     if let Ok(n) = s.parse::<i64>() {
         return if (1..=64).contains(&n) {

@@ -12,11 +12,11 @@
 use std::net::IpAddr;
 
 /// The chain's name (the same in the IPv4 and the IPv6 table).
-pub const CHAIN: &str = "NETRIG-INPUT";
+pub(crate) const CHAIN: &str = "NETRIG-INPUT";
 
 /// Address family, and with it which tools to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub(crate) enum Family {
     /// iptables.
     V4,
     /// ip6tables.
@@ -25,7 +25,7 @@ pub enum Family {
 
 impl Family {
     /// The family of an address.
-    pub fn of(addr: &IpAddr) -> Family {
+    pub(crate) fn of(addr: &IpAddr) -> Family {
         match addr {
             IpAddr::V4(_) => Family::V4,
             IpAddr::V6(_) => Family::V6,
@@ -33,7 +33,7 @@ impl Family {
     }
 
     /// `iptables` / `ip6tables`.
-    pub fn iptables(self) -> &'static str {
+    pub(crate) fn iptables(self) -> &'static str {
         match self {
             Family::V4 => "iptables",
             Family::V6 => "ip6tables",
@@ -41,7 +41,7 @@ impl Family {
     }
 
     /// `iptables-save` / `ip6tables-save`.
-    pub fn save(self) -> &'static str {
+    pub(crate) fn save(self) -> &'static str {
         match self {
             Family::V4 => "iptables-save",
             Family::V6 => "ip6tables-save",
@@ -49,7 +49,7 @@ impl Family {
     }
 
     /// `iptables-restore` / `ip6tables-restore`.
-    pub fn restore(self) -> &'static str {
+    pub(crate) fn restore(self) -> &'static str {
         match self {
             Family::V4 => "iptables-restore",
             Family::V6 => "ip6tables-restore",
@@ -59,21 +59,16 @@ impl Family {
 
 /// What a container should drop on arrival.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct InputRules {
+pub(crate) struct InputRules {
     /// Every packet from these addresses (containers cut off from this one).
-    pub drop_from: Vec<IpAddr>,
+    pub(crate) drop_from: Vec<IpAddr>,
     /// `(interface, percent)`: this share of packets arriving on the interface.
-    pub loss: Vec<(String, f64)>,
+    pub(crate) loss: Vec<(String, f64)>,
 }
 
 impl InputRules {
-    /// True when nothing is dropped, so the chain should not exist.
-    pub fn is_empty(&self) -> bool {
-        self.drop_from.is_empty() && self.loss.is_empty()
-    }
-
     /// Rules of one family, one `-A` line each, in a fixed order.
-    pub fn lines(&self, family: Family) -> Vec<String> {
+    pub(crate) fn lines(&self, family: Family) -> Vec<String> {
         let mut lines: Vec<String> = self
             .drop_from
             .iter()
@@ -99,7 +94,7 @@ impl InputRules {
     /// An `iptables-restore --noflush` document that replaces the chain's
     /// rules in one atomic step (declaring a chain flushes it) and adds the
     /// jump from INPUT unless it is already there.
-    pub fn restore_document(&self, family: Family, jump_present: bool) -> String {
+    pub(crate) fn restore_document(&self, family: Family, jump_present: bool) -> String {
         let mut doc = format!("*filter\n:{CHAIN} - [0:0]\n");
         for line in self.lines(family) {
             doc.push_str(&line);
@@ -115,16 +110,16 @@ impl InputRules {
 
 /// What of netrig's is in a filter table, read from `iptables-save -t filter`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Installed {
+pub(crate) struct Installed {
     /// `NETRIG-INPUT` exists.
-    pub chain: bool,
+    pub(crate) chain: bool,
     /// `INPUT` jumps to it.
-    pub jump: bool,
+    pub(crate) jump: bool,
 }
 
 impl Installed {
     /// Reads an `iptables-save` listing.
-    pub fn from_save(save: &str) -> Installed {
+    pub(crate) fn from_save(save: &str) -> Installed {
         Installed {
             chain: save.lines().any(|l| l.starts_with(&format!(":{CHAIN} "))),
             jump: save
@@ -134,7 +129,7 @@ impl Installed {
     }
 
     /// The `iptables` argument lists that remove netrig's chain entirely.
-    pub fn removal(&self) -> Vec<Vec<String>> {
+    pub(crate) fn removal(&self) -> Vec<Vec<String>> {
         let mut cmds = Vec::new();
         let cmd = |w: &[&str]| -> Vec<String> {
             std::iter::once("-w")

@@ -7,33 +7,33 @@ use std::fmt;
 
 /// What one `impair()` call sets; `None` leaves a setting as it was.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Impairment {
+pub(crate) struct Impairment {
     /// Share of arriving packets dropped at random, 0–100.
-    pub loss_pct: Option<f64>,
+    pub(crate) loss_pct: Option<f64>,
     /// Sending rate in bits per second.
-    pub rate_bps: Option<u64>,
+    pub(crate) rate_bps: Option<u64>,
     /// Added one-way delay on sending, in milliseconds (needs netem).
-    pub delay_ms: Option<u32>,
+    pub(crate) delay_ms: Option<u32>,
     /// Random variation of that delay, in milliseconds (needs netem).
-    pub jitter_ms: Option<u32>,
+    pub(crate) jitter_ms: Option<u32>,
 }
 
 /// The kernel feature delay and jitter need, named the way a kernel config
 /// or a distribution's module list names it.
-pub const NETEM_FEATURE: &str =
+pub(crate) const NETEM_FEATURE: &str =
     "the netem queueing discipline (kernel option CONFIG_NET_SCH_NETEM, module sch_netem)";
 /// The kernel feature a rate limit needs.
-pub const TBF_FEATURE: &str =
+pub(crate) const TBF_FEATURE: &str =
     "the tbf queueing discipline (kernel option CONFIG_NET_SCH_TBF, module sch_tbf)";
 
 impl Impairment {
     /// True when the call sets nothing.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Impairment::default()
     }
 
     /// Checks ranges and combinations; the message names the option.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if let Some(p) = self.loss_pct
             && !(0.0..=100.0).contains(&p)
         {
@@ -63,7 +63,7 @@ impl Impairment {
 
     /// This impairment with `later`'s settings laid over it: a later call
     /// changes only what it names, so impairments add up.
-    pub fn then(&self, later: &Impairment) -> Impairment {
+    pub(crate) fn then(&self, later: &Impairment) -> Impairment {
         Impairment {
             loss_pct: later.loss_pct.or(self.loss_pct),
             rate_bps: later.rate_bps.or(self.rate_bps),
@@ -73,12 +73,12 @@ impl Impairment {
     }
 
     /// The loss to apply, if any (0 % means none).
-    pub fn loss(&self) -> Option<f64> {
+    pub(crate) fn loss(&self) -> Option<f64> {
         self.loss_pct.filter(|p| *p > 0.0)
     }
 
     /// The queueing discipline that shapes sending on an interface.
-    pub fn qdisc(&self) -> Qdisc {
+    pub(crate) fn qdisc(&self) -> Qdisc {
         let delay = self.delay_ms.unwrap_or(0);
         let jitter = self.jitter_ms.unwrap_or(0);
         if delay > 0 {
@@ -120,7 +120,7 @@ impl fmt::Display for Impairment {
 
 /// The root queueing discipline netrig puts on an interface.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Qdisc {
+pub(crate) enum Qdisc {
     /// The kernel's default: netrig's own is removed.
     Default,
     /// A token bucket: sends at most `rate_bps`.
@@ -140,17 +140,8 @@ pub enum Qdisc {
 }
 
 impl Qdisc {
-    /// The kind `tc qdisc show` prints for it (`None` for the default).
-    pub fn kind(&self) -> Option<&'static str> {
-        match self {
-            Qdisc::Default => None,
-            Qdisc::Tbf { .. } => Some("tbf"),
-            Qdisc::Netem { .. } => Some("netem"),
-        }
-    }
-
     /// The kernel feature it needs, for error messages.
-    pub fn feature(&self) -> &'static str {
+    pub(crate) fn feature(&self) -> &'static str {
         match self {
             Qdisc::Netem { .. } => NETEM_FEATURE,
             _ => TBF_FEATURE,
@@ -159,7 +150,7 @@ impl Qdisc {
 
     /// `tc` arguments that make this the root qdisc of `dev`; for the
     /// default, the arguments that remove netrig's one.
-    pub fn tc_args(&self, dev: &str) -> Vec<String> {
+    pub(crate) fn tc_args(&self, dev: &str) -> Vec<String> {
         let mut args: Vec<String> = match self {
             Qdisc::Default => return words(&["qdisc", "del", "dev", dev, "root"]),
             _ => words(&["qdisc", "replace", "dev", dev, "root"]),
@@ -197,14 +188,14 @@ fn words(w: &[&str]) -> Vec<String> {
 }
 
 /// Whether `tc`'s complaint means the kernel lacks the qdisc kind.
-pub fn is_unknown_qdisc(stderr: &str) -> bool {
+pub(crate) fn is_unknown_qdisc(stderr: &str) -> bool {
     stderr.contains("Specified qdisc kind is unknown")
         || stderr.contains("Unknown qdisc")
         || stderr.contains("qdisc kind is unknown")
 }
 
 /// Whether `tc qdisc del … root` failed only because there was nothing to delete.
-pub fn is_nothing_to_delete(stderr: &str) -> bool {
+pub(crate) fn is_nothing_to_delete(stderr: &str) -> bool {
     stderr.contains("Cannot delete qdisc with handle of zero")
         || stderr.contains("No such file or directory")
         || stderr.contains("Cannot find device")
@@ -212,7 +203,7 @@ pub fn is_nothing_to_delete(stderr: &str) -> bool {
 
 /// Root qdisc kind per device from `tc qdisc show` output
 /// (`qdisc tbf 8001: dev eth0 root refcnt 3 rate …`).
-pub fn root_qdiscs(tc_show: &str) -> Vec<(String, String)> {
+pub(crate) fn root_qdiscs(tc_show: &str) -> Vec<(String, String)> {
     tc_show
         .lines()
         .filter_map(|line| {
@@ -228,7 +219,7 @@ pub fn root_qdiscs(tc_show: &str) -> Vec<(String, String)> {
 
 /// Parses a rate like `tc` writes it: `8mbit`, `512kbit`, `1gbit`, `100bit`,
 /// or bytes per second `125kbps`, `1mbps`. Returns bits per second.
-pub fn parse_rate(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_rate(text: &str) -> Result<u64, String> {
     let t = text.trim().to_ascii_lowercase();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -262,7 +253,7 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
 }
 
 /// `8000000` → `8mbit`, for people.
-pub fn format_rate(bps: u64) -> String {
+pub(crate) fn format_rate(bps: u64) -> String {
     for (unit, factor) in [
         ("gbit", 1_000_000_000),
         ("mbit", 1_000_000),
@@ -278,6 +269,17 @@ pub fn format_rate(bps: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Qdisc {
+        /// The kind `tc qdisc show` prints for it (`None` for the default).
+        fn kind(&self) -> Option<&'static str> {
+            match self {
+                Qdisc::Default => None,
+                Qdisc::Tbf { .. } => Some("tbf"),
+                Qdisc::Netem { .. } => Some("netem"),
+            }
+        }
+    }
 
     #[test]
     fn rates_parse_like_tc_writes_them() {

@@ -44,11 +44,11 @@
 //! remote daemon too, but needs an image with `iptables` and `tc`, which a
 //! registry-less daemon may not have; it can be added behind the same book.)
 
-pub mod failure;
-pub mod firewall;
-pub mod impair;
-pub mod netns;
-pub mod partition;
+pub(crate) mod failure;
+pub(crate) mod firewall;
+pub(crate) mod impair;
+pub(crate) mod netns;
+pub(crate) mod partition;
 
 mod apply;
 
@@ -67,7 +67,7 @@ use partition::{pair, pairs_across};
 
 /// Which interfaces of a container an impairment is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// Every interface it has (loopback excluded).
     All,
     /// Only its interface on this network.
@@ -155,16 +155,16 @@ impl std::fmt::Display for Member {
 
 /// What is broken right now, for people.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FaultSummary {
+pub(crate) struct FaultSummary {
     /// Cut pairs by container name, sorted.
-    pub cuts: Vec<(String, String)>,
+    pub(crate) cuts: Vec<(String, String)>,
     /// `(container, scope, impairment in force)`; scope is `all` or a network name.
-    pub impairments: Vec<(String, String, String)>,
+    pub(crate) impairments: Vec<(String, String, String)>,
 }
 
 /// The faults of one run: the book of what is broken, and the means to
 /// apply it to the containers. One per run; calls are serialised.
-pub struct Faults {
+pub(crate) struct Faults {
     client: Client,
     book: tokio::sync::Mutex<Book>,
     next_layer: AtomicU64,
@@ -172,7 +172,7 @@ pub struct Faults {
 
 impl Faults {
     /// No faults yet.
-    pub fn new(client: Client) -> Arc<Faults> {
+    pub(crate) fn new(client: Client) -> Arc<Faults> {
         Arc::new(Faults {
             client,
             book: tokio::sync::Mutex::new(Book::default()),
@@ -182,7 +182,7 @@ impl Faults {
 
     /// Cuts every pair of containers in different groups (both directions);
     /// pairs inside a group are untouched. Returns how many pairs are cut.
-    pub async fn partition(&self, groups: &[Vec<String>]) -> Result<usize> {
+    pub(crate) async fn partition(&self, groups: &[Vec<String>]) -> Result<usize> {
         let action = "partition containers";
         let mut resolved = Vec::new();
         for group in groups {
@@ -218,7 +218,7 @@ impl Faults {
     }
 
     /// Cuts `a` and `b` off from each other, both directions.
-    pub async fn cut(&self, a: &str, b: &str) -> Result<()> {
+    pub(crate) async fn cut(&self, a: &str, b: &str) -> Result<()> {
         let action = format!("cut {a:?} off from {b:?}");
         let (sa, sb) = futures_util::try_join!(self.running(&action, a), self.running(&action, b))?;
         if sa.id == sb.id {
@@ -238,7 +238,7 @@ impl Faults {
 
     /// Undoes the cut between `a` and `b` (from `cut` or a `partition`).
     /// Returns whether they were cut.
-    pub async fn restore(&self, a: &str, b: &str) -> Result<bool> {
+    pub(crate) async fn restore(&self, a: &str, b: &str) -> Result<bool> {
         let action = format!("restore the link between {a:?} and {b:?}");
         let (sa, sb) = futures_util::try_join!(self.seen(&action, a), self.seen(&action, b))?;
         let mut book = self.book.lock().await;
@@ -252,7 +252,7 @@ impl Faults {
     }
 
     /// Undoes every cut. Returns how many pairs were cut.
-    pub async fn heal(&self) -> Result<usize> {
+    pub(crate) async fn heal(&self) -> Result<usize> {
         let mut book = self.book.lock().await;
         let count = book.cuts.len();
         let affected: BTreeSet<String> = book
@@ -269,7 +269,7 @@ impl Faults {
 
     /// Adds an impairment to `container`'s interfaces (all, or the one on a
     /// network); with `duration`, it is taken away again by itself.
-    pub async fn impair(
+    pub(crate) async fn impair(
         self: &Arc<Self>,
         container: &str,
         scope: Scope,
@@ -353,7 +353,7 @@ impl Faults {
     }
 
     /// Removes every impairment of `container` (partitions stay).
-    pub async fn clear(&self, container: &str) -> Result<()> {
+    pub(crate) async fn clear(&self, container: &str) -> Result<()> {
         let action = format!("clear the impairments of container {container:?}");
         let seen = self.seen(&action, container).await?;
         let mut book = self.book.lock().await;
@@ -368,7 +368,7 @@ impl Faults {
     /// Restarts `container` (SIGKILL after `timeout_secs`) and puts its
     /// faults back: its new namespace starts clean, and its addresses may
     /// have changed under its cut peers' rules.
-    pub async fn restart(&self, container: &str, timeout_secs: Option<i32>) -> Result<()> {
+    pub(crate) async fn restart(&self, container: &str, timeout_secs: Option<i32>) -> Result<()> {
         let action = format!("restart container {container:?}");
         let seen = self.seen(&action, container).await?;
         self.client
@@ -391,7 +391,7 @@ impl Faults {
     }
 
     /// What is broken now.
-    pub async fn summary(&self) -> FaultSummary {
+    pub(crate) async fn summary(&self) -> FaultSummary {
         let book = self.book.lock().await;
         let mut cuts: Vec<(String, String)> = book
             .cuts

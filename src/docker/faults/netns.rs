@@ -21,29 +21,29 @@ const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The network namespace of one running container, entered through its pid.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Netns {
+pub(crate) struct Netns {
     /// The container's name, for messages.
-    pub container: String,
+    pub(crate) container: String,
     /// Its main process on this machine.
-    pub pid: u32,
+    pub(crate) pid: u32,
 }
 
 /// What a tool printed, and whether it succeeded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ToolOutput {
+pub(crate) struct ToolOutput {
     /// Exit status 0.
-    pub success: bool,
+    pub(crate) success: bool,
     /// Standard output.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Standard error.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Netns {
     /// The namespace of container `name` (full id `id`) whose main process
     /// the daemon reports as `pid`, after checking that this machine sees
     /// that container under that pid and that it has a namespace of its own.
-    pub fn enter(name: &str, id: &str, pid: u32) -> Result<Netns> {
+    pub(crate) fn enter(name: &str, id: &str, pid: u32) -> Result<Netns> {
         let action = format!("enter the network namespace of container {name:?}");
         let remote = |why: String| DockerError::Unsupported {
             action: action.clone(),
@@ -82,7 +82,7 @@ impl Netns {
     /// Runs `program args…` in the namespace, feeding it `stdin`. A tool
     /// that fails is an `Ok` with `success: false`; a missing tool or
     /// privilege is an error that says what to install or how to run.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         program: &str,
         args: &[String],
@@ -149,7 +149,7 @@ impl Netns {
     }
 
     /// Like [`Netns::run`], but a failing tool is an error quoting its complaint.
-    pub async fn check(
+    pub(crate) async fn check(
         &self,
         program: &str,
         args: &[String],
@@ -164,7 +164,7 @@ impl Netns {
     }
 
     /// The error for a tool that ran and failed.
-    pub fn failed(&self, program: &str, args: &[String], stderr: &str) -> DockerError {
+    pub(crate) fn failed(&self, program: &str, args: &[String], stderr: &str) -> DockerError {
         DockerError::Failed {
             action: format!(
                 "run `{program} {}` in the network namespace of container {:?}",
@@ -176,7 +176,7 @@ impl Netns {
     }
 
     /// The container's interfaces and their addresses (`ip -o addr show`).
-    pub async fn addresses(&self) -> Result<Vec<(String, IpAddr)>> {
+    pub(crate) async fn addresses(&self) -> Result<Vec<(String, IpAddr)>> {
         let out = self
             .check("ip", &["-o".into(), "addr".into(), "show".into()], None)
             .await?;
@@ -186,7 +186,7 @@ impl Netns {
 
 /// A failure that is about this machine rather than the request: a tool
 /// missing on the host, or netrig lacking the privilege to use it.
-pub fn environment_problem(program: &str, stderr: &str) -> Option<String> {
+pub(crate) fn environment_problem(program: &str, stderr: &str) -> Option<String> {
     if stderr.contains("failed to execute") && stderr.contains("No such file") {
         return Some(format!(
             "this machine has no `{program}` (Debian: apt-get install {})",
@@ -207,7 +207,7 @@ pub fn environment_problem(program: &str, stderr: &str) -> Option<String> {
 }
 
 /// The Debian package that provides a tool netrig runs.
-pub fn package_for(program: &str) -> &'static str {
+pub(crate) fn package_for(program: &str) -> &'static str {
     match program {
         "tc" | "ip" => "iproute2",
         p if p.starts_with("ip6tables") || p.starts_with("iptables") => "iptables",
@@ -217,7 +217,7 @@ pub fn package_for(program: &str) -> &'static str {
 
 /// `(interface, address)` pairs from `ip -o addr show` output, loopback
 /// included (`246: eth0    inet 172.17.0.2/16 brd … scope global eth0\ …`).
-pub fn parse_addresses(ip_o_addr: &str) -> Vec<(String, IpAddr)> {
+pub(crate) fn parse_addresses(ip_o_addr: &str) -> Vec<(String, IpAddr)> {
     ip_o_addr
         .lines()
         .filter_map(|line| {
@@ -233,7 +233,7 @@ pub fn parse_addresses(ip_o_addr: &str) -> Vec<(String, IpAddr)> {
 /// Whether a `/proc/<pid>/cgroup` listing places the process in the
 /// container with full id `id` (cgroupfs `/docker/<id>`, systemd
 /// `docker-<id>.scope`, v1 and v2 alike).
-pub fn cgroup_names(cgroup: &str, id: &str) -> bool {
+pub(crate) fn cgroup_names(cgroup: &str, id: &str) -> bool {
     id.len() >= 12 && cgroup.lines().any(|l| l.contains(id))
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Display;
 
 /// An unordered pair, smaller first, so `(a, b)` and `(b, a)` are one cut.
-pub fn pair<T: Ord + Clone>(a: &T, b: &T) -> (T, T) {
+pub(crate) fn pair<T: Ord + Clone>(a: &T, b: &T) -> (T, T) {
     if a <= b {
         (a.clone(), b.clone())
     } else {
@@ -17,7 +17,9 @@ pub fn pair<T: Ord + Clone>(a: &T, b: &T) -> (T, T) {
 
 /// Every pair that crosses a group boundary. At least two groups, none
 /// empty, no member in two groups (or twice in one).
-pub fn pairs_across<T: Ord + Clone + Display>(groups: &[Vec<T>]) -> Result<Vec<(T, T)>, String> {
+pub(crate) fn pairs_across<T: Ord + Clone + Display>(
+    groups: &[Vec<T>],
+) -> Result<Vec<(T, T)>, String> {
     if groups.len() < 2 {
         return Err(format!(
             "a partition needs at least two groups, like [[\"a\", \"b\"], [\"c\"]], got {}",

@@ -22,7 +22,7 @@ use crate::docker::spec::{NetworkSpec, RunSpec};
 /// How a run treats requests for host access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum HostAccess {
+pub(crate) enum HostAccess {
     /// Refuse them (`netrig run`, `netrig test`).
     Refuse = 0,
     /// Allow them, with a warning (the REPL).
@@ -35,13 +35,13 @@ pub enum HostAccess {
 /// and the script's file checks, changeable after the run started (the
 /// REPL warns, `--allow-host-access` allows).
 #[derive(Debug, Default)]
-pub struct AccessPolicy {
+pub(crate) struct AccessPolicy {
     mode: AtomicU8,
 }
 
 impl AccessPolicy {
     /// The policy now.
-    pub fn get(&self) -> HostAccess {
+    pub(crate) fn get(&self) -> HostAccess {
         match self.mode.load(Ordering::SeqCst) {
             2 => HostAccess::Allow,
             1 => HostAccess::Warn,
@@ -50,7 +50,7 @@ impl AccessPolicy {
     }
 
     /// Changes the policy.
-    pub fn set(&self, mode: HostAccess) {
+    pub(crate) fn set(&self, mode: HostAccess) {
         self.mode.store(mode as u8, Ordering::SeqCst);
     }
 
@@ -84,11 +84,11 @@ impl AccessPolicy {
 /// check ([`RunSession::admit`](super::RunSession::admit)) makes one, and
 /// its creating steps take one, so no creation can skip the check.
 #[derive(Debug, Clone, Copy)]
-pub struct Admitted(());
+pub(crate) struct Admitted(());
 
 /// Something a run is asked to create or reach that may go past the
 /// containers into the host.
-pub trait HostRequest {
+pub(crate) trait HostRequest {
     /// Why it needs host access, one reason per option that asks for it,
     /// naming the option (empty: it does not).
     fn host_access(&self) -> Vec<String>;
@@ -104,7 +104,7 @@ impl<T: HostRequest> HostRequest for [T] {
 /// Another Docker daemon a script connects to (`docker::connect`): it acts
 /// there with the user's credentials.
 #[derive(Debug, Clone, Copy)]
-pub struct OtherDaemon<'a>(pub &'a str);
+pub(crate) struct OtherDaemon<'a>(pub &'a str);
 
 impl HostRequest for OtherDaemon<'_> {
     fn host_access(&self) -> Vec<String> {
@@ -116,7 +116,7 @@ impl HostRequest for OtherDaemon<'_> {
 }
 
 /// Capabilities a network scenario may add without host access.
-pub const NETWORK_CAPS: [&str; 2] = ["NET_ADMIN", "NET_RAW"];
+pub(crate) const NETWORK_CAPS: [&str; 2] = ["NET_ADMIN", "NET_RAW"];
 
 /// Network drivers that attach containers to the host's own interfaces.
 const HOST_DRIVERS: [&str; 3] = ["macvlan", "ipvlan", "host"];

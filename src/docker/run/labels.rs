@@ -4,40 +4,40 @@
 use std::collections::HashMap;
 
 /// Marks a resource as created by netrig. Nothing without it is ever removed.
-pub const MANAGED: &str = "netrig.managed";
+pub(crate) const MANAGED: &str = "netrig.managed";
 /// The id of the run that created the resource.
-pub const RUN: &str = "netrig.run";
+pub(crate) const RUN: &str = "netrig.run";
 /// The script file (or `<repl>`) the run executed.
-pub const SCRIPT: &str = "netrig.script";
+pub(crate) const SCRIPT: &str = "netrig.script";
 /// The process id of the netrig that created the resource, so `netrig clean`
 /// can tell a live run from a dead one.
-pub const PID: &str = "netrig.pid";
+pub(crate) const PID: &str = "netrig.pid";
 /// The host name of the machine that ran netrig (pids are only meaningful there).
-pub const HOST: &str = "netrig.host";
+pub(crate) const HOST: &str = "netrig.host";
 
 /// On a swarm netrig started: `made` when starting it created Docker's
 /// `docker_gwbridge` (so leaving removes it again), `kept` when it was there.
-pub const GWBRIDGE: &str = "netrig.gwbridge";
+pub(crate) const GWBRIDGE: &str = "netrig.gwbridge";
 
 /// The networks Docker itself defines; netrig never removes them.
-pub const PREDEFINED_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
+pub(crate) const PREDEFINED_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
 
 /// The labels of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunLabels {
+pub(crate) struct RunLabels {
     /// Short unique id of the run.
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// The script path as the user gave it.
-    pub script: String,
+    pub(crate) script: String,
     /// This process's id.
-    pub pid: u32,
+    pub(crate) pid: u32,
     /// This machine's host name.
-    pub host: String,
+    pub(crate) host: String,
 }
 
 impl RunLabels {
     /// Labels for a run of `script` by this process.
-    pub fn for_this_process(run_id: &str, script: &str) -> Self {
+    pub(crate) fn for_this_process(run_id: &str, script: &str) -> Self {
         RunLabels {
             run_id: run_id.to_string(),
             script: script.to_string(),
@@ -48,7 +48,7 @@ impl RunLabels {
 
     /// The user's labels with the run's labels added; the run's win on a clash
     /// because teardown depends on them.
-    pub fn merged_with(&self, user: &HashMap<String, String>) -> HashMap<String, String> {
+    pub(crate) fn merged_with(&self, user: &HashMap<String, String>) -> HashMap<String, String> {
         let mut labels = user.clone();
         labels.insert(MANAGED.into(), "true".into());
         labels.insert(RUN.into(), self.run_id.clone());
@@ -59,14 +59,14 @@ impl RunLabels {
     }
 
     /// The Docker filter that selects this run's resources.
-    pub fn run_filter(&self) -> String {
+    pub(crate) fn run_filter(&self) -> String {
         format!("{RUN}={}", self.run_id)
     }
 }
 
 /// Who made a resource, from its labels, for "name in use" messages:
 /// `netrig run 3fa9c1d2 of scenario.rhai`, or `nothing of netrig's`.
-pub fn owner(labels: &HashMap<String, String>) -> String {
+pub(crate) fn owner(labels: &HashMap<String, String>) -> String {
     match (labels.get(MANAGED), labels.get(RUN)) {
         (Some(_), Some(run)) => format!(
             "netrig run {run} of {}",
@@ -80,14 +80,14 @@ pub fn owner(labels: &HashMap<String, String>) -> String {
 }
 
 /// This machine's host name, as the kernel knows it.
-pub fn this_host() -> String {
+pub(crate) fn this_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }
 
 /// A new short run id: 8 hex digits from the OS's random hash seed, the clock and the pid.
-pub fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(

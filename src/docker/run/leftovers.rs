@@ -9,26 +9,26 @@ use crate::docker::error::{DockerError, Result};
 
 /// One run found on the daemon by its labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftoverRun {
+pub(crate) struct LeftoverRun {
     /// The run id.
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// The script it ran.
-    pub script: String,
+    pub(crate) script: String,
     /// Its swarm service names.
-    pub services: Vec<String>,
+    pub(crate) services: Vec<String>,
     /// Its container names.
-    pub containers: Vec<String>,
+    pub(crate) containers: Vec<String>,
     /// Its network names.
-    pub networks: Vec<String>,
+    pub(crate) networks: Vec<String>,
     /// The run started the swarm this daemon manages (and left it in place).
-    pub swarm: bool,
+    pub(crate) swarm: bool,
     /// The netrig process that made it is still running on this machine.
-    pub alive: bool,
+    pub(crate) alive: bool,
 }
 
 /// Every run that left netrig-managed resources on the daemon (or the swarm
 /// it started: a swarm carries the labels of the run that made it).
-pub async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
+pub(crate) async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
     let filter = HashMap::from([(
         "label".to_string(),
         vec![format!("{}=true", labels::MANAGED)],

@@ -8,12 +8,12 @@
 //! - `leftovers`: the scan of the daemon for runs left behind (`netrig clean`).
 //! - `names`, `labels`: script names to Docker names; the label keys.
 
-pub mod access;
-pub mod labels;
-pub mod leftovers;
-pub mod names;
-pub mod session;
-pub mod teardown;
+pub(crate) mod access;
+pub(crate) mod labels;
+pub(crate) mod leftovers;
+pub(crate) mod names;
+pub(crate) mod session;
+pub(crate) mod teardown;
 
-pub use session::{Created, ResourceKind, RunSession};
-pub use teardown::TeardownReport;
+pub(crate) use session::{ResourceKind, RunSession};
+pub(crate) use teardown::TeardownReport;

@@ -10,26 +10,26 @@ use super::session::ResourceKind;
 
 /// How one run maps the names its script uses to the names Docker knows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Names {
+pub(crate) struct Names {
     /// `<run id>-` when the run is isolated; `None` keeps names unchanged.
     prefix: Option<String>,
 }
 
 impl Names {
     /// Names used as they are (`netrig run`, the REPL).
-    pub fn unchanged() -> Self {
+    pub(crate) fn unchanged() -> Self {
         Names { prefix: None }
     }
 
     /// Names prefixed with `<run_id>-` on the daemon (`netrig test`).
-    pub fn prefixed(run_id: &str) -> Self {
+    pub(crate) fn prefixed(run_id: &str) -> Self {
         Names {
             prefix: Some(format!("{run_id}-")),
         }
     }
 
     /// The prefix, when the run is isolated.
-    pub fn prefix(&self) -> Option<&str> {
+    pub(crate) fn prefix(&self) -> Option<&str> {
         self.prefix.as_deref()
     }
 
@@ -37,7 +37,7 @@ impl Names {
     /// name is the run's own, except Docker's predefined networks and
     /// container ids, which pass unchanged; so a scenario can never touch
     /// another scenario's `web`, not even by mistake.
-    pub fn docker(&self, kind: ResourceKind, script_name: &str) -> String {
+    pub(crate) fn docker(&self, kind: ResourceKind, script_name: &str) -> String {
         let Some(prefix) = &self.prefix else {
             return script_name.to_string();
         };
@@ -52,7 +52,7 @@ impl Names {
 
     /// The name the script knows a Docker name by: the run's own resources
     /// lose the prefix, anything else keeps its real name.
-    pub fn script<'a>(&self, docker_name: &'a str) -> &'a str {
+    pub(crate) fn script<'a>(&self, docker_name: &'a str) -> &'a str {
         let bare = docker_name.trim_start_matches('/');
         match &self.prefix {
             Some(prefix) => bare.strip_prefix(prefix.as_str()).unwrap_or(docker_name),
@@ -62,7 +62,7 @@ impl Names {
 
     /// A message from the daemon with the run's Docker names turned back into
     /// the script's (`No such container: 3f2a1b2c-web` → `… web`).
-    pub fn script_text(&self, text: &str) -> String {
+    pub(crate) fn script_text(&self, text: &str) -> String {
         match &self.prefix {
             Some(prefix) => text.replace(prefix.as_str(), ""),
             None => text.to_string(),
@@ -71,7 +71,7 @@ impl Names {
 
     /// An inspect answer as the script should see it: every string and key
     /// that names one of the run's resources (`web`, `/web`) in script terms.
-    pub fn script_json(&self, json: serde_json::Value) -> serde_json::Value {
+    pub(crate) fn script_json(&self, json: serde_json::Value) -> serde_json::Value {
         use serde_json::Value;
         if self.prefix.is_none() {
             return json;

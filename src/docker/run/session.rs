@@ -21,7 +21,7 @@ use crate::docker::swarm::hosts::Membership;
 
 /// Kinds of resource a run creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResourceKind {
+pub(crate) enum ResourceKind {
     /// A container.
     Container,
     /// A network.
@@ -32,13 +32,13 @@ pub enum ResourceKind {
 
 /// One resource the session created, in creation order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Created {
+pub(crate) struct Created {
     /// Container or network.
-    pub kind: ResourceKind,
+    pub(crate) kind: ResourceKind,
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// The resources of one run on one daemon, and the means to remove them.
@@ -117,7 +117,7 @@ impl RunSession {
     /// A session whose Docker names carry the run id as a prefix, so runs of
     /// scenarios that use the same names can share a daemon (`netrig test`).
     /// Containers also answer to their script name on their networks.
-    pub fn isolated(client: Client, script: &str) -> Self {
+    pub(crate) fn isolated(client: Client, script: &str) -> Self {
         let mut session = RunSession::new(client, script);
         session.names = Names::prefixed(&session.labels.run_id);
         session
@@ -142,7 +142,7 @@ impl RunSession {
     }
 
     /// The other daemons' sessions of this run, in the order they were connected.
-    pub fn other_hosts(&self) -> Vec<Arc<RunSession>> {
+    pub(crate) fn other_hosts(&self) -> Vec<Arc<RunSession>> {
         self.hosts.lock().expect("hosts poisoned").clone()
     }
 
@@ -152,7 +152,7 @@ impl RunSession {
     }
 
     /// The swarm this run made the daemon start or join, if any.
-    pub fn membership(&self) -> Option<Membership> {
+    pub(crate) fn membership(&self) -> Option<Membership> {
         *self.swarm.lock().expect("swarm poisoned")
     }
 
@@ -166,20 +166,15 @@ impl RunSession {
         self.swarm.lock().expect("swarm poisoned").take()
     }
 
-    /// The run's policy on host access (one for all its sessions).
-    pub fn host_access(&self) -> HostAccess {
-        self.access.get()
-    }
-
     /// Sets the run's policy on host access: `Allow` for
     /// `--allow-host-access`, `Warn` in the REPL.
-    pub fn set_host_access(&self, mode: HostAccess) {
+    pub(crate) fn set_host_access(&self, mode: HostAccess) {
         self.access.set(mode);
     }
 
     /// The policy itself, for the checks outside the Docker layer that
     /// follow it (the script's file paths).
-    pub fn access_policy(&self) -> Arc<AccessPolicy> {
+    pub(crate) fn access_policy(&self) -> Arc<AccessPolicy> {
         self.access.clone()
     }
 
@@ -189,17 +184,17 @@ impl RunSession {
     /// reasons go to the client's notes. The creating steps (`settled` for
     /// containers, networks and services, `for_host` for other daemons,
     /// [`Client::init_swarm`] and [`Client::join_swarm`]) take the proof.
-    pub fn admit(&self, request: &(impl HostRequest + ?Sized)) -> Result<Admitted> {
+    pub(crate) fn admit(&self, request: &(impl HostRequest + ?Sized)) -> Result<Admitted> {
         self.access.admit(request, &self.client.options().notes)
     }
 
     /// How this run's script names map to Docker names.
-    pub fn names(&self) -> &Names {
+    pub(crate) fn names(&self) -> &Names {
         &self.names
     }
 
     /// The Docker client.
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 
@@ -210,13 +205,13 @@ impl RunSession {
 
     /// The labels of this run. Whatever is labelled with them is removed at
     /// teardown; a run that never asked for them skips the teardown's queries.
-    pub fn labels(&self) -> &RunLabels {
+    pub(crate) fn labels(&self) -> &RunLabels {
         self.labels_used.store(true, Ordering::SeqCst);
         &self.labels
     }
 
     /// What this session created so far, oldest first.
-    pub fn created(&self) -> Vec<Created> {
+    pub(crate) fn created(&self) -> Vec<Created> {
         self.created.lock().expect("created list poisoned").clone()
     }
 
@@ -234,7 +229,7 @@ impl RunSession {
 
     /// The name Docker knows a resource by, for a name a script uses: the
     /// one place where names are mapped when runs are isolated.
-    pub fn docker_name(&self, kind: ResourceKind, script_name: &str) -> String {
+    pub(crate) fn docker_name(&self, kind: ResourceKind, script_name: &str) -> String {
         self.names.docker(kind, script_name)
     }
 
@@ -321,7 +316,7 @@ impl RunSession {
 
     /// Forgets a resource the script removed itself (by its Docker name or
     /// id), so that `--keep` does not report it as kept.
-    pub fn forget_removed(&self, kind: ResourceKind, name_or_id: &str) {
+    pub(crate) fn forget_removed(&self, kind: ResourceKind, name_or_id: &str) {
         self.created
             .lock()
             .expect("created list poisoned")
@@ -340,7 +335,7 @@ impl RunSession {
 
     /// Connects a container to a network, live (both by Docker name). In an
     /// isolated run the run's own container answers to its script name there too.
-    pub async fn connect_network(
+    pub(crate) async fn connect_network(
         &self,
         network: &str,
         container: &str,

@@ -18,7 +18,7 @@ use crate::text::plural;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeardownReport {
     /// Names of removed swarm services.
-    pub services: Vec<String>,
+    pub(crate) services: Vec<String>,
     /// Names of removed containers.
     pub containers: Vec<String>,
     /// Names of removed networks.
@@ -26,11 +26,11 @@ pub struct TeardownReport {
     /// One line per resource that could not be removed.
     pub failures: Vec<String>,
     /// Wall time taken.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// Daemons that left the swarm the run had started or joined.
-    pub swarms_left: Vec<String>,
+    pub(crate) swarms_left: Vec<String>,
     /// The daemons besides the default one that the run used.
-    pub other_hosts: Vec<String>,
+    pub(crate) other_hosts: Vec<String>,
 }
 
 impl TeardownReport {
@@ -41,7 +41,7 @@ impl TeardownReport {
 
     /// `2 containers, 1 network` (`1 service, 2 containers, 1 network` when
     /// services went too).
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let resources = format!(
             "{}, {}",
             plural(self.containers.len(), "container"),
@@ -120,7 +120,7 @@ pub async fn remove_labelled(client: &Client, label_filter: &str) -> TeardownRep
 }
 
 /// Like [`remove_labelled`], for resources carrying every one of `label_filters`.
-pub async fn remove_matching(client: &Client, label_filters: &[String]) -> TeardownReport {
+pub(crate) async fn remove_matching(client: &Client, label_filters: &[String]) -> TeardownReport {
     remove_matching_on(std::slice::from_ref(client), label_filters).await
 }
 
@@ -128,7 +128,10 @@ pub async fn remove_matching(client: &Client, label_filters: &[String]) -> Teard
 /// tasks are containers on any node). A swarm-scoped network is one network
 /// on every node: it waits for the containers of all daemons and is removed
 /// by whichever daemon (a manager) can.
-pub async fn remove_matching_on(clients: &[Client], label_filters: &[String]) -> TeardownReport {
+pub(crate) async fn remove_matching_on(
+    clients: &[Client],
+    label_filters: &[String],
+) -> TeardownReport {
     let started = Instant::now();
     let mut report = TeardownReport::default();
     let filter = HashMap::from([("label".to_string(), label_filters.to_vec())]);

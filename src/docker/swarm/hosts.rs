@@ -16,11 +16,11 @@ use crate::docker::run::session::RunSession;
 
 /// This run made the daemon start or join a swarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Membership {
+pub(crate) struct Membership {
     /// It is a manager (leaving needs force, and goes after the workers).
-    pub manager: bool,
+    pub(crate) manager: bool,
     /// Joining created `docker_gwbridge`: leaving removes it again.
-    pub made_gwbridge: bool,
+    pub(crate) made_gwbridge: bool,
 }
 
 impl RunSession {
@@ -28,44 +28,23 @@ impl RunSession {
     /// client is connected: same timeout, pull policy and notes) and returns
     /// its session, made on first use. Reaching another daemon is host
     /// access: the run's policy is asked before anything is dialled.
-    pub async fn connect_host(self: &Arc<Self>, url: &str) -> Result<Arc<RunSession>> {
+    pub(crate) async fn connect_host(self: &Arc<Self>, url: &str) -> Result<Arc<RunSession>> {
         let admitted = self.admit(&OtherDaemon(url))?;
         let client = Client::connect(&self.client().options().for_host(url)).await?;
         Ok(self.for_host(client, admitted))
     }
 
     /// The clients of every daemon this run uses, the default daemon's first.
-    pub fn all_clients(self: &Arc<Self>) -> Vec<Client> {
+    pub(crate) fn all_clients(self: &Arc<Self>) -> Vec<Client> {
         let root = self.root();
         std::iter::once(root.client().clone())
             .chain(root.other_hosts().iter().map(|s| s.client().clone()))
             .collect()
     }
 
-    /// The daemon that another session of this run created container `id`
-    /// on, when that is not this session's daemon (a handle used with the
-    /// wrong daemon).
-    pub fn elsewhere(self: &Arc<Self>, id: &str) -> Option<String> {
-        self.owner_elsewhere(id)
-            .map(|s| s.client().host().to_string())
-    }
-
-    /// The session of another daemon of this run that made container `id`.
-    pub fn owner_elsewhere(self: &Arc<Self>, id: &str) -> Option<Arc<RunSession>> {
-        let root = self.root();
-        std::iter::once(root.clone())
-            .chain(root.other_hosts())
-            .filter(|s| s.client().host() != self.client().host())
-            .find(|s| {
-                s.created().iter().any(|c| {
-                    c.kind == crate::docker::run::session::ResourceKind::Container && c.id == id
-                })
-            })
-    }
-
     /// Starts a swarm on this daemon (labelled with the run, so `netrig
     /// clean` knows whose it is); the run leaves it when it ends.
-    pub async fn init_swarm(&self, spec: &SwarmInitSpec) -> Result<String> {
+    pub(crate) async fn init_swarm(&self, spec: &SwarmInitSpec) -> Result<String> {
         let admitted = self.admit(spec)?;
         let made_gwbridge = self.client().find_network(GWBRIDGE).await?.is_none();
         let mut swarm_labels = self.labels().merged_with(&HashMap::new());
@@ -85,7 +64,7 @@ impl RunSession {
     }
 
     /// Joins this daemon to a swarm; the run makes it leave when it ends.
-    pub async fn join_swarm(&self, spec: &SwarmJoinSpec) -> Result<()> {
+    pub(crate) async fn join_swarm(&self, spec: &SwarmJoinSpec) -> Result<()> {
         let admitted = self.admit(spec)?;
         let made_gwbridge = self.client().find_network(GWBRIDGE).await?.is_none();
         self.client().join_swarm(spec, admitted).await?;
@@ -105,7 +84,7 @@ impl RunSession {
     /// Leaves the swarm (forced: a scenario's manager may be the last one).
     /// A swarm this run started or joined is forgotten, and the
     /// `docker_gwbridge` that came with it removed.
-    pub async fn leave_swarm(&self) -> Result<()> {
+    pub(crate) async fn leave_swarm(&self) -> Result<()> {
         self.client().leave_swarm(true).await?;
         let membership = self.forget_swarm();
         if membership.is_some_and(|m| m.made_gwbridge) {
@@ -117,7 +96,7 @@ impl RunSession {
 
 /// Removes `docker_gwbridge` after leaving a swarm; its last endpoints go
 /// a moment after the daemon says it left.
-pub async fn remove_gwbridge(client: &Client) -> Result<()> {
+pub(crate) async fn remove_gwbridge(client: &Client) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match client.remove_network(GWBRIDGE).await {
@@ -131,7 +110,9 @@ pub async fn remove_gwbridge(client: &Client) -> Result<()> {
 }
 
 /// The labels of the swarm this daemon manages, if netrig started it.
-pub async fn swarm_made_by_netrig(client: &Client) -> Result<Option<HashMap<String, String>>> {
+pub(crate) async fn swarm_made_by_netrig(
+    client: &Client,
+) -> Result<Option<HashMap<String, String>>> {
     let state = client.swarm_state().await?;
     if !state.is_active() || !state.manager {
         return Ok(None);
@@ -145,7 +126,7 @@ pub async fn swarm_made_by_netrig(client: &Client) -> Result<Option<HashMap<Stri
 
 /// `netrig clean` for a swarm a dead run left: leave it, and remove the
 /// `docker_gwbridge` that starting it made.
-pub async fn leave_netrig_swarm(client: &Client) -> Result<()> {
+pub(crate) async fn leave_netrig_swarm(client: &Client) -> Result<()> {
     match swarm_made_by_netrig(client).await? {
         Some(swarm_labels) => leave_labelled_swarm(client, &swarm_labels).await,
         None => Ok(()),
@@ -154,7 +135,7 @@ pub async fn leave_netrig_swarm(client: &Client) -> Result<()> {
 
 /// The reaper's part: leave the swarm only if the netrig process `pid` on
 /// this machine started it.
-pub async fn leave_swarm_made_by(client: &Client, pid: u32) -> Result<()> {
+pub(crate) async fn leave_swarm_made_by(client: &Client, pid: u32) -> Result<()> {
     match swarm_made_by_netrig(client).await? {
         Some(l)
             if l.get(labels::PID) == Some(&pid.to_string())

@@ -1,9 +1,9 @@
 //! Swarm membership: whether a daemon is in a swarm, `docker swarm
 //! init/join/leave`, join tokens and `docker node ls`.
 
-pub mod hosts;
-pub mod service;
-pub mod tasks;
+pub(crate) mod hosts;
+pub(crate) mod service;
+pub(crate) mod tasks;
 
 use std::collections::HashMap;
 
@@ -15,39 +15,39 @@ use super::error::{DockerError, Result};
 use super::run::access::{Admitted, HostRequest};
 
 /// The port managers listen on for joining nodes when none is given.
-pub const MANAGER_PORT: u16 = 2377;
+pub(crate) const MANAGER_PORT: u16 = 2377;
 
 /// The bridge Docker creates on a node the first time it joins or starts a
 /// swarm, and keeps after it leaves.
-pub const GWBRIDGE: &str = "docker_gwbridge";
+pub(crate) const GWBRIDGE: &str = "docker_gwbridge";
 
 /// A daemon's view of its swarm membership (`docker info`'s Swarm section).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SwarmState {
+pub(crate) struct SwarmState {
     /// `inactive`, `pending`, `active`, `error` or `locked`.
-    pub state: String,
+    pub(crate) state: String,
     /// This node's id in the swarm (empty when inactive).
-    pub node_id: String,
+    pub(crate) node_id: String,
     /// The address other nodes reach this node at.
-    pub node_addr: String,
+    pub(crate) node_addr: String,
     /// This node is a manager (it can create services and overlay networks).
-    pub manager: bool,
+    pub(crate) manager: bool,
     /// The address (`ip:port`) a node joins this swarm at, when this node is a manager.
-    pub manager_addr: Option<String>,
+    pub(crate) manager_addr: Option<String>,
     /// Nodes in the swarm (known on managers only).
-    pub nodes: Option<i64>,
+    pub(crate) nodes: Option<i64>,
     /// What went wrong, when `state` is `error`.
-    pub error: String,
+    pub(crate) error: String,
 }
 
 impl SwarmState {
     /// The daemon is a working member of a swarm.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.state == "active"
     }
 
     /// Reads the Swarm section of `docker info`.
-    pub fn from_info(info: Option<&bollard::models::SwarmInfo>) -> Self {
+    pub(crate) fn from_info(info: Option<&bollard::models::SwarmInfo>) -> Self {
         let Some(info) = info else {
             return SwarmState {
                 state: "inactive".into(),
@@ -86,7 +86,7 @@ impl SwarmState {
 
     /// Where a node joins this swarm: the manager address the daemon
     /// reports, else its node address with the default manager port.
-    pub fn join_addr(&self) -> Option<String> {
+    pub(crate) fn join_addr(&self) -> Option<String> {
         if !self.manager {
             return None;
         }
@@ -100,15 +100,15 @@ impl SwarmState {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SwarmInitSpec {
     /// The address other nodes reach this one at (`ip`, `ip:port` or an interface).
-    pub advertise_addr: Option<String>,
+    pub(crate) advertise_addr: Option<String>,
     /// The address to listen on for other nodes (`ip:port`).
-    pub listen_addr: Option<String>,
+    pub(crate) listen_addr: Option<String>,
     /// The address overlay (VXLAN) traffic leaves from.
-    pub data_path_addr: Option<String>,
+    pub(crate) data_path_addr: Option<String>,
     /// Subnets overlay networks are allocated from (Docker's default: 10.0.0.0/8).
-    pub default_addr_pool: Vec<String>,
+    pub(crate) default_addr_pool: Vec<String>,
     /// Prefix length of each overlay network taken from the pool (default 24).
-    pub subnet_size: Option<u32>,
+    pub(crate) subnet_size: Option<u32>,
 }
 
 impl SwarmInitSpec {
@@ -161,15 +161,15 @@ impl HostRequest for SwarmJoinSpec {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SwarmJoinSpec {
     /// Managers to contact (`ip:port`; the port defaults to 2377).
-    pub remote_addrs: Vec<String>,
+    pub(crate) remote_addrs: Vec<String>,
     /// The worker or manager join token.
-    pub token: String,
+    pub(crate) token: String,
     /// The address other nodes reach this one at.
-    pub advertise_addr: Option<String>,
+    pub(crate) advertise_addr: Option<String>,
     /// The address to listen on (`ip:port`).
-    pub listen_addr: Option<String>,
+    pub(crate) listen_addr: Option<String>,
     /// The address overlay (VXLAN) traffic leaves from.
-    pub data_path_addr: Option<String>,
+    pub(crate) data_path_addr: Option<String>,
 }
 
 impl SwarmJoinSpec {
@@ -207,35 +207,35 @@ fn with_port(addr: &str) -> String {
 
 /// The tokens that let a node join as a worker or as a manager.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JoinTokens {
+pub(crate) struct JoinTokens {
     /// Join as a worker.
-    pub worker: String,
+    pub(crate) worker: String,
     /// Join as a manager.
-    pub manager: String,
+    pub(crate) manager: String,
 }
 
 /// One row of `docker node ls`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeSummary {
+pub(crate) struct NodeSummary {
     /// Node id.
-    pub id: String,
+    pub(crate) id: String,
     /// The host name of the machine the node's daemon runs on.
-    pub hostname: String,
+    pub(crate) hostname: String,
     /// `manager` or `worker`.
-    pub role: String,
+    pub(crate) role: String,
     /// `active`, `pause` or `drain`.
-    pub availability: String,
+    pub(crate) availability: String,
     /// `ready`, `down`, `disconnected` or `unknown`.
-    pub state: String,
+    pub(crate) state: String,
     /// The node's address.
-    pub addr: String,
+    pub(crate) addr: String,
     /// This manager is the leader.
-    pub leader: bool,
+    pub(crate) leader: bool,
 }
 
 impl Client {
     /// Whether and how this daemon is in a swarm.
-    pub async fn swarm_state(&self) -> Result<SwarmState> {
+    pub(crate) async fn swarm_state(&self) -> Result<SwarmState> {
         let info = self
             .docker
             .info()
@@ -247,7 +247,7 @@ impl Client {
     /// Starts a new swarm with this daemon as its only manager; returns the
     /// node id. Fails with `Conflict` when the daemon is already in a swarm.
     /// Only what a run's policy admitted ([`RunSession::admit`](crate::docker::RunSession::admit)).
-    pub async fn init_swarm(
+    pub(crate) async fn init_swarm(
         &self,
         spec: &SwarmInitSpec,
         labels: HashMap<String, String>,
@@ -262,7 +262,7 @@ impl Client {
     }
 
     /// Joins the swarm of the managers in `spec`, as a run's policy admitted.
-    pub async fn join_swarm(&self, spec: &SwarmJoinSpec, _: Admitted) -> Result<()> {
+    pub(crate) async fn join_swarm(&self, spec: &SwarmJoinSpec, _: Admitted) -> Result<()> {
         let action = format!("join the swarm at {}", spec.remote_addrs.join(", "));
         self.must_be_outside_a_swarm(&action).await?;
         self.docker
@@ -272,7 +272,7 @@ impl Client {
     }
 
     /// Leaves the swarm; `force` lets a manager (even the last one) go.
-    pub async fn leave_swarm(&self, force: bool) -> Result<()> {
+    pub(crate) async fn leave_swarm(&self, force: bool) -> Result<()> {
         self.docker
             .leave_swarm(Some(LeaveSwarmOptions { force }))
             .await
@@ -280,7 +280,7 @@ impl Client {
     }
 
     /// The join tokens (managers only).
-    pub async fn join_tokens(&self) -> Result<JoinTokens> {
+    pub(crate) async fn join_tokens(&self) -> Result<JoinTokens> {
         let swarm = self
             .docker
             .inspect_swarm()
@@ -294,7 +294,7 @@ impl Client {
     }
 
     /// The labels on the swarm itself (managers only).
-    pub async fn swarm_labels(&self) -> Result<HashMap<String, String>> {
+    pub(crate) async fn swarm_labels(&self) -> Result<HashMap<String, String>> {
         let swarm = self
             .docker
             .inspect_swarm()
@@ -304,7 +304,7 @@ impl Client {
     }
 
     /// The swarm's nodes, like `docker node ls` (managers only).
-    pub async fn list_nodes(&self) -> Result<Vec<NodeSummary>> {
+    pub(crate) async fn list_nodes(&self) -> Result<Vec<NodeSummary>> {
         let nodes = self
             .docker
             .list_nodes(None::<ListNodesOptions>)

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
-pub use super::tasks::TaskSummary;
+pub(crate) use super::tasks::TaskSummary;
 use crate::docker::client::Client;
 use crate::docker::error::{DockerError, Result};
 use crate::docker::ports::{PortMapping, Protocol};
@@ -23,15 +23,15 @@ use crate::docker::run::access::HostRequest;
 use crate::docker::run::session::{ResourceKind, RunSession};
 
 /// How long `create` and `scale` wait for the tasks to run, and `rm` for them to go.
-pub const CONVERGE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const CONVERGE_TIMEOUT: Duration = Duration::from_secs(120);
 pub(super) const POLL: Duration = Duration::from_millis(250);
 
 /// The label the daemon puts on every task container of a service.
-pub const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
+pub(crate) const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
 
 /// How a service's name resolves on its networks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum EndpointMode {
+pub(crate) enum EndpointMode {
     /// One virtual IP, balanced by the kernel's IPVS (Docker's default).
     #[default]
     Vip,
@@ -43,31 +43,31 @@ pub enum EndpointMode {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceSpec {
     /// Service name (also its DNS name on its networks).
-    pub name: String,
+    pub(crate) name: String,
     /// Image reference.
-    pub image: String,
+    pub(crate) image: String,
     /// Number of tasks.
-    pub replicas: u64,
+    pub(crate) replicas: u64,
     /// Networks (usually overlays) the tasks join.
-    pub networks: Vec<String>,
+    pub(crate) networks: Vec<String>,
     /// More DNS names for the service on each of its networks.
-    pub aliases: Vec<String>,
+    pub(crate) aliases: Vec<String>,
     /// Published ports (`published:target[/proto]`, on every node through the ingress mesh).
-    pub ports: Vec<PortMapping>,
+    pub(crate) ports: Vec<PortMapping>,
     /// Arguments (replace the image's CMD).
-    pub cmd: Option<Vec<String>>,
+    pub(crate) cmd: Option<Vec<String>>,
     /// Entrypoint (replaces the image's ENTRYPOINT).
-    pub entrypoint: Option<Vec<String>>,
+    pub(crate) entrypoint: Option<Vec<String>>,
     /// Environment variables.
-    pub env: Vec<(String, String)>,
+    pub(crate) env: Vec<(String, String)>,
     /// User labels (the run's labels are added on top).
-    pub labels: HashMap<String, String>,
+    pub(crate) labels: HashMap<String, String>,
     /// Placement constraints such as `node.role==manager`.
-    pub constraints: Vec<String>,
+    pub(crate) constraints: Vec<String>,
     /// VIP or DNS round robin.
-    pub endpoint_mode: EndpointMode,
+    pub(crate) endpoint_mode: EndpointMode,
     /// Host name inside each task (Go templates such as `{{.Task.Name}}` work).
-    pub hostname: Option<String>,
+    pub(crate) hostname: Option<String>,
 }
 
 impl ServiceSpec {
@@ -153,33 +153,33 @@ impl HostRequest for ServiceSpec {
 
 /// A service as netrig refers to it after creating or finding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRef {
+pub(crate) struct ServiceRef {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// One row of `docker service ls`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceSummary {
+pub(crate) struct ServiceSummary {
     /// Full id.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Image.
-    pub image: String,
+    pub(crate) image: String,
     /// Tasks wanted (`None` for a global service).
-    pub replicas: Option<u64>,
+    pub(crate) replicas: Option<u64>,
     /// Tasks running now.
-    pub running: u64,
+    pub(crate) running: u64,
     /// Labels.
-    pub labels: HashMap<String, String>,
+    pub(crate) labels: HashMap<String, String>,
 }
 
 impl Client {
     /// Creates a labelled service; does not wait for it (see [`Client::wait_running`]).
-    pub async fn create_service(
+    pub(crate) async fn create_service(
         &self,
         spec: &ServiceSpec,
         labels: HashMap<String, String>,
@@ -197,7 +197,7 @@ impl Client {
     }
 
     /// Changes the number of tasks of a replicated service.
-    pub async fn scale_service(&self, service: &str, replicas: u64) -> Result<()> {
+    pub(crate) async fn scale_service(&self, service: &str, replicas: u64) -> Result<()> {
         let action = format!("scale service {service:?} to {replicas}");
         let current = self
             .docker
@@ -233,7 +233,7 @@ impl Client {
     }
 
     /// Services like `docker service ls`, with `docker service ls --filter` filters.
-    pub async fn list_services(
+    pub(crate) async fn list_services(
         &self,
         filters: HashMap<String, Vec<String>>,
     ) -> Result<Vec<ServiceSummary>> {
@@ -275,7 +275,7 @@ impl Client {
     }
 
     /// The daemon's inspect answer for a service, as JSON with Docker's key names.
-    pub async fn inspect_service_json(&self, service: &str) -> Result<serde_json::Value> {
+    pub(crate) async fn inspect_service_json(&self, service: &str) -> Result<serde_json::Value> {
         let action = format!("inspect service {service:?}");
         let s = self
             .docker
@@ -290,7 +290,7 @@ impl Client {
 
     /// Removes a service; its tasks stop afterwards (see
     /// [`Client::remove_task_containers`]). Returns the service's id.
-    pub async fn remove_service(&self, service: &str) -> Result<String> {
+    pub(crate) async fn remove_service(&self, service: &str) -> Result<String> {
         let action = format!("remove service {service:?}");
         let found = self
             .docker
@@ -311,7 +311,7 @@ impl RunSession {
     /// labels too) and waits until its replicas run.
     /// Names are mapped like a container's (`netrig test` prefixes them,
     /// and the script's name stays a DNS alias on the service's networks).
-    pub async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceRef> {
+    pub(crate) async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceRef> {
         let admitted = self.admit(spec)?;
         let mut spec = spec.clone();
         let script_name = spec.name.clone();
@@ -344,7 +344,7 @@ impl RunSession {
 
     /// Removes a service and waits until its task containers are gone from
     /// every daemon of the run, so its networks are free at once.
-    pub async fn remove_service(self: &Arc<Self>, service: &str) -> Result<()> {
+    pub(crate) async fn remove_service(self: &Arc<Self>, service: &str) -> Result<()> {
         let id = self.client().remove_service(service).await?;
         let ids = [id];
         for result in join_all(

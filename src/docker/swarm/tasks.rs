@@ -14,27 +14,27 @@ use crate::docker::error::{DockerError, Result};
 
 /// One row of `docker service ps`: a task, where it runs and its addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskSummary {
+pub(crate) struct TaskSummary {
     /// Task id.
-    pub id: String,
+    pub(crate) id: String,
     /// `<service>.<slot>`, as `docker service ps` shows it.
-    pub name: String,
+    pub(crate) name: String,
     /// Slot number (1-based).
-    pub slot: i64,
+    pub(crate) slot: i64,
     /// The node it is placed on.
-    pub node_id: String,
+    pub(crate) node_id: String,
     /// The node's host name.
-    pub node: String,
+    pub(crate) node: String,
     /// `running`, `pending`, `failed`, …
-    pub state: String,
+    pub(crate) state: String,
     /// What the orchestrator wants: `running` or `shutdown`.
-    pub desired_state: String,
+    pub(crate) desired_state: String,
     /// Why it failed, if it did.
-    pub error: String,
+    pub(crate) error: String,
     /// Its container's id, once it has one.
-    pub container_id: String,
+    pub(crate) container_id: String,
     /// `(network name, IPv4 address)` on each network, where known.
-    pub addresses: Vec<(String, String)>,
+    pub(crate) addresses: Vec<(String, String)>,
 }
 
 impl TaskSummary {
@@ -46,7 +46,7 @@ impl TaskSummary {
 impl Client {
     /// The tasks of a service, current ones first within each slot, with
     /// node names and, where this daemon knows them, addresses.
-    pub async fn service_tasks(&self, service: &str) -> Result<Vec<TaskSummary>> {
+    pub(crate) async fn service_tasks(&self, service: &str) -> Result<Vec<TaskSummary>> {
         let action = format!("list the tasks of service {service:?}");
         let inspect = self
             .docker
@@ -158,7 +158,7 @@ impl Client {
     }
 
     /// The ids of a service's tasks now (to tell later tasks from them).
-    pub async fn task_ids(&self, service: &str) -> Result<Vec<String>> {
+    pub(crate) async fn task_ids(&self, service: &str) -> Result<Vec<String>> {
         Ok(self
             .service_tasks(service)
             .await?
@@ -170,7 +170,7 @@ impl Client {
     /// Waits until the service has `replicas` running tasks, failing early
     /// with Docker's own words when a task fails or is rejected — a task
     /// other than those in `earlier` (failures from before this change).
-    pub async fn wait_running(
+    pub(crate) async fn wait_running(
         &self,
         service: &str,
         replicas: u64,
@@ -228,7 +228,7 @@ impl Client {
     /// daemon runs, then waits until none is left: a removed service's
     /// tasks otherwise linger for their stop grace period (10 s), keeping
     /// their networks busy. Returns the names of the containers it found.
-    pub async fn remove_task_containers(&self, ids: &[String]) -> Result<Vec<String>> {
+    pub(crate) async fn remove_task_containers(&self, ids: &[String]) -> Result<Vec<String>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

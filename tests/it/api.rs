@@ -1,11 +1,9 @@
 //! The script API against the real daemon: each function's effect is checked
 //! from outside, through bollard, not through netrig.
 
-mod support;
-
 use std::io::{Read, Write};
 
-use support::{Scenario, assert_exit, daemon, text};
+use crate::support::{Scenario, assert_exit, daemon, daemon_shared, text};
 
 /// Runs a scenario with --keep so the test can look at what it made; the
 /// Scenario removes it when dropped.
@@ -19,6 +17,7 @@ fn kept(tag: &str, source: &str) -> (Scenario, String) {
 
 #[test]
 fn container_handles_and_names_work_alike() {
+    let _daemon = daemon_shared();
     let (s, out) = kept(
         "handles",
         r#"
@@ -57,6 +56,7 @@ fn container_handles_and_names_work_alike() {
 
 #[test]
 fn several_networks_are_joined_before_the_process_starts() {
+    let _daemon = daemon_shared();
     let (s, _) = kept(
         "twonets",
         r#"
@@ -85,6 +85,7 @@ fn several_networks_are_joined_before_the_process_starts() {
 
 #[test]
 fn run_options_reach_the_container() {
+    let _daemon = daemon_shared();
     let (s, _) = kept(
         "runopts",
         r#"
@@ -127,6 +128,7 @@ fn run_options_reach_the_container() {
 
 #[test]
 fn a_free_host_port_is_published_and_answers() {
+    let _daemon = daemon_shared();
     let (s, out) = kept(
         "freeport",
         r#"
@@ -176,6 +178,7 @@ fn a_free_host_port_is_published_and_answers() {
 
 #[test]
 fn network_options_connect_and_disconnect() {
+    let _daemon = daemon_shared();
     let (s, _) = kept(
         "netopts",
         r#"
@@ -214,6 +217,7 @@ fn network_options_connect_and_disconnect() {
 
 #[test]
 fn ps_and_images_list_what_the_daemon_has() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "lists",
         r#"
@@ -247,6 +251,7 @@ fn ps_and_images_list_what_the_daemon_has() {
 
 #[test]
 fn build_makes_an_image_from_a_directory() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "build",
         r#"
@@ -279,6 +284,7 @@ fn build_makes_an_image_from_a_directory() {
 
 #[test]
 fn ping_reports_and_wait_until() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "ping",
         r#"
@@ -303,6 +309,7 @@ fn ping_reports_and_wait_until() {
 
 #[test]
 fn run_gives_fixed_addresses_and_aliases_per_network() {
+    let _daemon = daemon_shared();
     let (s, out) = kept(
         "fixedip",
         r#"

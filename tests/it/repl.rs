@@ -4,16 +4,17 @@
 //! across sessions, and cleanup on Ctrl-D and SIGTERM, all checked against
 //! the real daemon from outside netrig.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::{Options, PtySession, spawn_with_options};
-use support::{
-    assert_exit, assert_nothing_left, daemon, netrig, netrig_command, script_label, text,
+
+use crate::support;
+use crate::support::{
+    assert_exit, assert_nothing_left, daemon, daemon_shared, netrig, netrig_command, script_label,
+    text,
 };
 
 const PROMPT: &str = "netrig> ";
@@ -151,6 +152,7 @@ fn network_exists(name: &str) -> bool {
 
 #[test]
 fn tab_completes_module_functions_and_live_container_names() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let net = unique("tab-net");
     // A container made outside netrig: its name can only come from the daemon.
@@ -201,6 +203,7 @@ fn tab_completes_module_functions_and_live_container_names() {
 
 #[test]
 fn multi_line_input_errors_and_ctrl_c_do_not_end_the_session() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let mut repl = Repl::start(home.path(), &[]);
 
@@ -253,6 +256,7 @@ fn multi_line_input_errors_and_ctrl_c_do_not_end_the_session() {
 
 #[test]
 fn saved_session_replays_with_netrig_run() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let net = unique("save-net");
     let web = unique("save-web");
@@ -308,6 +312,7 @@ fn saved_session_replays_with_netrig_run() {
 
 #[test]
 fn history_is_kept_across_sessions() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let mut first = Repl::start(home.path(), &[]);
     assert!(first.line("\"hist\" + \"ory-one\"").contains("history-one"));
@@ -332,6 +337,7 @@ fn history_is_kept_across_sessions() {
 
 #[test]
 fn ctrl_d_removes_what_the_session_created_and_keep_keeps_it() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let net = unique("cd-net");
     let ctr = unique("cd-ctr");
@@ -377,6 +383,7 @@ fn ctrl_d_removes_what_the_session_created_and_keep_keeps_it() {
 
 #[test]
 fn clean_and_sigterm_remove_what_the_session_created() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let first = unique("term-a");
     let second = unique("term-b");
@@ -407,6 +414,7 @@ fn clean_and_sigterm_remove_what_the_session_created() {
 
 #[test]
 fn help_and_results_for_people() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let mut repl = Repl::start(home.path(), &[]);
     let out = repl.line(":help");
@@ -444,6 +452,7 @@ fn help_and_results_for_people() {
 
 #[test]
 fn piped_input_runs_as_a_script() {
+    let _daemon = daemon_shared();
     let ok = netrig()
         .write_stdin("let x = 1 + 1;\nassert_eq(x, 2);\n")
         .output()
@@ -491,6 +500,7 @@ fn attachments(names: &[&str], skip: &str) -> Vec<String> {
 
 #[test]
 fn a_session_saved_as_compose_comes_up_the_same_under_docker_compose() {
+    let _daemon = daemon_shared();
     let home = tempfile::tempdir().unwrap();
     let (front, back) = (unique("rt-front"), unique("rt-back"));
     let (web, db) = (unique("rt-web"), unique("rt-db"));

@@ -2,51 +2,30 @@
 //! docker-compose: an app brought up through a run session (checked from
 //! outside through bollard), and an exported run read by docker-compose.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use netrig::compose::export::{Attachment, ModelContainer, ModelNetwork, RunModel, to_compose};
-use netrig::compose::{CmdOverride, LoadOptions, load};
-use netrig::docker::ports::parse_publish;
-use netrig::docker::{Client, RunSession};
-use support::{LabelGuard, daemon};
+use netrig::tools::{
+    Attachment, Client, EndpointSpec, ModelContainer, ModelNetwork, NetworkSpec, RunModel,
+    RunSession, RunSpec, gather, parse_publish, to_compose,
+};
+
+use crate::support;
+use crate::support::{LabelGuard, daemon, daemon_shared};
 
 /// A client for the daemon the tests use, as the command line would make it.
 fn connect(rt: &tokio::runtime::Runtime) -> Client {
-    let options = netrig::daemon_args::DaemonArgs::from_env()
+    let options = netrig::tools::DaemonArgs::from_env()
         .unwrap()
         .client_options();
     rt.block_on(Client::connect(&options)).unwrap()
 }
 
-/// The fixture, copied into a folder called `shop` (the project name).
-fn shop() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join("shop");
-    std::fs::create_dir(&folder).unwrap();
-    let file = folder.join("compose.yml");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compose/three-tier.yml");
-    std::fs::copy(fixture, &file).unwrap();
-    (dir, file)
-}
-
-/// busybox in place of every image: each tier listens on its port; the
-/// api says it is ready only after two seconds.
-fn busybox_opts() -> LoadOptions {
-    let sh = |s: &str| vec!["sh".to_string(), "-c".to_string(), s.to_string()];
-    LoadOptions {
-        image: Some("busybox".into()),
-        cmd: CmdOverride::PerService(HashMap::from([
-            ("web".into(), sh("httpd -f -p 80")),
-            ("api".into(), sh("sleep 2; touch /ready; httpd -f -p 5000")),
-            ("db".into(), sh("httpd -f -p 5432")),
-        ])),
-        ..Default::default()
-    }
+/// The example's Compose file.
+fn shop_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compose-shop/compose.yml")
 }
 
 fn started_at(name: &str) -> String {
@@ -59,144 +38,210 @@ fn started_at(name: &str) -> String {
         .unwrap()
 }
 
-#[test]
-fn a_three_tier_app_comes_up_isolated_in_order_and_leaves_nothing() {
-    let d = daemon();
-    let (_dir, file) = shop();
-    let plan = load(&file, &busybox_opts()).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = connect(&rt);
-    let session = RunSession::isolated(client, &file.display().to_string());
-    let run = session.run_id().to_string();
-    let _guard = LabelGuard(format!("netrig.run={run}"));
-    let app = rt
-        .block_on(netrig::compose::up::up(
-            &session,
-            &plan,
-            &|_| {},
-            Duration::from_secs(60),
-        ))
-        .unwrap();
-
-    let net = |key: &str| {
-        app.networks
-            .iter()
-            .find(|(k, _)| k == key)
-            .unwrap()
-            .1
-            .name
-            .clone()
-    };
-    assert_eq!(net("data"), format!("{run}-shop_data"));
-    let ctr = |svc: &str| {
-        app.services.iter().find(|(s, _)| s == svc).unwrap().1[0]
-            .name
-            .clone()
-    };
-    let (web, api, db) = (ctr("web"), ctr("api"), ctr("db"));
-    assert_eq!(web, format!("{run}-shop-web-1"));
-    assert_eq!(
-        d.container_networks(&web),
-        vec![net("backend"), net("frontend")]
-    );
-    assert_eq!(d.container_networks(&db), vec![net("data")]);
-    let db_ip = d
-        .container(&db)
-        .unwrap()
-        .network_settings
-        .unwrap()
-        .networks
-        .unwrap()[&net("data")]
-        .ip_address
-        .clone();
-    assert_eq!(db_ip.as_deref(), Some("10.231.60.10"));
-
-    // The app's own names work: service names and aliases, on the right networks only.
-    assert!(
-        d.can_ping(&web, "api"),
-        "web reaches api by its service name"
-    );
-    assert!(d.can_ping(&web, "orders"), "and by its alias on backend");
-    assert!(d.can_ping(&api, "db"), "api reaches db on data");
-    assert!(!d.can_ping(&web, "db"), "web shares no network with db");
-    assert!(!d.can_ping(&web, "10.231.60.10"), "not even by address");
-    assert!(
-        !d.can_ping(&api, "www"),
-        "an alias answers on its own network only"
-    );
-    let data = d
-        .block(d.docker().inspect_network(
-            &net("data"),
-            None::<bollard::query_parameters::InspectNetworkOptions>,
-        ))
-        .unwrap();
-    assert_eq!(data.internal, Some(true), "the data network has no way out");
-
-    // web started only once api's health check passed (two seconds in).
-    let api_health = d.container(&api).unwrap().state.unwrap().health.unwrap();
-    let healthy_at = api_health
-        .log
-        .unwrap()
-        .into_iter()
-        .find(|l| l.exit_code == Some(0))
-        .unwrap()
-        .end
-        .unwrap();
-    assert!(
-        started_at(&web) > healthy_at,
-        "web {} vs api healthy {healthy_at}",
-        started_at(&web)
-    );
-
-    let report = rt.block_on(session.teardown());
-    assert!(report.failures.is_empty(), "{report:?}");
-    assert!(d.containers_with(&format!("netrig.run={run}")).is_empty());
-    assert!(d.networks_with(&format!("netrig.run={run}")).is_empty());
+/// An HTTP GET from the host; the body, or the error.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
 }
 
 #[test]
-fn a_dependency_that_never_gets_healthy_fails_and_leaves_nothing() {
+fn the_compose_example_checks_the_shops_segmentation_and_leaves_nothing() {
+    let _daemon = daemon_shared();
     let d = daemon();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("compose.yml");
-    std::fs::write(
-        &file,
-        "services:\n  web:\n    image: busybox\n    command: sleep 300\n    depends_on: {db: {condition: service_healthy}}\n  db:\n    image: busybox\n    command: sleep 300\n    healthcheck: {test: \"echo not yet; exit 1\", interval: 200ms, retries: 2}\n",
-    )
-    .unwrap();
-    let opts = LoadOptions {
-        project: Some("sick".into()),
-        ..Default::default()
-    };
-    let plan = load(&file, &opts).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = connect(&rt);
-    let session = RunSession::isolated(client, &file.display().to_string());
-    let label = format!("netrig.run={}", session.run_id());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compose-segmentation.rhai");
+    let label = support::script_label(&script);
     let _guard = LabelGuard(label.clone());
-    let err = rt
-        .block_on(netrig::compose::up::up(
-            &session,
-            &plan,
-            &|_| {},
-            Duration::from_secs(20),
-        ))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("wait for \"db\""), "{err}");
-    assert!(
-        err.contains("its health check fails; last check exited 1: not yet"),
-        "{err}"
+    let out = support::netrig()
+        .arg("run")
+        .arg(&script)
+        .arg("--keep")
+        .output()
+        .unwrap();
+    support::assert_exit(&out, 0);
+    let stdout = support::text(&out).0;
+    assert!(stdout.contains("segmentation holds"), "{stdout}");
+
+    // Compose's names, from outside.
+    let (web, api, db) = (
+        "compose-shop-web-1",
+        "compose-shop-api-1",
+        "compose-shop-db-1",
     );
-    assert!(
-        d.containers_with(&label).is_empty(),
-        "the db container was removed again"
+    assert_eq!(
+        d.container_networks(web),
+        vec!["compose-shop_backend", "compose-shop_frontend"]
     );
-    assert!(
-        d.networks_with(&label).is_empty(),
-        "and the default network"
+    assert_eq!(
+        d.container_networks(api),
+        vec!["compose-shop_backend", "compose-shop_data"]
     );
-    assert!(session.created().is_empty());
+    assert_eq!(d.container_networks(db), vec!["compose-shop_data"]);
+    // web started only once api's health check had passed.
+    let api_health = d.container(api).unwrap().state.unwrap().health.unwrap();
+    let healthy_at = (api_health.log.unwrap().into_iter())
+        .find(|l| l.exit_code == Some(0))
+        .and_then(|l| l.end)
+        .unwrap();
+    assert!(
+        started_at(web) > healthy_at,
+        "web {} vs api healthy {healthy_at}",
+        started_at(web)
+    );
+    // The published port answers on the host with web's page.
+    let port = stdout
+        .split("its port 80 is published on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("no port in {stdout}"));
+    let page = http_get(port);
+    assert!(page.ends_with("web\n"), "{page}");
+
+    support::clean_runs_with(&label);
+    support::assert_nothing_left(&label);
+    assert!(
+        !d.network_names()
+            .iter()
+            .any(|n| n.starts_with("compose-shop_"))
+    );
+}
+
+/// A scenario using the shop's file with its own database subnet.
+fn shop_scenario(net: &str) -> String {
+    format!(
+        r#"//! timeout: 120
+let sleep = "sleep 3600";
+let app = compose::up("compose.yml", #{{image: "busybox", env: #{{DB_NET: "{net}"}},
+    cmd: #{{web: sleep, db: sleep, api: ["sh", "-c", "touch /ready; sleep 3600"]}}}});
+assert_reachable(app.services.web, "api");
+assert_reachable(app.services.api, "db");
+assert_unreachable(app.services.web, "db");
+assert_unreachable(app.services.web, app.services.db.ip());
+assert_eq(app.services.db.ip(app.networks.data), "{net}.10");
+"#
+    )
+}
+
+#[test]
+fn two_test_scenarios_on_the_same_compose_file_pass_at_once() {
+    let _daemon = daemon_shared();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(shop_file(), dir.path().join("compose.yml")).unwrap();
+    let scripts: Vec<PathBuf> = [("shop-a", "10.231.70"), ("shop-b", "10.231.71")]
+        .iter()
+        .map(|(name, net)| {
+            let path = dir.path().join(format!("{name}.rhai"));
+            std::fs::write(&path, shop_scenario(net)).unwrap();
+            path
+        })
+        .collect();
+    let _guards: Vec<LabelGuard> = scripts
+        .iter()
+        .map(|p| LabelGuard(support::script_label(p)))
+        .collect();
+    let out = support::netrig()
+        .arg("test")
+        .arg(dir.path())
+        .args(["-j", "2"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("2 passed"),
+        "{stdout}\n{stderr}"
+    );
+    for p in &scripts {
+        support::assert_nothing_left(&support::script_label(p));
+    }
+}
+
+/// (what the case is, Compose file, `.env`, what the message must say, the file line named).
+const BAD_FILES: &[(&str, &str, &str, &str, usize)] = &[
+    (
+        "not YAML",
+        "services:\n  web:\n    image: busybox\n   ports: [\n",
+        "",
+        "not valid YAML",
+        4,
+    ),
+    (
+        "unknown service in depends_on",
+        "services:\n  web:\n    image: busybox\n    depends_on: [dbb]\n  db:\n    image: busybox\n",
+        "",
+        "depends on \"dbb\", which is not a service of this file",
+        4,
+    ),
+    (
+        "a cycle",
+        "services:\n  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [a]\n",
+        "",
+        "cycle: a → b → a",
+        4,
+    ),
+    (
+        "an unsupported key",
+        "services:\n  web:\n    image: busybox\n    volumes: [\"data:/data\"]\n",
+        "",
+        "services.web.volumes: netrig does not support \"volumes\"",
+        4,
+    ),
+    (
+        "a variable neither set nor defaulted",
+        "services:\n  web:\n    image: busybox\n    networks: [front]\nnetworks:\n  front:\n    ipam:\n      config:\n        - subnet: ${SUBNET}\n",
+        "OTHER=1\n",
+        "variable SUBNET is not set",
+        9,
+    ),
+    (
+        "a dependency that never gets healthy",
+        "services:\n  web:\n    image: busybox\n    command: sleep 300\n    depends_on: {db: {condition: service_healthy}}\n  db:\n    image: busybox\n    command: sleep 300\n    healthcheck: {test: \"echo not yet; exit 1\", interval: 200ms, retries: 2}\n",
+        "",
+        "its health check fails; last check exited 1: not yet",
+        0,
+    ),
+];
+
+#[test]
+fn bad_compose_input_names_the_script_line_and_the_file_line_and_leaves_nothing() {
+    let _daemon = daemon_shared();
+    let mut problems = Vec::new();
+    for (what, compose, dotenv, message, line) in BAD_FILES {
+        let s = support::Scenario::new(
+            "f16-bad",
+            "// a Compose file that cannot come up\nlet app = compose::up(\"compose.yml\", #{wait: 10});\n",
+        );
+        let dir = s.path.parent().unwrap();
+        std::fs::write(dir.join("compose.yml"), compose).unwrap();
+        if !dotenv.is_empty() {
+            std::fs::write(dir.join(".env"), dotenv).unwrap();
+        }
+        let out = s.run(&[]);
+        let stderr = support::text(&out).1;
+        let mut wanted = vec![format!("{}:2:", s.path.display()), message.to_string()];
+        if *line > 0 {
+            wanted.push(format!("compose.yml:{line}:"));
+        }
+        for w in wanted {
+            if !stderr.contains(&w) {
+                problems.push(format!("{what}: no {w:?} in\n{stderr}"));
+            }
+        }
+        if out.status.code() != Some(1) {
+            problems.push(format!("{what}: exit code {:?}", out.status.code()));
+        }
+        let d = daemon();
+        let left = [d.containers_with(&s.label()), d.networks_with(&s.label())].concat();
+        if !left.is_empty() {
+            problems.push(format!("{what}: left {left:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
 fn sample_model() -> RunModel {
@@ -345,6 +390,7 @@ fn attachments(names: &[&str]) -> Vec<(String, Vec<Joined>)> {
 
 #[test]
 fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
+    let _daemon = daemon_shared();
     let d = daemon();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = connect(&rt);
@@ -352,25 +398,25 @@ fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
     let _guard = LabelGuard(format!("netrig.run={}", session.run_id()));
     let sleep = Some(vec!["sleep".to_string(), "300".to_string()]);
     rt.block_on(async {
-        let front = netrig::docker::NetworkSpec {
+        let front = NetworkSpec {
             name: "f16rt-front".into(),
             subnet: Some("10.231.64.0/24".into()),
             ..Default::default()
         };
-        let back = netrig::docker::NetworkSpec {
+        let back = NetworkSpec {
             name: "f16rt-back".into(),
             internal: true,
             ..Default::default()
         };
         session.create_network(&front).await.unwrap();
         session.create_network(&back).await.unwrap();
-        let web = netrig::docker::RunSpec {
+        let web = RunSpec {
             image: "busybox".into(),
             name: Some("f16rt-web".into()),
             networks: vec!["f16rt-front".into(), "f16rt-back".into()],
             endpoints: HashMap::from([(
                 "f16rt-front".into(),
-                netrig::docker::spec::EndpointSpec {
+                EndpointSpec {
                     aliases: vec!["www".into()],
                     ipv4: Some("10.231.64.10".into()),
                     ipv6: None,
@@ -381,7 +427,7 @@ fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
             cmd: sleep.clone(),
             ..Default::default()
         };
-        let db = netrig::docker::RunSpec {
+        let db = RunSpec {
             image: "busybox".into(),
             name: Some("f16rt-db".into()),
             networks: vec!["f16rt-back".into()],
@@ -393,9 +439,7 @@ fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
         session.run(&db, &|_| {}).await.unwrap();
     });
     let before = attachments(&["f16rt-web", "f16rt-db"]);
-    let (model, notes) = rt
-        .block_on(netrig::compose::gather::gather(&client, session.run_id()))
-        .unwrap();
+    let (model, notes) = rt.block_on(gather(&client, session.run_id())).unwrap();
     assert!(notes.is_empty(), "{notes:?}");
     let web = model
         .containers
@@ -476,6 +520,7 @@ fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
 
 #[test]
 fn netrig_export_writes_a_kept_run_as_a_compose_file() {
+    let _daemon = daemon_shared();
     let s = support::Scenario::new(
         "f16-export",
         r#"

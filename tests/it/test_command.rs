@@ -3,8 +3,6 @@
 //! isolation seen from outside, --keep-failed, headers, filters, timeouts,
 //! Ctrl-C, and the exit codes CI relies on.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -12,9 +10,11 @@ use std::time::{Duration, Instant};
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptions;
-use support::{
-    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, netrig_command,
-    script_label, text,
+
+use crate::support;
+use crate::support::{
+    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, daemon_shared, netrig,
+    netrig_command, script_label, text,
 };
 
 /// Scenario files in a temporary directory, for one test. Dropping it
@@ -127,6 +127,7 @@ fn eventually<T>(secs: u64, mut check: impl FnMut() -> Option<T>) -> Option<T> {
 
 #[test]
 fn the_projects_own_scenarios_pass() {
+    let _daemon = daemon_shared();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
     let files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -184,6 +185,7 @@ assert_eq(exec(c, "echo hi").stdout, "bye\n", "echo answers");
 
 #[test]
 fn acceptance_same_names_at_once_and_one_failure() {
+    let _daemon = daemon_shared();
     let release = format!("go-{}", std::process::id());
     let scenario = shared_names_scenario(&release);
     let suite = Suite::new(&[
@@ -299,6 +301,7 @@ fn acceptance_same_names_at_once_and_one_failure() {
 
 #[test]
 fn keep_failed_leaves_only_the_failed_scenario_and_says_how_to_look() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&[
         (
             "kept.rhai",
@@ -347,6 +350,7 @@ run("busybox", #{name: "i4-keep-a", network: "i4-keep-net", cmd: "sleep 3600"});
 
 #[test]
 fn headers_filters_timeouts_syntax_errors_and_exit_codes() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&[
         (
             "slow.rhai",
@@ -407,6 +411,7 @@ fn headers_filters_timeouts_syntax_errors_and_exit_codes() {
 
 #[test]
 fn usage_errors_exit_2_and_no_daemon_exits_3() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&[("ok.rhai", "assert(true);\n")]);
     let cases: [&[&str]; 3] = [
         &["--jobs", "0"],
@@ -435,6 +440,7 @@ fn usage_errors_exit_2_and_no_daemon_exits_3() {
 
 #[test]
 fn ctrl_c_stops_the_scenarios_and_removes_what_they_made() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&[
         (
             "long-one.rhai",
@@ -472,6 +478,7 @@ fn ctrl_c_stops_the_scenarios_and_removes_what_they_made() {
 
 #[test]
 fn the_finished_hook_sees_each_scenario_live_before_teardown() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&[
         (
             "hooked.rhai",
@@ -481,9 +488,9 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
     ]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
-    let exit = netrig::harness::run_tests_with(
+    let exit = netrig::tools::run_tests_with(
         &runtime,
-        &netrig::harness::TestArgs {
+        &netrig::tools::TestArgs {
             paths: vec![suite.dir.path().to_path_buf()],
             jobs: Some(2),
             ..Default::default()
@@ -500,12 +507,12 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
         },
     );
     assert!(
-        matches!(exit, Err(netrig::error::Error::Reported)),
+        matches!(exit, Err(netrig::tools::Error::Reported)),
         "{exit:?}"
     );
     let mut seen = seen.into_inner().unwrap();
     seen.sort_by(|a, b| a.0.cmp(&b.0));
-    use netrig::harness::outcome::Status;
+    use netrig::tools::Status;
     assert_eq!(
         seen,
         vec![
@@ -523,6 +530,7 @@ fn the_finished_hook_sees_each_scenario_live_before_teardown() {
 
 #[test]
 fn exit_codes_of_scripts_survive_netrig_run() {
+    let _daemon = daemon_shared();
     // Rhai ends a run that calls exit() as a success; netrig keeps the code.
     let suite = Suite::new(&[
         (
@@ -548,6 +556,7 @@ fn exit_codes_of_scripts_survive_netrig_run() {
 
 #[test]
 fn report_draws_each_scenario_as_it_ended_in_its_own_names() {
+    let _daemon = daemon_shared();
     let suite = Suite::new(&[
         (
             "drawn.rhai",

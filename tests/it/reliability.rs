@@ -2,13 +2,12 @@
 //! loop, robbed of a container, raced by another run, or left without a
 //! daemon — and the sandbox that keeps a scenario away from the host.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
+use crate::support;
+use crate::support::{Scenario, assert_exit, daemon, daemon_shared, netrig, netrig_command, text};
 
 fn spawn(s: &Scenario, extra: &[&str], env: &[(&str, &str)]) -> Child {
     let mut cmd = netrig_command();
@@ -54,6 +53,7 @@ fn wait_for_containers(s: &Scenario, n: usize) {
 
 #[test]
 fn the_reaper_removes_what_a_killed_run_left() {
+    let _daemon = daemon_shared();
     let s = crowd("r1", 2);
     let mut child = spawn(&s, &[], &[]);
     wait_for_containers(&s, 2);
@@ -74,6 +74,7 @@ fn the_reaper_removes_what_a_killed_run_left() {
 
 #[test]
 fn the_reaper_leaves_kept_runs_alone() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "r2",
         "run(\"busybox\", #{name: \"core-r2-c\", cmd: \"sleep 300\"});\n",
@@ -91,6 +92,7 @@ fn the_reaper_leaves_kept_runs_alone() {
 
 #[test]
 fn a_second_ctrl_c_during_teardown_says_what_is_left_and_teardown_goes_on() {
+    let _daemon = daemon_shared();
     let s = crowd("r3", 10);
     let child = spawn(&s, &[], &[]);
     wait_for_containers(&s, 10);
@@ -110,6 +112,7 @@ fn a_second_ctrl_c_during_teardown_says_what_is_left_and_teardown_goes_on() {
 
 #[test]
 fn a_third_ctrl_c_leaves_the_rest_to_the_reaper_and_says_so() {
+    let _daemon = daemon_shared();
     let s = crowd("r4", 10);
     let child = spawn(&s, &[], &[]);
     wait_for_containers(&s, 10);
@@ -132,6 +135,7 @@ fn a_third_ctrl_c_leaves_the_rest_to_the_reaper_and_says_so() {
 
 #[test]
 fn a_runaway_loop_is_stopped_and_teardown_still_runs() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "r5",
         "run(\"busybox\", #{name: \"core-r5-c\", cmd: \"sleep 300\"});\nloop {}\n",
@@ -153,6 +157,7 @@ fn a_runaway_loop_is_stopped_and_teardown_still_runs() {
 
 #[test]
 fn the_wall_clock_timeout_stops_busy_and_waiting_scripts() {
+    let _daemon = daemon_shared();
     for (tag, body) in [
         ("r6", "let x = 0;\nloop { x += 1; }\n"),
         ("r7", "wait_until(|| false, 600);\n"),
@@ -181,6 +186,7 @@ fn the_wall_clock_timeout_stops_busy_and_waiting_scripts() {
 
 #[test]
 fn a_container_removed_behind_netrigs_back_fails_clearly_and_the_rest_is_removed() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "r8",
         "let net = network::create(\"core-r8-net\");\n\
@@ -221,6 +227,7 @@ fn a_container_removed_behind_netrigs_back_fails_clearly_and_the_rest_is_removed
 
 #[test]
 fn a_second_run_with_the_same_names_fails_and_leaves_the_first_alone() {
+    let _daemon = daemon_shared();
     let source = "let net = network::create(\"core-r9-net\");\n\
                   run(\"busybox\", #{name: \"core-r9-c\", network: net, cmd: \"sleep 300\"});\n\
                   print(\"ready\");\nsleep(120);\n";
@@ -383,6 +390,7 @@ impl Drop for OwnDaemon {
 
 #[test]
 fn a_daemon_that_dies_or_stops_answering_exits_3_and_clean_finishes_later() {
+    let _daemon = daemon_shared();
     let mut own = OwnDaemon::start();
     let s = Scenario::new(
         "r10",
@@ -448,6 +456,7 @@ fn a_daemon_that_dies_or_stops_answering_exits_3_and_clean_finishes_later() {
 
 #[test]
 fn host_access_is_refused_unless_allowed() {
+    let _daemon = daemon_shared();
     for (tag, call, wanted) in [
         (
             "s1",
@@ -518,6 +527,7 @@ fn host_access_is_refused_unless_allowed() {
 
 #[test]
 fn network_capabilities_need_no_flag() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "s9",
         "let c = run(\"busybox\", #{name: \"core-s9\", cap_add: [\"NET_ADMIN\", \"NET_RAW\"], cmd: \"sleep 300\"});\n\

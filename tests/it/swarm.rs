@@ -1,34 +1,31 @@
 //! Beyond one machine: swarm mode, overlay networks, services and several
 //! daemons in one script, against real daemons — the host's, and a second
 //! `dockerd` each test starts in a network namespace of its own
-//! (tests/support/dockerd.rs). Effects are checked from outside through
+//! (tests/it/support/dockerd.rs). Effects are checked from outside through
 //! bollard; the swarm state after a run must equal the state before.
 //!
 //! The host's daemon is shared: a test that puts it into swarm mode holds
-//! [`HostSwarm`], which serialises such tests and makes the daemon leave
-//! the swarm again however the test ends.
-
-mod support;
+//! [`HostSwarm`], which has the daemon to itself while the test runs (no
+//! other test of the suite runs meanwhile) and makes it leave the swarm
+//! again however the test ends.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
+use std::sync::RwLockWriteGuard;
 use std::sync::mpsc;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use bollard::query_parameters::{ListContainersOptions, ListServicesOptions};
-use support::dockerd::SecondDaemon;
-use support::{Daemon, Scenario, assert_exit, daemon, netrig, netrig_command, text};
+
+use crate::support;
+use crate::support::dockerd::SecondDaemon;
+use crate::support::{
+    Daemon, Scenario, assert_exit, daemon, daemon_exclusive, daemon_shared, netrig, netrig_command,
+    text,
+};
 
 const HOST_URL: &str = "unix:///var/run/docker.sock";
-
-/// Tests that depend on the host daemon's swarm state run one at a time.
-static HOST_SWARM: Mutex<()> = Mutex::new(());
-
-fn host_swarm_lock() -> MutexGuard<'static, ()> {
-    HOST_SWARM.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// `inactive`, `active`, … as the daemon reports it.
 fn swarm_state(d: &Daemon) -> String {
@@ -116,14 +113,14 @@ fn assert_nothing_left_on(d: &Daemon, label: &str) {
 /// swarm; dropping it removes what the test's label left, makes the daemon
 /// leave the swarm and removes a `docker_gwbridge` that was not there before.
 struct HostSwarm {
-    _lock: MutexGuard<'static, ()>,
+    _lock: RwLockWriteGuard<'static, ()>,
     label: String,
     gwbridge_before: bool,
 }
 
 impl HostSwarm {
     fn take(label: &str) -> HostSwarm {
-        let lock = host_swarm_lock();
+        let lock = daemon_exclusive();
         let d = daemon();
         assert_eq!(
             swarm_state(d),
@@ -373,6 +370,7 @@ fn single_node_swarm_overlay_and_service_leave_the_daemon_as_found() {
 
 #[test]
 fn a_second_daemon_over_tcp_gets_its_share_and_teardown_reaches_it() {
+    let _daemon = daemon_shared();
     let second = SecondDaemon::start();
     let tcp = second.tcp_url();
     let s = Scenario::new(
@@ -398,6 +396,9 @@ assert_eq(exec(far, "hostname").exit_code, 0);
 assert_eq(far.exec(["sh", "-c", "hostname"]).exit_code, 0);
 assert_reachable(far, far2);
 assert_eq(inspect(far).Name, "/i7-t-far");
+// Every overload has its host form; a network handle goes home too.
+assert_eq(b.ping(far, far2, 2).sent, 2);
+assert_eq(network::inspect(far_net).Name, "i7-t-far-net");
 // … but cannot join a network of another daemon.
 try {{ near_net.connect(far); throw #{{message: "connecting a far container should have failed"}}; }}
 catch (e) {{
@@ -544,6 +545,7 @@ fn two_node_swarm_overlay_reaches_across_daemons() {
 
 #[test]
 fn a_swarm_the_run_did_not_start_is_left_alone_and_one_it_did_is_left() {
+    let _daemon = daemon_shared();
     let second = SecondDaemon::start();
     let (d, url, addr) = (second.daemon(), second.url.clone(), second.addr.clone());
 
@@ -705,7 +707,8 @@ sleep(300);
 
 #[test]
 fn swarm_and_host_mistakes_are_named_with_their_line() {
-    let _lock = host_swarm_lock();
+    // Shared: no test holds the host in swarm mode meanwhile.
+    let _daemon = daemon_shared();
     assert_eq!(swarm_state(daemon()), "inactive");
     let cases: &[(&str, &str, i32, &[&str])] = &[
         (
@@ -897,6 +900,7 @@ impl Drop for Sshd {
 
 #[test]
 fn a_daemon_over_ssh() {
+    let _daemon = daemon_shared();
     let sshd = Sshd::start();
     let s = Scenario::new(
         "i7-ssh",
@@ -951,6 +955,7 @@ assert_eq(b.ps(#{name: "i7-ssh-c"}).len(), 1);
 
 #[test]
 fn an_ssh_daemon_that_cannot_be_reached_says_what_ssh_said() {
+    let _daemon = daemon_shared();
     let sshd = Sshd::start();
     let s = Scenario::new(
         "i7-ssh-bad",

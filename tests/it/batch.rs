@@ -3,12 +3,13 @@
 //! batch that fails half-way leaves nothing of itself behind (checked with
 //! `--keep`, so the end-of-run teardown cannot hide a leak).
 
-mod support;
-
-use support::{LabelGuard, Scenario, assert_exit, clean_runs_with, daemon, text};
+use crate::support::{
+    LabelGuard, Scenario, assert_exit, clean_runs_with, daemon, daemon_shared, text,
+};
 
 #[test]
 fn run_all_and_ping_all_keep_the_order_asked() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "i5-order",
         r#"
@@ -95,6 +96,7 @@ fn run_all_and_ping_all_keep_the_order_asked() {
 
 #[test]
 fn a_failure_half_way_through_run_all_lists_every_error_and_leaves_nothing() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "i5-runfail",
         r#"
@@ -154,6 +156,7 @@ fn a_failure_half_way_through_run_all_lists_every_error_and_leaves_nothing() {
 
 #[test]
 fn create_networks_checks_every_name_before_making_anything() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "i5-netfail",
         r#"
@@ -208,6 +211,7 @@ fn create_networks_checks_every_name_before_making_anything() {
 
 #[test]
 fn ping_all_and_exec_all_report_every_failed_item() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "i5-checkfail",
         r#"
@@ -250,6 +254,7 @@ fn ping_all_and_exec_all_report_every_failed_item() {
 /// run, so `ping_all` pings once per exec instead, with the same answers.
 #[test]
 fn ping_all_works_without_a_shell_in_the_image() {
+    let _daemon = daemon_shared();
     const TAG: &str = "i5-noshell:latest";
     build_image_without_shell(TAG);
     struct RemoveImage;
@@ -333,6 +338,7 @@ fn build_image_without_shell(tag: &str) {
 /// asking the daemon pair by pair from outside.
 #[test]
 fn the_reach_matrix_agrees_with_the_daemon() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "i5-reach",
         r#"

@@ -1,9 +1,7 @@
 //! Failures as users see them: the message names the function, option and
 //! script position, the exit code is right, and nothing is left behind.
 
-mod support;
-
-use support::{Scenario, assert_exit, daemon, netrig, text};
+use crate::support::{Scenario, assert_exit, daemon, daemon_shared, netrig, text};
 
 /// Runs a scenario that must fail; returns its stderr.
 fn fails(s: &Scenario, code: i32) -> String {
@@ -15,6 +13,7 @@ fn fails(s: &Scenario, code: i32) -> String {
 
 #[test]
 fn failing_assertion_names_file_line_and_source() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "assertion",
         "let net = network::create(\"core-e1-net\");\n\
@@ -33,6 +32,7 @@ fn failing_assertion_names_file_line_and_source() {
 
 #[test]
 fn wrong_option_type_names_the_option() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "ports42",
         "let net = network::create(\"core-e2-net\");\nrun(\"busybox\", #{network: net, ports: 42});\n",
@@ -48,6 +48,7 @@ fn wrong_option_type_names_the_option() {
 
 #[test]
 fn misspelt_option_is_named() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "typo",
         "run(\"busybox\", #{name: \"core-e3\", netwrok: \"x\"});\n",
@@ -59,6 +60,7 @@ fn misspelt_option_is_named() {
 
 #[test]
 fn unknown_image_is_named() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "noimage",
         "network::create(\"core-e4-net\");\nrun(\"core-no-such-image:1.0\", #{name: \"core-e4\"});\n",
@@ -73,6 +75,7 @@ fn unknown_image_is_named() {
 
 #[test]
 fn pull_never_refuses_a_missing_image_and_accepts_a_present_one() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "pullnever",
         "pull(\"busybox\");\nlet x = 1;\npull(\"core-e4b-absent:never\");\n",
@@ -106,6 +109,7 @@ fn pull_never_refuses_a_missing_image_and_accepts_a_present_one() {
 
 #[test]
 fn unreachable_daemon_exits_3() {
+    let _daemon = daemon_shared();
     let s = Scenario::new("nodaemon", "network::ls();\n");
     for (how, value) in [
         ("env", "unix:///tmp/netrig-no-daemon.sock"),
@@ -131,6 +135,7 @@ fn unreachable_daemon_exits_3() {
 
 #[test]
 fn usage_errors_exit_2() {
+    let _daemon = daemon_shared();
     let out = netrig()
         .args(["run", "/nonexistent/core.rhai"])
         .output()
@@ -145,6 +150,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn syntax_error_shows_position_without_touching_docker() {
+    let _daemon = daemon_shared();
     let s = Scenario::new("syntax", "let a = 1;\nlet b = (a + ;\n");
     // No daemon needed: the script is checked before connecting.
     let out = netrig()
@@ -162,6 +168,7 @@ fn syntax_error_shows_position_without_touching_docker() {
 
 #[test]
 fn scripts_catch_errors_by_kind() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "kinds",
         r#"
@@ -188,6 +195,7 @@ fn scripts_catch_errors_by_kind() {
 
 #[test]
 fn a_container_whose_start_fails_is_removed_at_once() {
+    let _daemon = daemon_shared();
     // With --keep nothing is torn down at the end, so only the immediate
     // removal can explain the container's absence.
     let s = Scenario::new(
@@ -212,6 +220,7 @@ fn a_container_whose_start_fails_is_removed_at_once() {
 
 #[test]
 fn docker_errors_say_what_was_asked_and_what_the_daemon_answered() {
+    let _daemon = daemon_shared();
     let s = Scenario::new("daemonsays", "network::rm(\"core-e10-missing\");\n");
     let err = fails(&s, 1);
     assert!(
@@ -227,6 +236,7 @@ fn docker_errors_say_what_was_asked_and_what_the_daemon_answered() {
 
 #[test]
 fn wrong_handle_kind_is_named() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "handlekind",
         "let net = network::create(\"core-e11-net\");\n\

@@ -3,12 +3,11 @@
 //! reports through bollard, not through netrig), and `expect_topology`
 //! names exactly the drift between an intended map and the live state.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use support::{Scenario, assert_exit, clean_runs_with, daemon, netrig, text};
+use crate::support;
+use crate::support::{Scenario, assert_exit, clean_runs_with, daemon, daemon_shared, netrig, text};
 
 /// Three networks, five containers; `web` publishes a port, `back` is internal.
 const TOPOLOGY: &str = r#"
@@ -134,6 +133,7 @@ fn parse_dot(text: &str) -> Drawn {
 
 #[test]
 fn graph_and_drift_of_three_networks_and_five_containers() {
+    let _daemon = daemon_shared();
     let scenario = Scenario::new("i9-topology", TOPOLOGY);
     let out = scenario.run(&["--keep"]);
     assert_exit(&out, 0);
@@ -279,6 +279,7 @@ fn graph_and_drift_of_three_networks_and_five_containers() {
 
 #[test]
 fn uncaught_drift_fails_the_run_names_the_difference_and_cleans_up() {
+    let _daemon = daemon_shared();
     let scenario = Scenario::new(
         "i9-drift",
         r#"
@@ -309,6 +310,7 @@ fn uncaught_drift_fails_the_run_names_the_difference_and_cleans_up() {
 
 #[test]
 fn bad_arguments_are_named() {
+    let _daemon = daemon_shared();
     let scenario = Scenario::new(
         "i9-bad-graph",
         r#"
@@ -357,14 +359,14 @@ fn bad_arguments_are_named() {
 /// `netrig test --report DIR`, driven on a session of their own.
 #[test]
 fn library_hooks_for_the_repl_and_the_report() {
-    use netrig::docker::{Client, NetworkSpec, RunSession, RunSpec};
-    use netrig::graph::{Format, session_graph, write_run_svg};
+    let _daemon = daemon_shared();
+    use netrig::tools::{
+        Client, DaemonArgs, Format, NetworkSpec, RunSession, RunSpec, session_graph, write_run_svg,
+    };
 
     daemon();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let options = netrig::daemon_args::DaemonArgs::from_env()
-        .unwrap()
-        .client_options();
+    let options = DaemonArgs::from_env().unwrap().client_options();
     let client = rt.block_on(Client::connect(&options)).unwrap();
     let session = RunSession::new(client.clone(), "i9-hooks");
     let _guard = support::LabelGuard(format!("netrig.run={}", session.run_id()));

@@ -2,12 +2,11 @@
 //! function and the option (or argument), points at the script line, exits 1
 //! and leaves nothing behind.
 
-mod support;
-
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::{Scenario, text};
+use crate::support;
+use crate::support::{Scenario, daemon_shared, text};
 
 /// What a case needs before its bad call: nothing, a network `NET`, or also a container `CTR`.
 #[derive(Clone, Copy)]
@@ -502,6 +501,7 @@ fn check(i: usize) -> Option<String> {
 
 #[test]
 fn malformed_calls_are_named_located_and_leave_nothing() {
+    let _daemon = daemon_shared();
     assert!(CASES.len() >= 50, "the table must hold at least 50 cases");
     // A few cases at a time: enough to overlap process start-up, not enough
     // to make the daemon the bottleneck.

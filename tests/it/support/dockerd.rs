@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use super::{Daemon, IMAGE, daemon};
 
 /// A private dockerd in its own network namespace.
-pub struct SecondDaemon {
+pub(crate) struct SecondDaemon {
     daemon: Option<Daemon>,
     /// `unix://…/docker.sock`.
     pub url: String,
@@ -50,7 +50,7 @@ fn run(program: &str, args: &[&str]) {
 
 impl SecondDaemon {
     /// Starts a daemon in a fresh namespace and gives it the test image.
-    pub fn start() -> SecondDaemon {
+    pub(crate) fn start() -> SecondDaemon {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         assert!(n < 60, "too many second daemons in one test process");
@@ -171,7 +171,7 @@ impl SecondDaemon {
     }
 
     /// The daemon, seen through bollard (the helpers of [`Daemon`] work on it).
-    pub fn daemon(&self) -> &Daemon {
+    pub(crate) fn daemon(&self) -> &Daemon {
         self.daemon.as_ref().expect("the second daemon has started")
     }
 
@@ -203,7 +203,7 @@ impl SecondDaemon {
     }
 
     /// The directory holding its sockets, config and data.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
@@ -228,7 +228,7 @@ impl SecondDaemon {
     /// Forwards a TCP port on 127.0.0.1 to the daemon's socket, so tests
     /// reach it the way a remote daemon is reached (`tcp://127.0.0.1:PORT`);
     /// the forward lives as long as this daemon value.
-    pub fn tcp_url(&self) -> String {
+    pub(crate) fn tcp_url(&self) -> String {
         let socket = self.dir.join("docker.sock");
         let listener = self
             .daemon()
@@ -249,7 +249,7 @@ impl SecondDaemon {
     }
 
     /// The daemon's process id while it runs.
-    pub fn pid(&self) -> Option<u32> {
+    pub(crate) fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 }

@@ -1,14 +1,13 @@
 //! Test support: the real Docker daemon seen from outside netrig (bollard,
 //! not netrig's own code), the busybox fixture, and scenario files that
 //! clean up after themselves even when an assertion fails.
-#![allow(dead_code)]
 
-pub mod dockerd;
+pub(crate) mod dockerd;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
@@ -17,17 +16,34 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+/// All tests share one process and the host's daemon. A test that puts that
+/// daemon into swarm mode changes its iptables and networks under everyone
+/// (a ping between two containers elsewhere can fail while it joins or
+/// leaves), so it holds this lock for writing; every other test that uses
+/// the daemon holds it for reading, once, first thing.
+static HOST_DAEMON: RwLock<()> = RwLock::new(());
+
+/// The host's daemon, shared with other tests: its global state stays as it is.
+pub(crate) fn daemon_shared() -> RwLockReadGuard<'static, ()> {
+    HOST_DAEMON.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The host's daemon to this test alone, to change its global state.
+pub(crate) fn daemon_exclusive() -> RwLockWriteGuard<'static, ()> {
+    HOST_DAEMON.write().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The image every test uses; built locally when missing (no registry here).
-pub const IMAGE: &str = "busybox:latest";
+pub(crate) const IMAGE: &str = "busybox:latest";
 
 /// The daemon, seen directly through bollard.
-pub struct Daemon {
+pub(crate) struct Daemon {
     rt: tokio::runtime::Runtime,
     docker: Docker,
 }
 
 /// The shared daemon handle; makes sure the test image exists first.
-pub fn daemon() -> &'static Daemon {
+pub(crate) fn daemon() -> &'static Daemon {
     static DAEMON: OnceLock<Daemon> = OnceLock::new();
     DAEMON.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -46,12 +62,12 @@ pub fn daemon() -> &'static Daemon {
 
 impl Daemon {
     /// Runs a future on the support runtime.
-    pub fn block<F: std::future::Future>(&self, f: F) -> F::Output {
+    pub(crate) fn block<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
     }
 
     /// The bollard client.
-    pub fn docker(&self) -> &Docker {
+    pub(crate) fn docker(&self) -> &Docker {
         &self.docker
     }
 
@@ -116,7 +132,7 @@ impl Daemon {
     }
 
     /// Names of containers (any state) carrying `label` (`key=value`).
-    pub fn containers_with(&self, label: &str) -> Vec<String> {
+    pub(crate) fn containers_with(&self, label: &str) -> Vec<String> {
         let mut names: Vec<String> = self
             .list_containers_with(label)
             .into_iter()
@@ -128,7 +144,7 @@ impl Daemon {
     }
 
     /// Names of networks carrying `label`.
-    pub fn networks_with(&self, label: &str) -> Vec<String> {
+    pub(crate) fn networks_with(&self, label: &str) -> Vec<String> {
         let mut names: Vec<String> = self
             .list_networks_with(label)
             .into_iter()
@@ -139,7 +155,7 @@ impl Daemon {
     }
 
     /// Names of all networks.
-    pub fn network_names(&self) -> Vec<String> {
+    pub(crate) fn network_names(&self) -> Vec<String> {
         let list = self
             .block(self.docker.list_networks(None::<ListNetworksOptions>))
             .unwrap();
@@ -147,14 +163,14 @@ impl Daemon {
     }
 
     /// Labels of a network, or `None` when it does not exist.
-    pub fn network_labels(&self, name: &str) -> Option<HashMap<String, String>> {
+    pub(crate) fn network_labels(&self, name: &str) -> Option<HashMap<String, String>> {
         self.block(self.docker.inspect_network(name, None))
             .ok()
             .map(|n| n.labels.unwrap_or_default())
     }
 
     /// Names of the containers attached to a network.
-    pub fn network_members(&self, name: &str) -> Vec<String> {
+    pub(crate) fn network_members(&self, name: &str) -> Vec<String> {
         let net = self.block(self.docker.inspect_network(name, None)).unwrap();
         let mut names: Vec<String> = net
             .containers
@@ -167,7 +183,10 @@ impl Daemon {
     }
 
     /// The container's inspect answer, or `None`.
-    pub fn container(&self, name: &str) -> Option<bollard::models::ContainerInspectResponse> {
+    pub(crate) fn container(
+        &self,
+        name: &str,
+    ) -> Option<bollard::models::ContainerInspectResponse> {
         self.block(
             self.docker
                 .inspect_container(name, None::<InspectContainerOptions>),
@@ -176,7 +195,7 @@ impl Daemon {
     }
 
     /// Networks a container is on.
-    pub fn container_networks(&self, name: &str) -> Vec<String> {
+    pub(crate) fn container_networks(&self, name: &str) -> Vec<String> {
         let mut nets: Vec<String> = self
             .container(name)
             .and_then(|c| c.network_settings)
@@ -188,7 +207,7 @@ impl Daemon {
     }
 
     /// Runs a command in a container; returns exit code and stdout+stderr.
-    pub fn exec(&self, container: &str, cmd: &[&str]) -> (i64, String) {
+    pub(crate) fn exec(&self, container: &str, cmd: &[&str]) -> (i64, String) {
         self.block(async {
             let exec = self
                 .docker
@@ -223,12 +242,12 @@ impl Daemon {
     }
 
     /// Whether `from` gets an answer pinging `target` (a name or address).
-    pub fn can_ping(&self, from: &str, target: &str) -> bool {
+    pub(crate) fn can_ping(&self, from: &str, target: &str) -> bool {
         self.exec(from, &["ping", "-c", "1", "-W", "1", target]).0 == 0
     }
 
     /// Removes everything carrying `label` (the safety net after a failed test).
-    pub fn remove_all_with(&self, label: &str) {
+    pub(crate) fn remove_all_with(&self, label: &str) {
         for c in self.containers_with(label) {
             let _ = self.block(self.docker.remove_container(
                 &c,
@@ -244,7 +263,7 @@ impl Daemon {
     }
 
     /// Polls `check` until it holds or `secs` pass.
-    pub fn wait_for(&self, secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    pub(crate) fn wait_for(&self, secs: u64, mut check: impl FnMut() -> bool) -> bool {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {
             if check() {
@@ -262,13 +281,13 @@ fn label_filter(label: &str) -> HashMap<String, Vec<String>> {
 }
 
 /// The netrig binary, with colours off so output is plain text.
-pub fn netrig() -> assert_cmd::Command {
+pub(crate) fn netrig() -> assert_cmd::Command {
     assert_cmd::Command::from_std(netrig_command())
 }
 
 /// The same as a plain [`Command`], for tests that start netrig in the
 /// background, send it signals or give it a terminal.
-pub fn netrig_command() -> Command {
+pub(crate) fn netrig_command() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("netrig"));
     // Tests never contact a registry (there is none here): a missing image fails at once.
     cmd.env("NO_COLOR", "1")
@@ -280,7 +299,7 @@ pub fn netrig_command() -> Command {
 /// A scenario script in a temporary directory. Its path is its
 /// `netrig.script` label, so a test can find exactly what it made; dropping
 /// it removes whatever is left, after the test has checked nothing was.
-pub struct Scenario {
+pub(crate) struct Scenario {
     _dir: tempfile::TempDir,
     /// The script file.
     pub path: PathBuf,
@@ -288,7 +307,7 @@ pub struct Scenario {
 
 impl Scenario {
     /// Writes `source` to `<tmp>/<name>.rhai`.
-    pub fn new(name: &str, source: &str) -> Scenario {
+    pub(crate) fn new(name: &str, source: &str) -> Scenario {
         daemon();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("{name}.rhai"));
@@ -297,12 +316,12 @@ impl Scenario {
     }
 
     /// The label filter selecting this scenario's resources.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         script_label(&self.path)
     }
 
     /// `netrig run <script> <extra…>`.
-    pub fn run(&self, extra: &[&str]) -> Output {
+    pub(crate) fn run(&self, extra: &[&str]) -> Output {
         netrig()
             .arg("run")
             .arg(&self.path)
@@ -312,7 +331,7 @@ impl Scenario {
     }
 
     /// Fails the test if anything of this scenario is still on the daemon.
-    pub fn assert_nothing_left(&self) {
+    pub(crate) fn assert_nothing_left(&self) {
         assert_nothing_left(&self.label());
     }
 }
@@ -324,12 +343,12 @@ impl Drop for Scenario {
 }
 
 /// `netrig.script=<path>` as netrig labels a run of `path`.
-pub fn script_label(path: &Path) -> String {
+pub(crate) fn script_label(path: &Path) -> String {
     format!("netrig.script={}", path.display())
 }
 
 /// Fails when a container or network with `label` remains.
-pub fn assert_nothing_left(label: &str) {
+pub(crate) fn assert_nothing_left(label: &str) {
     let d = daemon();
     let (c, n) = (d.containers_with(label), d.networks_with(label));
     assert!(
@@ -339,7 +358,7 @@ pub fn assert_nothing_left(label: &str) {
 }
 
 /// stdout and stderr of a finished command, for assertion messages.
-pub fn text(out: &Output) -> (String, String) {
+pub(crate) fn text(out: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -347,7 +366,7 @@ pub fn text(out: &Output) -> (String, String) {
 }
 
 /// Asserts the exit code, showing the output when it differs.
-pub fn assert_exit(out: &Output, code: i32) {
+pub(crate) fn assert_exit(out: &Output, code: i32) {
     let (stdout, stderr) = text(out);
     assert_eq!(
         out.status.code(),
@@ -358,7 +377,7 @@ pub fn assert_exit(out: &Output, code: i32) {
 
 impl Daemon {
     /// Run ids found on resources carrying `label`.
-    pub fn run_ids_with(&self, label: &str) -> Vec<String> {
+    pub(crate) fn run_ids_with(&self, label: &str) -> Vec<String> {
         let run_of =
             |l: Option<HashMap<String, String>>| l.and_then(|l| l.get("netrig.run").cloned());
         let mut ids: Vec<String> = self
@@ -378,7 +397,7 @@ impl Daemon {
 }
 
 /// `netrig clean --run ID` for every run that left something with `label`.
-pub fn clean_runs_with(label: &str) {
+pub(crate) fn clean_runs_with(label: &str) {
     for id in daemon().run_ids_with(label) {
         let out = netrig().args(["clean", "--run", &id]).output().unwrap();
         assert_exit(&out, 0);
@@ -387,7 +406,7 @@ pub fn clean_runs_with(label: &str) {
 
 /// Removes everything carrying its label when dropped, so a failed
 /// assertion does not leak what the test made.
-pub struct LabelGuard(pub String);
+pub(crate) struct LabelGuard(pub String);
 
 impl Drop for LabelGuard {
     fn drop(&mut self) {

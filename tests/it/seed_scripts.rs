@@ -2,15 +2,13 @@
 //! daemon, its effects are checked from outside with --keep, and nothing
 //! remains afterwards.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use support::{
-    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, netrig, script_label,
-    text,
+use crate::support::{
+    LabelGuard, assert_exit, assert_nothing_left, clean_runs_with, daemon, daemon_shared, netrig,
+    script_label, text,
 };
 
 /// The seed scripts use fixed names (my_net, app, port 8888): one at a time.
@@ -54,6 +52,7 @@ fn clean_kept(guard: &LabelGuard) {
 
 #[test]
 fn default_networks() {
+    let _daemon = daemon_shared();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     passes_and_leaves_nothing("01-default-networks.rhai");
 
@@ -75,6 +74,7 @@ fn default_networks() {
 
 #[test]
 fn publishing_a_port_answers_on_the_host() {
+    let _daemon = daemon_shared();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     passes_and_leaves_nothing("02-publish-a-port.rhai");
 
@@ -101,6 +101,7 @@ fn publishing_a_port_answers_on_the_host() {
 
 #[test]
 fn bridge_network_ips() {
+    let _daemon = daemon_shared();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     passes_and_leaves_nothing("03-bridge-ips.rhai");
 
@@ -126,6 +127,7 @@ fn bridge_network_ips() {
 
 #[test]
 fn user_network_resolves_names() {
+    let _daemon = daemon_shared();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     passes_and_leaves_nothing("04-user-network-dns.rhai");
 
@@ -149,6 +151,7 @@ fn user_network_resolves_names() {
 
 #[test]
 fn several_networks_layers() {
+    let _daemon = daemon_shared();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     passes_and_leaves_nothing("05-several-networks.rhai");
 

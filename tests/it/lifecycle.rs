@@ -1,11 +1,9 @@
 //! The run lifecycle: labels on everything, teardown on Ctrl-C and SIGTERM,
 //! --keep and `netrig clean`, and nothing unlabelled ever touched.
 
-mod support;
-
 use std::process::{Child, Command, Stdio};
 
-use support::{Scenario, assert_exit, daemon, netrig, netrig_command, text};
+use crate::support::{Scenario, assert_exit, daemon, daemon_shared, netrig, netrig_command, text};
 
 /// A scenario that builds a network and a container, then waits.
 fn long_running(tag: &str) -> Scenario {
@@ -23,7 +21,7 @@ fn long_running(tag: &str) -> Scenario {
 fn spawn(s: &Scenario, extra: &[&str]) -> Child {
     netrig_command()
         // One test kills netrig outright to check `netrig clean`; the reaper
-        // would otherwise remove the leftovers first (tests/reliability.rs).
+        // would otherwise remove the leftovers first (tests/it/reliability.rs).
         .env("NETRIG_REAPER", "off")
         .arg("run")
         .arg(&s.path)
@@ -69,16 +67,19 @@ fn interrupted_run_cleans_up(tag: &str, sig: &str, code: i32, said: &str) {
 
 #[test]
 fn ctrl_c_removes_everything_and_exits_130() {
+    let _daemon = daemon_shared();
     interrupted_run_cleans_up("l1", "-INT", 130, "Ctrl-C");
 }
 
 #[test]
 fn sigterm_removes_everything_and_exits_143() {
+    let _daemon = daemon_shared();
     interrupted_run_cleans_up("l2", "-TERM", 143, "SIGTERM");
 }
 
 #[test]
 fn resources_carry_the_run_labels() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "labels",
         "let n = network::create(\"core-l3-net\", #{labels: #{team: \"qa\"}});\n\
@@ -125,6 +126,7 @@ fn resources_carry_the_run_labels() {
 
 #[test]
 fn clean_removes_a_killed_runs_leftovers_and_spares_live_runs() {
+    let _daemon = daemon_shared();
     let dead = long_running("l4");
     let mut child = spawn(&dead, &[]);
     wait_until_running(&dead, "l4");
@@ -177,6 +179,7 @@ fn clean_removes_a_killed_runs_leftovers_and_spares_live_runs() {
 
 #[test]
 fn clean_never_touches_unmanaged_resources() {
+    let _daemon = daemon_shared();
     let d = daemon();
     let name = "core-l6-unmanaged";
     // Carries a netrig.run label but not netrig.managed: not netrig's.
@@ -207,6 +210,7 @@ fn clean_never_touches_unmanaged_resources() {
 
 #[test]
 fn teardown_runs_after_a_script_error() {
+    let _daemon = daemon_shared();
     let s = Scenario::new(
         "errteardown",
         "let n = network::create(\"core-l7-net\");\n\

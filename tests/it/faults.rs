@@ -4,13 +4,14 @@
 //! transfers it runs in the containers itself, the daemon's inspect, and
 //! the kernel state read with nsenter. Names start with `i8-`.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use support::{Scenario, assert_exit, assert_nothing_left, daemon, netrig, netrig_command, text};
+use crate::support;
+use crate::support::{
+    Scenario, assert_exit, assert_nothing_left, daemon, daemon_shared, netrig, netrig_command, text,
+};
 
 /// `step(ctr, name)`: tell the test (through a file in `ctr`) that phase
 /// `name` is reached, then wait until it says go on.
@@ -248,6 +249,7 @@ fn busybox_sleeping(names: &[&str], net: &str) -> String {
 
 #[test]
 fn a_partition_splits_four_containers_into_two_groups_and_heal_joins_them() {
+    let _daemon = daemon_shared();
     let names = ["i8-part-a1", "i8-part-a2", "i8-part-b1", "i8-part-b2"];
     let mut run = Stepping::start(
         "i8-partition",
@@ -308,6 +310,7 @@ fn a_partition_splits_four_containers_into_two_groups_and_heal_joins_them() {
 
 #[test]
 fn half_of_the_packets_are_lost_until_clear() {
+    let _daemon = daemon_shared();
     let mut run = Stepping::start(
         "i8-loss",
         "i8-loss-a",
@@ -387,6 +390,7 @@ fn send_two_megabytes(from: &str, to: &str) -> f64 {
 
 #[test]
 fn a_rate_limit_slows_what_a_container_sends() {
+    let _daemon = daemon_shared();
     let mut run = Stepping::start(
         "i8-rate",
         "i8-rate-rx",
@@ -445,6 +449,7 @@ fn rtt_ms(from: &str, to: &str) -> f64 {
 
 #[test]
 fn a_delay_raises_the_round_trip_or_names_the_missing_kernel_feature() {
+    let _daemon = daemon_shared();
     let netem = kernel_has_netem();
     let mut run = Stepping::start(
         "i8-delay",
@@ -516,6 +521,7 @@ fn state(ctr: &str) -> bollard::models::ContainerState {
 
 #[test]
 fn pause_kill_and_restart_are_seen_from_another_container() {
+    let _daemon = daemon_shared();
     // The server traps USR1 to show that kill() delivers the signal it names.
     let server = "trap 'echo got USR1; exit 3' USR1; mkdir -p /www; echo hello > /www/index.html; \
                   httpd -p 8080 -h /www; while true; do sleep 0.2; done";
@@ -578,6 +584,7 @@ fn pause_kill_and_restart_are_seen_from_another_container() {
 
 #[test]
 fn a_cut_survives_a_restart_and_impairments_stack_and_expire() {
+    let _daemon = daemon_shared();
     let mut run = Stepping::start(
         "i8-stack",
         "i8-stack-a",
@@ -629,6 +636,7 @@ fn a_cut_survives_a_restart_and_impairments_stack_and_expire() {
 
 #[test]
 fn teardown_after_a_pause_and_a_partition_leaves_nothing() {
+    let _daemon = daemon_shared();
     let body = format!(
         "network::create(\"i8-down-net\");\n{}\
          partition([[\"i8-down-a\"], [\"i8-down-b\", \"i8-down-c\"]]);\n\
@@ -652,6 +660,7 @@ fn teardown_after_a_pause_and_a_partition_leaves_nothing() {
 
 #[test]
 fn netrig_clean_removes_what_a_killed_run_left_paused_and_partitioned() {
+    let _daemon = daemon_shared();
     let mut run = Stepping::start(
         "i8-killed",
         "i8-kill-a",
@@ -680,6 +689,7 @@ fn netrig_clean_removes_what_a_killed_run_left_paused_and_partitioned() {
 
 #[test]
 fn bad_fault_calls_fail_with_the_function_the_option_and_the_line() {
+    let _daemon = daemon_shared();
     let cases: [(&str, &[&str]); 4] = [
         (
             "impair(\"i8-nobody\", #{loss_pct: 150});",
@@ -714,6 +724,7 @@ fn bad_fault_calls_fail_with_the_function_the_option_and_the_line() {
 
 #[test]
 fn faults_on_a_stopped_container_are_refused_and_nothing_is_made() {
+    let _daemon = daemon_shared();
     let scenario = Scenario::new(
         "i8-stopped",
         "network::create(\"i8-stop-net\");\n\
@@ -738,6 +749,7 @@ fn faults_on_a_stopped_container_are_refused_and_nothing_is_made() {
 
 #[test]
 fn the_partition_example_script_passes_and_leaves_nothing() {
+    let _daemon = daemon_shared();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/partition-and-heal.rhai");
     let _cleanup = support::LabelGuard(support::script_label(&path));
     let out = netrig().arg("run").arg(&path).output().unwrap();
@@ -751,6 +763,7 @@ fn the_partition_example_script_passes_and_leaves_nothing() {
 
 #[test]
 fn a_cut_holds_for_ipv6_addresses_too() {
+    let _daemon = daemon_shared();
     let mut run = Stepping::start(
         "i8-ipv6",
         "i8-v6-a",

@@ -1,0 +1,176 @@
+//! [`Call`]: what a script function's body is given besides its arguments —
+//! the daemon it runs on, the name it was called by, and Rhai's call
+//! context — with the helpers every body needs, each naming the function
+//! in its errors.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rhai::{Dynamic, EvalAltResult, NativeCallContext};
+
+use super::context::ScriptContext;
+use super::convert;
+use super::error::{ScriptResult, invalid, throw};
+use super::handles::{ContainerHandle, NetworkHandle};
+use crate::docker::DockerError;
+use crate::docker::ResourceKind;
+
+/// One call of a script function.
+///
+/// It dereferences to the [`ScriptContext`] of the daemon the call runs on:
+/// the host handle's for `h.f(…)`, the daemon of a container or network
+/// handle given as the first argument, else the script's default daemon.
+pub(crate) struct Call<'a> {
+    /// `None` only in engines built for tests without Docker.
+    daemon: Option<Arc<ScriptContext>>,
+    name: &'a str,
+    native: NativeCallContext<'a>,
+}
+
+impl<'a> Call<'a> {
+    pub(super) fn new(
+        daemon: Option<Arc<ScriptContext>>,
+        name: &'a str,
+        native: NativeCallContext<'a>,
+    ) -> Self {
+        Call {
+            daemon,
+            name,
+            native,
+        }
+    }
+
+    /// The name the script called: `network::create`, or `network_create`
+    /// on a host handle. Errors start with it.
+    pub(crate) fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The context of the daemon this call runs on, to keep in a handle.
+    pub(crate) fn daemon(&self) -> &Arc<ScriptContext> {
+        self.daemon
+            .as_ref()
+            .expect("an engine built without a Docker daemon (a test) called Docker")
+    }
+
+    /// Rhai's context of the call: for calling a script's function
+    /// pointer (`FnPtr::call_within_context`) or its operators.
+    pub(crate) fn native(&self) -> &NativeCallContext<'a> {
+        &self.native
+    }
+
+    /// A wrong argument or option (kind `invalid_argument`).
+    pub(crate) fn invalid(&self, message: impl AsRef<str>) -> Box<EvalAltResult> {
+        invalid(self.name, message)
+    }
+
+    /// An error of `kind` (`not_found`, `assertion`, …).
+    pub(crate) fn fail(&self, kind: &str, message: impl AsRef<str>) -> Box<EvalAltResult> {
+        throw(kind, self.name, message)
+    }
+
+    /// Waits for a Docker operation, giving up if the run is interrupted;
+    /// its errors keep their kind and speak the script's names.
+    pub(crate) fn wait<T>(
+        &self,
+        fut: impl Future<Output = Result<T, DockerError>>,
+    ) -> ScriptResult<T> {
+        self.daemon().wait(self.name, fut)
+    }
+
+    /// Sleeps, waking early when interrupted.
+    pub(crate) fn sleep(&self, secs: f64) -> ScriptResult<()> {
+        self.daemon().sleep(self.name, secs)
+    }
+
+    /// A string argument, or an error naming `param`.
+    pub(crate) fn string(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        value.clone().into_string().map_err(|_| {
+            self.invalid(format!(
+                "{param} must be a string, got {}",
+                convert::describe(value)
+            ))
+        })
+    }
+
+    /// The Docker name of the container a value stands for (a handle or a
+    /// name). A handle of another daemon is refused: the call runs here.
+    pub(crate) fn container(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        if let Some(h) = value.read_lock::<ContainerHandle>() {
+            self.on_this_daemon(param, &h.name, h.daemon(), "containers")?;
+        }
+        let name = convert::container_ref(param, value).map_err(|e| self.invalid(e))?;
+        Ok(self.session.docker_name(ResourceKind::Container, &name))
+    }
+
+    /// The Docker name of the network a value stands for (a handle or a
+    /// name). A handle of another daemon is refused: the call runs here.
+    pub(crate) fn network(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        if let Some(h) = value.read_lock::<NetworkHandle>() {
+            self.on_this_daemon(param, &h.name, h.daemon(), "networks")?;
+        }
+        let name = convert::network_ref(param, value).map_err(|e| self.invalid(e))?;
+        Ok(self.session.docker_name(ResourceKind::Network, &name))
+    }
+
+    /// A ping target as the pinging container should see it: a name its DNS
+    /// resolves (the script's own name) or an address, unchanged.
+    pub(crate) fn target(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        convert::target_ref(param, value).map_err(|e| self.invalid(e))
+    }
+
+    /// A path a script gave, resolved against the script's directory and
+    /// kept below it unless host access is allowed.
+    pub(crate) fn path(&self, param: &str, path: &str) -> ScriptResult<PathBuf> {
+        self.daemon().path(self.name, param, path)
+    }
+
+    /// The handle of a container this daemon made (`docker_name` as Docker knows it).
+    pub(crate) fn container_handle(&self, id: String, docker_name: &str) -> ContainerHandle {
+        ContainerHandle::new(id, self.script_name(docker_name), self.daemon().clone())
+    }
+
+    /// The handle of a network this daemon made.
+    pub(crate) fn network_handle(&self, id: String, docker_name: &str) -> NetworkHandle {
+        NetworkHandle::new(id, self.script_name(docker_name), self.daemon().clone())
+    }
+
+    /// A handle made on another daemon of the run cannot be used here.
+    fn on_this_daemon(
+        &self,
+        param: &str,
+        name: &str,
+        home: Option<&Arc<ScriptContext>>,
+        what: &str,
+    ) -> ScriptResult<()> {
+        let here = self.client().host();
+        let Some(there) = home.map(|d| d.client().host()).filter(|t| *t != here) else {
+            return Ok(());
+        };
+        // A handle as first argument takes the call to its daemon; what is
+        // left joins it to something of this daemon, or needs this machine.
+        let function = self.name.trim_start_matches("network::");
+        let what_to_do = match function.trim_start_matches("network_") {
+            f @ ("connect" | "disconnect") => {
+                format!(
+                    "a container joins networks of its own daemon: h.network_{f}(net, ctr) there"
+                )
+            }
+            _ => format!("{}() works with {what} of {here} only", self.name),
+        };
+        let is = if what == "containers" { "runs" } else { "is" };
+        Err(self.invalid(format!(
+            "{param} ({name}) {is} on {there}, not on {here}; {what_to_do}"
+        )))
+    }
+}
+
+impl Deref for Call<'_> {
+    type Target = ScriptContext;
+
+    fn deref(&self) -> &ScriptContext {
+        self.daemon()
+    }
+}
