@@ -38,6 +38,21 @@ fn started_at(name: &str) -> String {
         .unwrap()
 }
 
+/// A daemon timestamp (`2026-12-02T01:12:15.010577Z`) as seconds since 1970.
+fn seconds(stamp: &str) -> f64 {
+    let (date, time) = stamp.trim_end_matches('Z').split_once('T').unwrap();
+    let num = |s: &str| s.parse::<i64>().unwrap();
+    let d: Vec<i64> = date.split('-').map(num).collect();
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y, m) = if d[1] <= 2 { (d[0] - 1, d[1] + 9) } else { (d[0], d[1] - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d[2] - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let t: Vec<f64> = time.split(':').map(|p| p.parse().unwrap()).collect();
+    days as f64 * 86_400.0 + t[0] * 3600.0 + t[1] * 60.0 + t[2]
+}
+
 /// An HTTP GET from the host; the body, or the error.
 fn http_get(port: u16) -> String {
     use std::io::{Read, Write};
@@ -81,16 +96,20 @@ fn the_compose_example_checks_the_shops_segmentation_and_leaves_nothing() {
         vec!["compose-shop_backend", "compose-shop_data"]
     );
     assert_eq!(d.container_networks(db), vec!["compose-shop_data"]);
-    // web started only once api's health check had passed.
-    let api_health = d.container(api).unwrap().state.unwrap().health.unwrap();
-    let healthy_at = (api_health.log.unwrap().into_iter())
-        .find(|l| l.exit_code == Some(0))
-        .and_then(|l| l.end)
-        .unwrap();
+    // web started only once api's health check had passed: api makes
+    // /ready a second after it starts, so web cannot have started sooner.
+    // (The daemon keeps only the last few health results, so the first
+    // passing one is not there to compare with.)
+    let (web_at, api_at) = (seconds(&started_at(web)), seconds(&started_at(api)));
     assert!(
-        started_at(web) > healthy_at,
-        "web {} vs api healthy {healthy_at}",
-        started_at(web)
+        web_at >= api_at + 1.0,
+        "web started {:.2} s after api, before api could be healthy",
+        web_at - api_at
+    );
+    let api_health = d.container(api).unwrap().state.unwrap().health.unwrap();
+    assert_eq!(
+        api_health.status,
+        Some(bollard::models::HealthStatusEnum::HEALTHY)
     );
     // The published port answers on the host with web's page.
     let port = stdout
