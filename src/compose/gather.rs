@@ -13,7 +13,7 @@ use super::export::{Attachment, ModelContainer, ModelNetwork, RunModel};
 use crate::docker::Client;
 use crate::docker::error::Result;
 use crate::docker::ports::{PortMapping, parse_publish};
-use crate::docker::run::labels::PREDEFINED_NETWORKS;
+use crate::docker::run::labels::{IPAM, PREDEFINED_NETWORKS};
 use crate::docker::run::names::Names;
 
 /// Reads run `run_id`'s networks and containers. Names lose the run's
@@ -214,8 +214,10 @@ fn network(json: &serde_json::Value, names: &Names) -> ModelNetwork {
         internal: json["Internal"].as_bool().unwrap_or(false),
         attachable: json["Attachable"].as_bool().unwrap_or(false),
         ipv6: json["EnableIPv6"].as_bool().unwrap_or(false),
-        subnets: json["IPAM"]["Config"]
-            .as_array()
+        // A pool the daemon picked is left out: another daemon may have it in use.
+        subnets: (json["Labels"][IPAM] != "daemon")
+            .then(|| json["IPAM"]["Config"].as_array())
+            .flatten()
             .map(|pools| {
                 pools
                     .iter()
@@ -273,4 +275,38 @@ pub(crate) async fn compose_file(client: &Client, run_id: &str) -> Result<Export
         containers: model.containers.len(),
         networks: model.networks.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_the_daemon_picked_is_not_pinned() {
+        let inspected = |labels: serde_json::Value| {
+            serde_json::json!({
+                "Name": "ab12cd34-back", "Driver": "bridge", "Internal": true,
+                "IPAM": {"Config": [{"Subnet": "172.27.0.0/16", "Gateway": "172.27.0.1"}]},
+                "Labels": labels,
+            })
+        };
+        let names = Names::prefixed("ab12cd34");
+        let picked = network(
+            &inspected(serde_json::json!({"netrig.run": "ab12cd34", "netrig.ipam": "daemon"})),
+            &names,
+        );
+        assert_eq!(picked.name, "back");
+        assert!(picked.internal);
+        assert!(picked.subnets.is_empty(), "{:?}", picked.subnets);
+        assert!(picked.labels.is_empty(), "netrig's labels stay out");
+        let asked = network(
+            &inspected(serde_json::json!({"netrig.run": "ab12cd34", "tier": "data"})),
+            &names,
+        );
+        assert_eq!(
+            asked.subnets,
+            vec![("172.27.0.0/16".to_string(), Some("172.27.0.1".to_string()))]
+        );
+        assert_eq!(asked.labels, vec![("tier".to_string(), "data".to_string())]);
+    }
 }

@@ -49,12 +49,17 @@ impl NetworkSpec {
         }
     }
 
-    /// The request body for `POST /networks/create`, with `labels` as the final label set.
-    pub fn to_request(&self, labels: HashMap<String, String>) -> NetworkCreateRequest {
+    /// The request body for `POST /networks/create`, with `labels` as the
+    /// final label set; a network without a subnet of its own is marked
+    /// (`netrig.ipam=daemon`) so an export knows the daemon picked its pool.
+    pub fn to_request(&self, mut labels: HashMap<String, String>) -> NetworkCreateRequest {
         let has_ipam = self.subnet.is_some()
             || self.gateway.is_some()
             || self.ip_range.is_some()
             || !self.extra_subnets.is_empty();
+        if !has_ipam {
+            labels.insert(crate::docker::run::labels::IPAM.into(), "daemon".into());
+        }
         let first = (self.subnet.is_some() || self.gateway.is_some() || self.ip_range.is_some())
             .then(|| IpamConfig {
                 subnet: self.subnet.clone(),
@@ -334,7 +339,9 @@ mod tests {
             .to_request(HashMap::from([("netrig.managed".into(), "true".into())]));
         assert_eq!(req.name, "my_net");
         assert!(req.ipam.is_none());
-        assert_eq!(req.labels.unwrap()["netrig.managed"], "true");
+        let labels = req.labels.unwrap();
+        assert_eq!(labels["netrig.managed"], "true");
+        assert_eq!(labels["netrig.ipam"], "daemon", "the daemon picks its pool");
         assert_eq!(req.internal, None);
     }
 
@@ -355,6 +362,7 @@ mod tests {
         assert_eq!(body["Internal"], true);
         assert_eq!(body["Driver"], "bridge");
         assert_eq!(body["Options"]["com.docker.network.bridge.name"], "br-n");
+        assert!(body["Labels"].get("netrig.ipam").is_none());
 
         let dual = NetworkSpec {
             name: "d".into(),
