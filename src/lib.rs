@@ -42,7 +42,7 @@ pub mod tools {
     pub use crate::docker::ports::parse_publish;
     pub use crate::docker::run::session::RunSession;
     pub use crate::docker::run::teardown::remove_labelled;
-    pub use crate::docker::spec::{EndpointSpec, NetworkSpec, RunSpec};
+    pub use crate::docker::spec::{EndpointSpec, HealthSpec, NetworkSpec, RunSpec};
     pub use crate::error::Error;
     pub use crate::graph::{Format, session_graph, write_run_svg};
     pub use crate::harness::outcome::Status;

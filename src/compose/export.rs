@@ -8,13 +8,14 @@ use indexmap::IndexMap;
 
 use docker_compose_types::{
     AdvancedNetworkSettings, AdvancedNetworks, Command, Compose, ComposeNetworks, Entrypoint,
-    Environment, Ipam, IpamConfig, Labels, MapOrEmpty, NetworkSettings, Networks, Ports, Service,
-    Services, SingleValue,
+    Environment, Healthcheck, HealthcheckTest, Ipam, IpamConfig, Labels, MapOrEmpty,
+    NetworkSettings, Networks, Ports, Service, Services, SingleValue,
 };
 
 use saphyr::{Mapping, Scalar, Yaml, YamlEmitter};
 
 use crate::docker::ports::PortMapping;
+use crate::docker::spec::HealthSpec;
 
 /// What a run made, as far as a Compose file can say it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,6 +72,14 @@ pub struct ModelContainer {
     pub cap_add: Vec<String>,
     /// User labels (not netrig's).
     pub labels: Vec<(String, String)>,
+    /// DNS servers, when set.
+    pub dns: Vec<String>,
+    /// Extra `/etc/hosts` entries, as Docker keeps them (`host:ip`).
+    pub extra_hosts: Vec<String>,
+    /// Ports exposed without being published, beyond the image's (`80/tcp`).
+    pub expose: Vec<String>,
+    /// A health check that replaces the image's.
+    pub healthcheck: Option<HealthSpec>,
 }
 
 /// A container on one network.
@@ -188,11 +197,45 @@ fn service(c: &ModelContainer, model: &RunModel) -> Service {
         network_mode,
         ports: Ports::Short(c.ports.iter().map(short_port).collect()),
         cap_add: c.cap_add.clone(),
+        dns: c.dns.clone(),
+        extra_hosts: c.extra_hosts.clone(),
+        // Compose reads a bare port as TCP.
+        expose: (c.expose.iter())
+            .map(|e| e.strip_suffix("/tcp").unwrap_or(e).to_string())
+            .collect(),
+        healthcheck: c.healthcheck.as_ref().map(healthcheck),
         labels: match c.labels.is_empty() {
             true => Labels::default(),
             false => Labels::Map(strings(&c.labels)),
         },
         ..Default::default()
+    }
+}
+
+/// A health check in Compose's words; Docker's `["NONE"]` is `disable: true`.
+fn healthcheck(h: &HealthSpec) -> Healthcheck {
+    if h.test.first().map(String::as_str) == Some("NONE") {
+        return Healthcheck {
+            disable: true,
+            ..Default::default()
+        };
+    }
+    Healthcheck {
+        test: Some(HealthcheckTest::Multiple(h.test.clone())),
+        interval: h.interval.map(go_duration),
+        timeout: h.timeout.map(go_duration),
+        start_period: h.start_period.map(go_duration),
+        retries: h.retries.map(i64::from).unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+/// A duration as Compose writes it: `30s`, `1500ms`, `250us`.
+pub(crate) fn go_duration(d: std::time::Duration) -> String {
+    match (d.subsec_nanos(), d.subsec_nanos() % 1_000_000) {
+        (0, _) => format!("{}s", d.as_secs()),
+        (_, 0) => format!("{}ms", d.as_millis()),
+        _ => format!("{}us", d.as_micros()),
     }
 }
 
@@ -305,6 +348,16 @@ mod tests {
                     }],
                     cmd: Some(vec!["sleep".into(), "3600".into()]),
                     hostname: Some("database".into()),
+                    dns: vec!["10.61.2.53".into()],
+                    extra_hosts: vec!["backup:10.61.2.99".into()],
+                    expose: vec!["5432/tcp".into(), "53/udp".into()],
+                    healthcheck: Some(HealthSpec {
+                        test: vec!["CMD-SHELL".into(), "test -f /ready".into()],
+                        interval: Some(std::time::Duration::from_millis(1500)),
+                        timeout: Some(std::time::Duration::from_secs(2)),
+                        start_period: None,
+                        retries: Some(3),
+                    }),
                     ..Default::default()
                 },
                 ModelContainer {
@@ -365,6 +418,26 @@ mod tests {
                 .as_deref(),
             Some("database")
         );
+        let db = &plan.service("db").unwrap().containers[0];
+        let asked = &sample().containers[1];
+        assert_eq!(db.dns, asked.dns);
+        assert_eq!(db.extra_hosts, asked.extra_hosts);
+        assert_eq!(db.expose, asked.expose);
+        assert_eq!(db.healthcheck, asked.healthcheck);
+        assert!(text.contains("interval: 1500ms"), "{text}");
+    }
+
+    #[test]
+    fn a_disabled_health_check_and_durations() {
+        let none = HealthSpec {
+            test: vec!["NONE".into()],
+            ..Default::default()
+        };
+        assert!(healthcheck(&none).disable);
+        let d = std::time::Duration::from_micros;
+        assert_eq!(go_duration(d(30_000_000)), "30s");
+        assert_eq!(go_duration(d(1_500_000)), "1500ms");
+        assert_eq!(go_duration(d(250)), "250us");
     }
 
     #[test]

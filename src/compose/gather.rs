@@ -15,6 +15,7 @@ use crate::docker::error::Result;
 use crate::docker::ports::{PortMapping, parse_publish};
 use crate::docker::run::labels::{IPAM, PREDEFINED_NETWORKS};
 use crate::docker::run::names::Names;
+use crate::docker::spec::HealthSpec;
 
 /// Reads run `run_id`'s networks and containers. Names lose the run's
 /// isolation prefix (`netrig test`), as the script knew them. Notes about
@@ -193,7 +194,34 @@ fn container(
             .filter(|h| !id.starts_with(h.as_str())),
         cap_add: host.cap_add.clone().unwrap_or_default(),
         labels,
+        dns: host.dns.clone().unwrap_or_default(),
+        extra_hosts: host.extra_hosts.clone().unwrap_or_default(),
+        // Docker exposes what is published and what the image exposes; the rest was asked for.
+        expose: (config.exposed_ports.clone().unwrap_or_default().into_iter())
+            .filter(|k| !image_config.exposed_ports.iter().flatten().any(|i| i == k))
+            .filter(|k| !host.port_bindings.iter().flatten().any(|(b, _)| b == k))
+            .collect(),
+        healthcheck: config
+            .healthcheck
+            .clone()
+            .filter(|h| Some(h) != image_config.healthcheck.as_ref())
+            .and_then(health),
     }
+}
+
+/// A container's health check as asked for (Docker writes 0 for "not set").
+fn health(h: bollard::models::HealthConfig) -> Option<HealthSpec> {
+    let time = |ns: Option<i64>| {
+        ns.filter(|n| *n > 0)
+            .map(|n| std::time::Duration::from_nanos(n as u64))
+    };
+    Some(HealthSpec {
+        test: h.test.filter(|t| !t.is_empty())?,
+        interval: time(h.interval),
+        timeout: time(h.timeout),
+        start_period: time(h.start_period),
+        retries: h.retries.filter(|r| *r > 0).map(|r| r as u32),
+    })
 }
 
 fn network(json: &serde_json::Value, names: &Names) -> ModelNetwork {

@@ -8,8 +8,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use netrig::tools::{
-    Attachment, Client, EndpointSpec, ModelContainer, ModelNetwork, NetworkSpec, RunModel,
-    RunSession, RunSpec, gather, parse_publish, to_compose,
+    Attachment, Client, EndpointSpec, HealthSpec, ModelContainer, ModelNetwork, NetworkSpec,
+    RunModel, RunSession, RunSpec, gather, parse_publish, to_compose,
 };
 
 use crate::support;
@@ -44,7 +44,11 @@ fn seconds(stamp: &str) -> f64 {
     let num = |s: &str| s.parse::<i64>().unwrap();
     let d: Vec<i64> = date.split('-').map(num).collect();
     // Days from civil (Howard Hinnant's algorithm).
-    let (y, m) = if d[1] <= 2 { (d[0] - 1, d[1] + 9) } else { (d[0], d[1] - 3) };
+    let (y, m) = if d[1] <= 2 {
+        (d[0] - 1, d[1] + 9)
+    } else {
+        (d[0], d[1] - 3)
+    };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let doy = (153 * m + 2) / 5 + d[2] - 1;
@@ -299,6 +303,14 @@ fn sample_model() -> RunModel {
                 ports,
                 cmd: Some(vec!["sleep".into(), "300".into()]),
                 env: vec![("N".into(), "1".into()), ("YES".into(), "true".into())],
+                dns: vec!["10.231.62.53".into()],
+                extra_hosts: vec!["backup:10.231.62.99".into()],
+                expose: vec!["5432/tcp".into()],
+                healthcheck: Some(HealthSpec {
+                    test: vec!["CMD-SHELL".into(), "true".into()],
+                    interval: Some(Duration::from_millis(1500)),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
             ModelContainer {
@@ -345,6 +357,11 @@ fn an_exported_model_is_a_file_docker_compose_accepts() {
     assert_eq!(web["environment"]["YES"], "true");
     assert_eq!(web["ports"][0], "127.0.0.1:18080:80/tcp");
     assert_eq!(web["ports"][1], "127.0.0.1::53/udp");
+    assert_eq!(web["dns"][0], "10.231.62.53");
+    assert_eq!(web["extra_hosts"][0], "backup:10.231.62.99");
+    assert_eq!(web["expose"][0], "5432");
+    assert_eq!(web["healthcheck"]["test"][0], "CMD-SHELL");
+    assert!(web["healthcheck"].get("interval").is_some(), "{stdout}");
     assert_eq!(
         seen["services"]["f16x-probe"]["network_mode"],
         "service:f16x-web"
@@ -407,6 +424,21 @@ fn attachments(names: &[&str]) -> Vec<(String, Vec<Joined>)> {
         .collect()
 }
 
+/// What else of a container shapes its networking: DNS servers, host
+/// entries, exposed ports and its health check.
+fn settings(name: &str) -> String {
+    let c = daemon().container(name).unwrap();
+    let (host, config) = (c.host_config.unwrap(), c.config.unwrap());
+    let mut exposed = config.exposed_ports.unwrap_or_default();
+    exposed.sort();
+    let settings = format!(
+        "dns {:?}, hosts {:?}, exposed {exposed:?}, health {:?}",
+        host.dns, host.extra_hosts, config.healthcheck
+    );
+    assert!(settings.contains("10.231.64.53"), "{settings}");
+    settings
+}
+
 #[test]
 fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
     let _daemon = daemon_shared();
@@ -452,12 +484,22 @@ fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
             networks: vec!["f16rt-back".into()],
             aliases: vec!["database".into()],
             cmd: sleep.clone(),
+            dns: vec!["10.231.64.53".into()],
+            extra_hosts: vec!["backup:10.231.64.99".into()],
+            expose: vec!["5432/tcp".into()],
+            healthcheck: Some(HealthSpec {
+                test: vec!["CMD-SHELL".into(), "true".into()],
+                interval: Some(Duration::from_millis(1500)),
+                retries: Some(3),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         session.run(&web, &|_| {}).await.unwrap();
         session.run(&db, &|_| {}).await.unwrap();
     });
     let before = attachments(&["f16rt-web", "f16rt-db"]);
+    let db_before = settings("f16rt-db");
     let (model, notes) = rt.block_on(gather(&client, session.run_id())).unwrap();
     assert!(notes.is_empty(), "{notes:?}");
     let web = model
@@ -497,6 +539,7 @@ fn a_run_exported_and_brought_up_by_docker_compose_has_the_same_networks() {
         }
     }
     assert_eq!(after, before);
+    assert_eq!(settings("f16rt-db"), db_before);
     let front = d
         .block(d.docker().inspect_network(
             "f16rt-front",
