@@ -655,3 +655,48 @@ fn netrig_export_writes_a_kept_run_as_a_compose_file() {
             .contains("nothing of run 0000dead is on the daemon")
     );
 }
+
+#[test]
+fn replicas_shared_stacks_profiles_external_networks_and_warnings_on_the_daemon() {
+    let _daemon = daemon_shared();
+    let s = support::Scenario::new(
+        "f16-forms",
+        r#"
+        let outside = network::create("f16fm-outside");
+        let app = compose::up("compose.yml", #{image: "busybox", cmd: "sleep 3600",
+            project: "f16fm", profiles: ["debug"], ignore_unsupported: true});
+        let web = app.services.web;
+        assert_eq(web.len(), 2, "two replicas");
+        assert_eq(web.map(|c| c.name), ["f16fm-web-1", "f16fm-web-2"]);
+        // The service name answers with every replica's address.
+        let answer = exec(app.services.client, "nslookup web").stdout;
+        for c in web { assert(answer.contains(c.ip()), answer); }
+        // The debug probe shares web-1's network stack.
+        assert_eq(exec(app.services.probe, "hostname -i").stdout, exec(web[0], "hostname -i").stdout);
+        // The external network is the script's own, joined but not made.
+        assert_eq(app.networks.outside.id, outside.id);
+        assert_reachable(app.services.client, "f16fm-peer");
+        assert_eq(app.warnings.len(), 1, app.warnings);
+        assert(app.warnings[0].contains("services.client.volumes"), app.warnings[0]);
+        assert(!("quiet" in app.services), "a service of a profile not asked for is left out");
+        "#,
+    );
+    std::fs::write(
+        s.path.parent().unwrap().join("compose.yml"),
+        "services:\n  web:\n    image: nginx\n    deploy: {replicas: 2}\n    networks: [front]\n  \
+         probe:\n    image: busybox\n    network_mode: service:web\n    profiles: [debug]\n  \
+         quiet:\n    image: busybox\n    profiles: [other]\n  \
+         peer:\n    image: busybox\n    container_name: f16fm-peer\n    networks: [outside]\n  \
+         client:\n    image: busybox\n    networks: [front, outside]\n    volumes: [\"x:/x\"]\n\
+         networks:\n  front: {}\n  outside: {external: true, name: f16fm-outside}\n",
+    )
+    .unwrap();
+    let out = s.run(&[]);
+    let (stdout, stderr) = support::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("services.client.volumes") && stderr.contains("warning"),
+        "{stderr}"
+    );
+    s.assert_nothing_left();
+}
