@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::daemon_args::{DaemonArgs, parse_secs};
+use crate::script::params::{Setting, parse_setting};
 
 /// Shown after `netrig --help`: the common first steps.
 const EXAMPLES: &str = "\
@@ -54,6 +55,12 @@ pub(crate) enum Command {
     Graph(GraphArgs),
     /// Write what a run made (one kept with `netrig run --keep`) as a Compose file that docker-compose and `docker compose` bring up.
     Export(ExportArgs),
+    /// Print the shell script that completes netrig's commands, options, scenario files and run ids (source it from your shell's startup file).
+    Completions(CompletionsArgs),
+    /// Write Rhai definition files of every netrig function, module and handle type, for editors (the Rhai language server).
+    Defs(DefsArgs),
+    /// Print the man page, or write one page per command into DIR.
+    Man(ManArgs),
 }
 
 /// `netrig run`.
@@ -70,6 +77,9 @@ pub(crate) struct RunArgs {
     /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, starting or joining a swarm, other Docker daemons (docker::connect), files outside the script's directory.
     #[arg(long)]
     pub(crate) allow_host_access: bool,
+    /// Give the script a parameter: `params.KEY` in the script; VALUE typed by its text (3, 0.5, true, '["a","b"]', '{"k":1}', else a string). Repeat for more.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub(crate) set: Vec<Setting>,
 }
 
 /// `netrig test`.
@@ -98,9 +108,24 @@ pub(crate) struct TestArgs {
     /// Allow scenarios host access (see `netrig run --help`).
     #[arg(long)]
     pub(crate) allow_host_access: bool,
-    /// Write each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
+    /// Write DIR/index.html (the whole run on one page) and each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
     #[arg(long, value_name = "DIR")]
     pub(crate) report: Option<PathBuf>,
+    /// Print the results as `text`, or as one JSON document (`json`; progress goes to stderr).
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub(crate) format: TestFormat,
+    /// Give every scenario a parameter (see `netrig run --help`); each takes those it declares.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub(crate) set: Vec<Setting>,
+}
+
+/// How `netrig test` prints its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum TestFormat {
+    /// A line per scenario, the failures in full, the summary.
+    Text,
+    /// One JSON document (docs/test-report.schema.json).
+    Json,
 }
 
 /// `netrig clean`.
@@ -154,4 +179,28 @@ pub(crate) struct ExportArgs {
     /// The file to write; `-` writes to standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+}
+
+/// `netrig completions`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::completions::SHELLS))]
+    pub shell: String,
+}
+
+/// `netrig defs`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DefsArgs {
+    /// Where to write the `*.d.rhai` files (made if missing).
+    #[arg(value_name = "DIR", default_value = crate::defs::DEFAULT_DIR)]
+    pub dir: PathBuf,
+}
+
+/// `netrig man`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ManArgs {
+    /// Write netrig.1 and a page per command (netrig-run.1, …) here instead of printing netrig.1.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

@@ -26,6 +26,11 @@ pub enum Error {
     /// what teardown could not remove.
     #[error("failed (reported above)")]
     Reported,
+    /// The script stopped at a parameter its command line did not give
+    /// right (`params.require`, `env`): a usage error, reported already
+    /// with the script's position.
+    #[error("a parameter is missing or wrong (reported above)")]
+    Parameter,
     /// The script failed because the daemon stopped answering (reported
     /// already, like [`Error::Reported`]).
     #[error("the Docker daemon stopped answering")]
@@ -42,7 +47,7 @@ impl Error {
     /// The process's exit code.
     pub(crate) fn code(&self) -> u8 {
         match self {
-            Error::Usage(_) => 2,
+            Error::Usage(_) | Error::Parameter => 2,
             Error::Docker(e) if e.kind() == "unreachable" => 3,
             Error::DaemonLost => 3,
             Error::Docker(_) | Error::Failed(_) | Error::Reported => 1,
@@ -56,9 +61,11 @@ impl Error {
     pub(crate) fn message(&self) -> Option<String> {
         match self {
             Error::Usage(_) | Error::Docker(_) | Error::Failed(_) => Some(self.to_string()),
-            Error::Reported | Error::DaemonLost | Error::Interrupted(_) | Error::ScriptExit(_) => {
-                None
-            }
+            Error::Reported
+            | Error::Parameter
+            | Error::DaemonLost
+            | Error::Interrupted(_)
+            | Error::ScriptExit(_) => None,
         }
     }
 }
@@ -91,6 +98,7 @@ mod tests {
             (Error::Failed("x".into()), 1),
             (Error::Docker(not_found), 1),
             (Error::Usage("x".into()), 2),
+            (Error::Parameter, 2),
             (Error::Docker(unreachable), 3),
             (Error::DaemonLost, 3),
             (Error::Interrupted(Signal::Interrupt), 130),

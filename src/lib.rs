@@ -10,8 +10,10 @@
 
 pub(crate) mod cli;
 pub(crate) mod cmd;
+pub(crate) mod completions;
 pub(crate) mod compose;
 pub(crate) mod daemon_args;
+pub(crate) mod defs;
 pub(crate) mod diagnostic;
 pub(crate) mod docker;
 pub(crate) mod error;

@@ -7,8 +7,11 @@
 //! a line in [`execute`].
 
 pub(crate) mod clean;
+pub(crate) mod completions;
+pub(crate) mod defs;
 pub(crate) mod export;
 pub(crate) mod graph;
+pub(crate) mod man;
 pub(crate) mod reap;
 pub(crate) mod repl;
 pub(crate) mod run;
@@ -18,7 +21,7 @@ pub(crate) mod test;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use tokio::runtime::Runtime;
 
 use crate::cli::{Cli, Command};
@@ -56,6 +59,8 @@ impl Context {
 
 /// Parses the command line, runs the command, returns the exit code.
 pub fn main() -> ExitCode {
+    // A shell asking for completions gets them, and nothing else happens.
+    crate::completions::answer_if_asked(Cli::command, crate::completions::daemon_runs);
     let cli = Cli::parse();
     let ctx = match Context::new(&cli.global) {
         Ok(ctx) => ctx,
@@ -85,6 +90,9 @@ pub(crate) fn execute(ctx: &Context, command: Option<Command>, keep: bool) -> Re
         Some(Command::Graph(args)) => graph::execute(ctx, &args),
         Some(Command::Export(args)) => export::execute(ctx, &args),
         Some(Command::Reap(args)) => reap::execute(ctx, &args),
+        Some(Command::Completions(args)) => completions::execute(&args),
+        Some(Command::Defs(args)) => defs::execute(ctx, &args),
+        Some(Command::Man(args)) => man::execute(&args),
         None => repl::execute(ctx, keep),
     }
 }

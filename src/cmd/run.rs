@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::rig::report::note;
 use crate::rig::{Rig, RunEnd, Stop, signals};
 use crate::script::error::netrig_error;
+use crate::script::params::Params;
 
 /// How long `netrig run` lets a script run when `--timeout` does not say
 /// (the same as the `--timeout` default).
@@ -28,6 +29,8 @@ pub(crate) struct RunOptions {
     /// Let the script ask for host access (privileged containers, the host
     /// network, big capabilities, files outside its directory).
     pub(crate) allow_host_access: bool,
+    /// The `--set` parameters, the script's `params`.
+    pub(crate) params: Params,
 }
 
 impl Default for RunOptions {
@@ -36,6 +39,7 @@ impl Default for RunOptions {
             keep: false,
             timeout: DEFAULT_RUN_TIMEOUT,
             allow_host_access: false,
+            params: Params::default(),
         }
     }
 }
@@ -46,6 +50,7 @@ impl From<&RunArgs> for RunOptions {
             keep: args.keep,
             timeout: args.timeout,
             allow_host_access: args.allow_host_access,
+            params: Params::new(args.set.iter().cloned()),
         }
     }
 }
@@ -82,6 +87,7 @@ pub(crate) fn run_source(
     if options.allow_host_access {
         rig.session.set_host_access(HostAccess::Allow);
     }
+    rig.set_params(options.params.clone());
     signals::watch(
         &ctx.runtime,
         rig.interrupt.clone(),
@@ -152,6 +158,7 @@ fn say_how_it_ended(
             eprint!("{}", diagnostic::render(error, name, source));
             match netrig_error(error) {
                 Some((kind, _)) if kind == "unreachable" => Err(Error::DaemonLost),
+                Some((kind, _)) if kind == crate::script::params::KIND => Err(Error::Parameter),
                 _ => Err(Error::Reported),
             }
         }

@@ -2,10 +2,10 @@
 //! `harness`).
 
 use super::Context;
-use crate::cli::TestArgs;
+use crate::cli::{TestArgs, TestFormat};
 use crate::error::Result;
-use crate::harness::{self, Finished};
-use crate::rig::report::note;
+use crate::harness;
+use crate::script::params::Params;
 
 /// `netrig test [PATHS…]`.
 pub(crate) fn execute(ctx: &Context, args: &TestArgs) -> Result {
@@ -19,24 +19,9 @@ pub(crate) fn execute(ctx: &Context, args: &TestArgs) -> Result {
         show_output: args.show_output,
         docker: ctx.docker.clone(),
         allow_host_access: args.allow_host_access,
+        params: Params::shared(args.set.iter().cloned()),
+        report: args.report.clone(),
+        json: args.format == TestFormat::Json,
     };
-    match &args.report {
-        Some(dir) => harness::run_tests_with(&ctx.runtime, &suite, &|f| write_report_svg(f, dir)),
-        None => harness::run_tests(&ctx.runtime, &suite),
-    }
-}
-
-/// `netrig test --report DIR`: one scenario's topology as it ended, before teardown.
-fn write_report_svg(f: &Finished<'_>, dir: &std::path::Path) {
-    let written = f.runtime.block_on(crate::graph::write_session_svg(
-        &f.rig.session,
-        dir,
-        &f.scenario.file,
-    ));
-    if let Err(e) = written {
-        note(format!(
-            "could not draw the topology of {}: {e}",
-            f.scenario.file
-        ));
-    }
+    harness::run_tests(&ctx.runtime, &suite)
 }

@@ -145,6 +145,23 @@ impl Client {
         })
     }
 
+    /// A client that contacts no daemon: for building the script engine
+    /// only to list its functions (`netrig defs`), where no call is made.
+    /// Any call it did make would go to the local socket.
+    pub fn detached(options: &ClientOptions) -> Result<Client> {
+        let docker =
+            Docker::connect_with_host(DEFAULT_HOST).map_err(|e| DockerError::Unreachable {
+                host: DEFAULT_HOST.into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Client {
+            docker,
+            host: DEFAULT_HOST.into(),
+            options: options.clone(),
+            _tunnel: None,
+        })
+    }
+
     /// The daemon address this client talks to.
     pub(crate) fn host(&self) -> &str {
         &self.host

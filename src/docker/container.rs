@@ -298,12 +298,22 @@ impl Client {
 
     /// Everything the container wrote to stdout and stderr so far, in order.
     pub(crate) async fn logs(&self, container: &str) -> Result<String> {
+        self.read_logs(container, None).await
+    }
+
+    /// The last `lines` lines the container wrote (a test report's excerpt).
+    pub(crate) async fn logs_tail(&self, container: &str, lines: usize) -> Result<String> {
+        self.read_logs(container, Some(lines)).await
+    }
+
+    async fn read_logs(&self, container: &str, tail: Option<usize>) -> Result<String> {
         let action = format!("read logs of container {container:?}");
         let mut stream = self.docker.logs(
             container,
             Some(LogsOptions {
                 stdout: true,
                 stderr: true,
+                tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
                 ..Default::default()
             }),
         );

@@ -213,7 +213,7 @@ fn write_svg(dir: &Path, name: &str, svg: &str) -> Result<PathBuf, GraphError> {
 }
 
 /// A scenario name as a file name: path separators and odd characters become `_`.
-fn file_stem(name: &str) -> String {
+pub(crate) fn file_stem(name: &str) -> String {
     let stem = Path::new(name)
         .file_stem()
         .and_then(|s| s.to_str())

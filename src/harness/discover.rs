@@ -95,8 +95,9 @@ pub(crate) fn search_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 /// Every scenario under `paths`, sorted by path within each given path. A
 /// file given by name always counts; in directories, `.rhai` files count
-/// except those whose name starts with `_` (helpers that scenarios import)
-/// and those in hidden directories. An error is a usage error.
+/// except those whose name starts with `_` (helpers that scenarios import),
+/// definition files (`*.d.rhai`, from `netrig defs`) and those in hidden
+/// directories. An error is a usage error.
 pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
     let mut files = Vec::new();
     for path in paths {
@@ -134,7 +135,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
         if path.is_dir() {
             walk(&path, found)?;
-        } else if name.ends_with(".rhai") && !name.starts_with('_') {
+        } else if name.ends_with(".rhai") && !name.starts_with('_') && !name.ends_with(".d.rhai") {
             found.push(path);
         }
     }
@@ -150,10 +151,12 @@ mod tests {
         let p = dir.path();
         std::fs::create_dir_all(p.join("sub")).unwrap();
         std::fs::create_dir_all(p.join(".hidden")).unwrap();
+        std::fs::create_dir_all(p.join("netrig-defs")).unwrap();
         for (f, text) in [
             ("b.rhai", "//! name: second\n//! tags: dns_v2\n"),
             ("a.rhai", ""),
             ("_helper.rhai", ""),
+            ("netrig-defs/__static__.d.rhai", "module static;\n"),
             ("notes.txt", ""),
             ("sub/c.rhai", "//! timeout: never\n"),
             (".hidden/d.rhai", ""),

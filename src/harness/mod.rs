@@ -8,9 +8,13 @@
 //! closing `N passed, M failed` line, and optionally JUnit XML.
 
 pub(crate) mod discover;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod keep;
 pub(crate) mod meta;
 pub(crate) mod outcome;
 pub(crate) mod report;
+pub(crate) mod summary;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,6 +31,7 @@ use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::{Error, Result};
 use crate::rig::report::{self as notes, note};
 use crate::rig::{Interrupt, Rig, Stop, signals};
+use crate::script::params::Params;
 use crate::text::plural;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
@@ -59,6 +64,12 @@ pub struct TestArgs {
     pub docker: ClientOptions,
     /// Let scenarios ask for host access (see `netrig run --allow-host-access`).
     pub allow_host_access: bool,
+    /// The `--set` parameters every scenario gets (each takes what it declares).
+    pub params: Params,
+    /// Write `index.html` and each scenario's topology drawing here.
+    pub report: Option<PathBuf>,
+    /// Print one JSON document instead of the text report (which goes to stderr).
+    pub json: bool,
 }
 
 /// What a finished-scenario hook sees: called once per scenario that ran,
@@ -73,8 +84,6 @@ pub struct Finished<'a> {
     pub status: Status,
     /// The rig it ran in: its session (names, client) and engine, still live.
     pub rig: &'a Rig,
-    /// The runtime to block on for Docker calls.
-    pub(crate) runtime: &'a Handle,
 }
 
 /// A hook called for every finished scenario, from the scenario's thread.
@@ -109,6 +118,15 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         },
         None => None,
     };
+    // So is a report directory that cannot be made.
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Usage(format!(
+                "cannot write the report into {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     let client = crate::rig::connect(runtime, &args.docker)?;
     let interrupt = Interrupt::new();
     signals::watch(runtime, interrupt.clone(), client.clone());
@@ -117,16 +135,20 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, scenarios.len().max(1));
-    println!(
-        "running {} ({} at a time){}",
-        plural(scenarios.len(), "scenario"),
-        jobs,
-        match filtered_out {
-            0 => String::new(),
-            n => format!(", {n} filtered out"),
-        }
+    say(
+        args.json,
+        format!(
+            "running {} ({} at a time){}",
+            plural(scenarios.len(), "scenario"),
+            jobs,
+            match filtered_out {
+                0 => String::new(),
+                n => format!(", {n} filtered out"),
+            }
+        ),
     );
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now();
     let suite = Suite {
         runtime: runtime.handle().clone(),
         client,
@@ -134,6 +156,7 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         args,
         on_finished,
         name_width: scenarios.iter().map(|s| s.name().len()).max().unwrap_or(0),
+        kept: Mutex::new(HashMap::new()),
     };
     let mut results = suite.run_all(&scenarios, jobs);
     results.sort_by_key(|r| r.index);
@@ -144,9 +167,9 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         .filter(|r| matches!(r.status, Status::Failed | Status::Error))
         .collect();
     if !failed.is_empty() {
-        println!("\nfailures:\n");
+        say(args.json, "\nfailures:\n");
         for r in &failed {
-            println!("{}", report::failure_details(&scenarios[r.index], r));
+            say(args.json, report::failure_details(&scenarios[r.index], r));
         }
     }
     if let Some((path, file)) = junit_file {
@@ -161,9 +184,39 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
             }
         }
     }
+    if args.report.is_some() || args.json {
+        let kept = suite.kept.into_inner().expect("kept poisoned");
+        let dir = args.report.as_deref();
+        let report = keep::suite_report(
+            &scenarios,
+            &results,
+            kept,
+            started_at,
+            elapsed,
+            filtered_out,
+            dir,
+        );
+        if let Some(dir) = dir {
+            match keep::write_index(dir, &report) {
+                Ok(path) => note(format!("wrote the HTML report to {}", path.display())),
+                Err(e) => {
+                    return Err(Error::Failed(format!(
+                        "cannot write the HTML report into {}: {e}",
+                        dir.display()
+                    )));
+                }
+            }
+        }
+        if args.json {
+            print!("{}", json::render(&report));
+        }
+    }
     let tally = Tally::of(&results, filtered_out);
-    println!("\nfinished in {:.2} s", elapsed.as_secs_f64());
-    println!("{}", tally.summary());
+    say(
+        args.json,
+        format!("\nfinished in {:.2} s", elapsed.as_secs_f64()),
+    );
+    say(args.json, tally.summary());
     if let Some(Stop::Signal(signal)) = interrupt.stopped() {
         Err(Error::Interrupted(signal))
     } else if tally.failed > 0 {
@@ -182,6 +235,8 @@ struct Suite<'a> {
     args: &'a TestArgs,
     on_finished: &'a OnFinished<'a>,
     name_width: usize,
+    /// What `--report` kept of each scenario before its teardown, by index.
+    kept: Mutex<HashMap<usize, keep::Kept>>,
 }
 
 impl Suite<'_> {
@@ -208,7 +263,7 @@ impl Suite<'_> {
                                 text.push_str(&format!("\n  {line}"));
                             }
                         }
-                        println!("{text}");
+                        say(self.args.json, text);
                         results.lock().expect("results poisoned").push(result);
                     }
                 };
@@ -255,6 +310,7 @@ impl Suite<'_> {
         if self.args.allow_host_access {
             rig.session.set_host_access(HostAccess::Allow);
         }
+        rig.set_params(self.args.params.clone());
         let output = Arc::new(Mutex::new(String::new()));
         capture_output(&mut rig.engine, &output);
 
@@ -275,13 +331,17 @@ impl Suite<'_> {
         result.status = status;
         result.failure = failure;
         result.output = std::mem::take(&mut *output.lock().expect("output poisoned"));
+        if let Some(dir) = &self.args.report {
+            let failed = matches!(result.status, Status::Failed | Status::Error);
+            let kept = keep::keep(&self.runtime, &rig.session, file, failed, dir);
+            self.kept.lock().expect("kept poisoned").insert(index, kept);
+        }
 
         (self.on_finished)(&Finished {
             scenario,
             run_id: &result.run_id,
             status: result.status,
             rig: &rig,
-            runtime: &self.runtime,
         });
 
         if self.args.keep_failed && result.status != Status::Passed {
@@ -333,6 +393,16 @@ impl Suite<'_> {
             .map(|n| n.name)
             .collect();
         notes::kept_for_inspection(run_id, &containers, &networks)
+    }
+}
+
+/// A line of the text report: on stdout, or on stderr when stdout carries
+/// the JSON document.
+fn say(json: bool, text: impl std::fmt::Display) {
+    if json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
     }
 }
 

@@ -64,8 +64,8 @@ impl Session {
         let daemon = Arc::new(Daemon::new(runtime.clone(), rig.session.client().clone()));
         Session {
             runtime,
+            scope: rig.scope(),
             rig,
-            scope: Scope::new(),
             functions: AST::empty(),
             journal: Vec::new(),
             defined_in: HashMap::new(),

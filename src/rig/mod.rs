@@ -14,7 +14,7 @@ pub(crate) mod signals;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, ParseError, Scope};
 use tokio::runtime::{Handle, Runtime};
@@ -22,6 +22,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::Error;
 use crate::script::exit::ExitCall;
+use crate::script::params::{Params, SharedParams, params_map};
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
 pub(crate) use crate::stop::{Interrupt, Signal, Stop};
@@ -104,6 +105,8 @@ pub struct Rig {
     pub(crate) interrupt: Arc<Interrupt>,
     /// The code the script passed to `exit()`, if it called it.
     exit: ExitCall,
+    /// The `--set` parameters, which the script sees as its `params` map.
+    params: SharedParams,
 }
 
 impl Rig {
@@ -133,6 +136,7 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
+        let params: SharedParams = Arc::new(RwLock::new(Params::default()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
             runtime: runtime.clone(),
@@ -140,6 +144,7 @@ impl Rig {
             base_dir,
             show_progress,
             sandbox: Arc::new(Sandbox::new(session.access_policy())),
+            params: params.clone(),
         });
         let mut engine = build_engine(ctx);
         let exit = crate::script::exit::register(&mut engine);
@@ -148,13 +153,27 @@ impl Rig {
             engine,
             interrupt,
             exit,
+            params,
         }
+    }
+
+    /// Gives the script the `--set` parameters of its command line.
+    pub fn set_params(&self, params: Params) {
+        *self.params.write().expect("params poisoned") = params;
+    }
+
+    /// What a script starts with: its `params` map (empty without `--set`).
+    pub fn scope(&self) -> Scope<'static> {
+        let mut scope = Scope::new();
+        let params = params_map(&self.params.read().expect("params poisoned"));
+        scope.push("params", params);
+        scope
     }
 
     /// Compiles and runs `source` as a whole script, named `name` in
     /// messages.
     pub(crate) fn execute(&self, source: &str, name: &str) -> RunEnd {
-        self.execute_in(&mut Scope::new(), &AST::empty(), source, name)
+        self.execute_in(&mut self.scope(), &AST::empty(), source, name)
     }
 
     /// Compiles `source` against the variables in `scope`, runs it in

@@ -14,6 +14,7 @@ use super::context::ScriptContext;
 use super::convert;
 use super::error::{ScriptResult, invalid, throw};
 use super::handles::{ContainerHandle, NetworkHandle};
+use super::params::Params;
 use crate::docker::DockerError;
 use crate::docker::ResourceKind;
 
@@ -78,6 +79,15 @@ impl<'a> Call<'a> {
         fut: impl Future<Output = Result<T, DockerError>>,
     ) -> ScriptResult<T> {
         self.daemon().wait(self.name, fut)
+    }
+
+    /// The run's `--set` parameters (none in an engine built without a
+    /// daemon, for tests).
+    pub(crate) fn params(&self) -> Params {
+        self.daemon
+            .as_ref()
+            .map(|d| d.params.read().expect("params poisoned").clone())
+            .unwrap_or_default()
     }
 
     /// Sleeps, waking early when interrupted.

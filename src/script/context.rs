@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::{ScriptResult, throw};
+use super::params::SharedParams;
 use super::sandbox::Sandbox;
 use crate::docker::{Client, DockerError, RunSession};
 
@@ -25,6 +26,8 @@ pub(crate) struct ScriptContext {
     pub(crate) show_progress: bool,
     /// What the script may reach outside its containers.
     pub(crate) sandbox: Arc<Sandbox>,
+    /// The run's `--set` parameters, which `params.require` reads.
+    pub(crate) params: SharedParams,
 }
 
 impl ScriptContext {
@@ -38,6 +41,7 @@ impl ScriptContext {
             base_dir: self.base_dir.clone(),
             show_progress: self.show_progress,
             sandbox: self.sandbox.clone(),
+            params: self.params.clone(),
         }
     }
 

@@ -50,7 +50,8 @@ pub(crate) fn register(engine: &mut Engine) -> ExitCall {
     super::register(
         engine,
         "exit",
-        &[],
+        // The return type, so that the definitions do not spell Rust's.
+        &["()"],
         "End the script here; the run passes.\n```rhai\nexit();\n```",
         move || {
             c.record(Dynamic::from_int(0));

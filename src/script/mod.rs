@@ -20,6 +20,7 @@ pub(crate) mod handles;
 pub(crate) mod hosts;
 pub(crate) mod image;
 pub(crate) mod network;
+pub(crate) mod params;
 pub(crate) mod run_networks;
 pub(crate) mod sandbox;
 pub(crate) mod service;
@@ -89,6 +90,8 @@ pub(crate) fn functions() -> Vec<api::Function> {
     faults::functions(&mut api);
     expect::functions(&mut api);
     compose::functions(&mut api);
+    // Input from the command line and the environment: params.require, env.
+    params::functions(&mut api);
     // Beyond one machine: swarm, services, other daemons (docker::connect).
     swarm::functions(&mut api);
     service::functions(&mut api);

@@ -470,35 +470,32 @@ catch (e) {{ assert_eq(e.kind, "assertion", e.message); assert(e.message.contain
 #[test]
 fn two_node_swarm_overlay_reaches_across_daemons() {
     let second = SecondDaemon::start();
-    // scripts/overlay-two-hosts.rhai, pointed at the host's daemon and the second one.
+    // scripts/overlay-two-hosts.rhai, pointed at the host's daemon and the
+    // second one with --set, as its header tells a user to.
     let s = Scenario::new(
         "i7-two-node",
         &example(
             "overlay-two-hosts.rhai",
-            &[
-                ("const HOST_A", format!("const HOST_A = \"{HOST_URL}\";")),
-                (
-                    "const ADDR_A",
-                    format!("const ADDR_A = \"{}\";", second.host_addr),
-                ),
-                (
-                    "const HOST_B",
-                    format!("const HOST_B = \"{}\";", second.url),
-                ),
-                (
-                    "const ADDR_B",
-                    format!("const ADDR_B = \"{}\";", second.addr),
-                ),
-            ],
+            &[],
             "print(\"ready\");\nwait_until(|| a.exec(left, \"test -e /done\").exit_code == 0, 120);",
         ),
     );
+    let settings = [
+        format!("host_a={HOST_URL}"),
+        format!("addr_a={}", second.host_addr),
+        format!("host_b={}", second.url),
+        format!("addr_b={}", second.addr),
+    ];
     let (host, far) = (daemon(), second.daemon());
     let swarm = HostSwarm::take(&s.label());
     let host_networks_before = swarm_networks(host);
     assert!(swarm_networks(far).is_empty());
 
-    let mut run = Running::spawn(&s.path, &["--allow-host-access"]);
+    let mut args = vec!["--allow-host-access"];
+    for setting in &settings {
+        args.extend(["--set", setting.as_str()]);
+    }
+    let mut run = Running::spawn(&s.path, &args);
     run.wait_ready();
 
     // Two nodes in one swarm; each daemon runs its own container and one task.
