@@ -423,7 +423,7 @@ fn help_and_results_for_people() {
         "run(image[, opts])",
         "assert_reachable(from, target)",
         ".ip([net])",
-        ":save FILE",
+        ":save [--compose] FILE",
     ] {
         assert!(out.contains(expected), "{expected} missing from:\n{out}");
     }
