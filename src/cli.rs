@@ -77,6 +77,15 @@ pub(crate) struct RunArgs {
     /// Allow what reaches past the containers: privileged containers, the host network, capabilities beyond NET_ADMIN and NET_RAW, host-attached network drivers, starting or joining a swarm, other Docker daemons (docker::connect), files outside the script's directory.
     #[arg(long)]
     pub(crate) allow_host_access: bool,
+    /// Record every Docker API call, exec and check (start, duration, arguments, result) in FILE, as Chrome trace-event JSON: open it in https://ui.perfetto.dev or chrome://tracing.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trace: Option<PathBuf>,
+    /// Before each Docker operation, print the docker CLI command that does the same (on stderr, after `$ `).
+    #[arg(long)]
+    pub(crate) explain: bool,
+    /// Capture the packets of every container the run starts, all its interfaces, into DIR/<container>.pcap as the run goes (Wireshark and tshark read them).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) capture: Option<PathBuf>,
     /// Give the script a parameter: `params.KEY` in the script; VALUE typed by its text (3, 0.5, true, '["a","b"]', '{"k":1}', else a string). Repeat for more.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
     pub(crate) set: Vec<Setting>,
@@ -108,7 +117,10 @@ pub(crate) struct TestArgs {
     /// Allow scenarios host access (see `netrig run --help`).
     #[arg(long)]
     pub(crate) allow_host_access: bool,
-    /// Write DIR/index.html (the whole run on one page) and each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown).
+    /// Capture the packets of every container each scenario starts, all its interfaces, into DIR/<scenario>/<container>.pcap.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) capture: Option<PathBuf>,
+    /// Write DIR/index.html (the whole run on one page) and each scenario's topology as DIR/<scenario>.svg, drawn when it ends or fails (before teardown); with --capture, a failed scenario's captures go beside it as DIR/<scenario>-<container>.pcap.
     #[arg(long, value_name = "DIR")]
     pub(crate) report: Option<PathBuf>,
     /// Print the results as `text`, or as one JSON document (`json`; progress goes to stderr).

@@ -144,6 +144,7 @@ pub(crate) fn daemon_runs(host: Option<String>) -> Vec<(String, String)> {
                 timeout: DAEMON_WAIT,
                 pull: Default::default(),
                 notes: Notes::ignored(),
+                ..ClientOptions::default()
             };
             let client = crate::docker::Client::connect(&options).await.ok()?;
             let runs = crate::docker::run::leftovers::leftover_runs(&client)

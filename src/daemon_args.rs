@@ -47,6 +47,8 @@ impl DaemonArgs {
             timeout: self.docker_timeout.unwrap_or(REQUEST_TIMEOUT),
             pull: self.pull.unwrap_or_default(),
             notes: Notes::new(|text| crate::rig::report::note(format!("warning: {text}"))),
+            // `netrig run --trace/--explain` and the REPL's `:explain` set these.
+            ..ClientOptions::default()
         }
     }
 
@@ -130,7 +132,7 @@ mod tests {
             host: Some("tcp://127.0.0.1:2375".into()),
             timeout: Duration::from_secs_f64(2.5),
             pull: PullPolicy::Never,
-            notes: Notes::ignored(),
+            ..ClientOptions::default()
         };
         #[derive(Parser)]
         struct Cli {

@@ -8,6 +8,7 @@
 //! command line and the environment), and `diagnostic`, `progress`,
 //! `table`, `text`: how results and errors are shown to people.
 
+pub(crate) mod capture;
 pub(crate) mod cli;
 pub(crate) mod cmd;
 pub(crate) mod completions;
@@ -27,6 +28,7 @@ pub(crate) mod script;
 pub(crate) mod stop;
 pub(crate) mod table;
 pub(crate) mod text;
+pub(crate) mod trace;
 
 pub use cmd::main;
 
@@ -35,16 +37,18 @@ pub use cmd::main;
 /// exists for the binary, so everything else stays `pub(crate)`. Not an API.
 #[doc(hidden)]
 pub mod tools {
+    pub use crate::capture::{Capture, CaptureOptions, CaptureSet, CaptureTarget};
     pub use crate::compose::export::{
         Attachment, ModelContainer, ModelNetwork, RunModel, to_compose,
     };
     pub use crate::compose::gather::gather;
     pub use crate::daemon_args::DaemonArgs;
-    pub use crate::docker::client::Client;
+    pub use crate::docker::client::{Client, ClientOptions};
+    pub use crate::docker::explain::{DockerOp, explain};
     pub use crate::docker::ports::parse_publish;
     pub use crate::docker::run::session::RunSession;
     pub use crate::docker::run::teardown::remove_labelled;
-    pub use crate::docker::spec::{EndpointSpec, HealthSpec, NetworkSpec, RunSpec};
+    pub use crate::docker::spec::{ConnectSpec, EndpointSpec, HealthSpec, NetworkSpec, RunSpec};
     pub use crate::error::Error;
     pub use crate::graph::{Format, session_graph, write_run_svg};
     pub use crate::harness::outcome::Status;

@@ -12,6 +12,7 @@ pub(crate) mod defs;
 pub(crate) mod export;
 pub(crate) mod graph;
 pub(crate) mod man;
+pub(crate) mod observe;
 pub(crate) mod reap;
 pub(crate) mod repl;
 pub(crate) mod run;

@@ -6,12 +6,20 @@ use std::path::PathBuf;
 
 use super::Context;
 use super::run::{RunOptions, run_source};
+use crate::docker::ClientOptions;
+use crate::docker::explain::Explainer;
 use crate::error::{Error, Result};
 
 /// `netrig [--keep]`.
 pub(crate) fn execute(ctx: &Context, keep: bool) -> Result {
     if std::io::stdin().is_terminal() {
-        let client = ctx.connect()?;
+        // Off until `:explain on`; the switch is shared by every client of the session.
+        let options = ClientOptions {
+            explain: Explainer::to_stderr(false),
+            ..ctx.docker.clone()
+        };
+        let client = crate::rig::connect(&ctx.runtime, &options)?;
+        options.explain.set_default_host(client.host());
         return crate::repl::run(&ctx.runtime, client, keep);
     }
     let mut source = String::new();

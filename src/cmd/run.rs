@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::Context;
+use super::observe::Observe;
 use crate::cli::RunArgs;
 use crate::diagnostic;
 use crate::docker::run::access::HostAccess;
@@ -29,6 +30,12 @@ pub(crate) struct RunOptions {
     /// Let the script ask for host access (privileged containers, the host
     /// network, big capabilities, files outside its directory).
     pub(crate) allow_host_access: bool,
+    /// Write a trace of every Docker call here.
+    pub(crate) trace: Option<PathBuf>,
+    /// Print the docker CLI line before each Docker operation.
+    pub(crate) explain: bool,
+    /// Capture every container's packets into this directory.
+    pub(crate) capture: Option<PathBuf>,
     /// The `--set` parameters, the script's `params`.
     pub(crate) params: Params,
 }
@@ -39,6 +46,9 @@ impl Default for RunOptions {
             keep: false,
             timeout: DEFAULT_RUN_TIMEOUT,
             allow_host_access: false,
+            trace: None,
+            explain: false,
+            capture: None,
             params: Params::default(),
         }
     }
@@ -50,6 +60,9 @@ impl From<&RunArgs> for RunOptions {
             keep: args.keep,
             timeout: args.timeout,
             allow_host_access: args.allow_host_access,
+            trace: args.trace.clone(),
+            explain: args.explain,
+            capture: args.capture.clone(),
             params: Params::new(args.set.iter().cloned()),
         }
     }
@@ -82,7 +95,21 @@ pub(crate) fn run_source(
         eprint!("{}", diagnostic::render_parse(&e, name, source));
         return Err(Error::Reported);
     }
-    let client = ctx.connect()?;
+    let observe = Observe::start(
+        &ctx.docker,
+        &format!("netrig run {name}"),
+        options.trace.as_deref(),
+        options.explain,
+        options.capture.as_deref(),
+    )?;
+    let client = match crate::rig::connect(&ctx.runtime, &observe.options) {
+        Ok(client) => client,
+        Err(e) => {
+            observe.finish();
+            return Err(e);
+        }
+    };
+    observe.options.explain.set_default_host(client.host());
     let rig = Rig::new(&ctx.runtime, client, name, base_dir);
     if options.allow_host_access {
         rig.session.set_host_access(HostAccess::Allow);
@@ -100,15 +127,22 @@ pub(crate) fn run_source(
         None,
     );
     let started = Instant::now();
+    let script = observe.span("script");
     let end = rig.execute(source, name);
+    script.end(serde_json::json!(format!("{end:?}")));
     drop(deadline);
     let result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    // The captures end with the script, before teardown takes the containers away.
+    let captured = observe.stop_captures();
+    let teardown = observe.span("teardown");
     let clean = rig.finish(&ctx.runtime, options.keep);
+    teardown.end(serde_json::json!(if clean { "ok" } else { "incomplete" }));
+    let recorded = observe.finish() && captured;
     if let RunEnd::Panicked(panic) = end {
         std::panic::resume_unwind(panic);
     }
     match result {
-        Ok(()) if !clean => Err(Error::Reported),
+        Ok(()) if !clean || !recorded => Err(Error::Reported),
         other => other,
     }
 }

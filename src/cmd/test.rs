@@ -22,6 +22,7 @@ pub(crate) fn execute(ctx: &Context, args: &TestArgs) -> Result {
         params: Params::shared(args.set.iter().cloned()),
         report: args.report.clone(),
         json: args.format == TestFormat::Json,
+        capture: args.capture.clone(),
     };
     harness::run_tests(&ctx.runtime, &suite)
 }

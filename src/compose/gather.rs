@@ -45,7 +45,9 @@ pub async fn gather(client: &Client, run_id: &str) -> Result<(RunModel, Vec<Stri
             .and_then(|c| c.image.clone())
             .unwrap_or_default();
         if !images.contains_key(&image)
-            && let Ok(i) = client.docker.inspect_image(&image).await
+            && let Ok(i) = client
+                .api("GET /images/{name}/json", None, |d| d.inspect_image(&image))
+                .await
         {
             images.insert(image.clone(), i);
         }

@@ -248,6 +248,7 @@ impl RunSession {
         // The daemon's name filter matches substrings: compare exactly here.
         let existing = self
             .client()
+            .quiet()
             .list_networks(HashMap::from([("name".to_string(), names.clone())]))
             .await
             .map_err(|e| BatchError::whole(specs.len(), e))?;
@@ -302,7 +303,8 @@ impl RunSession {
         if ids.is_empty() {
             return err;
         }
-        let client = self.client();
+        // netrig's own rollback: not something the script asked for.
+        let client = &self.client().quiet();
         let removed = in_order(
             ids.iter().map(|id| async move {
                 match kind {

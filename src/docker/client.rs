@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+use serde_json::Value;
+
 use super::error::{DockerError, Result};
+use super::explain::{DockerOp, Explainer};
 use super::image::PullPolicy;
+use crate::trace::{Category, Tracer};
 
 /// How long one request may take before netrig gives up on the daemon,
 /// unless told otherwise ([`ClientOptions::timeout`]).
@@ -33,16 +37,26 @@ pub struct ClientOptions {
     pub(crate) pull: PullPolicy,
     /// Where the Docker layer's warnings go.
     pub(crate) notes: Notes,
+    /// Records every Engine API request, exec and check (`--trace`); off by default.
+    pub(crate) tracer: Tracer,
+    /// Shows the docker CLI line before each operation (`--explain`); off by default.
+    pub(crate) explain: Explainer,
+    /// Told each time a client starts a container (`--capture` follows them).
+    pub(crate) started: Started,
 }
 
 impl Default for ClientOptions {
-    /// The local socket, 120 s per request, pulls allowed, warnings dropped.
+    /// The local socket, 120 s per request, pulls allowed, warnings
+    /// dropped, no trace, no explanations.
     fn default() -> Self {
         ClientOptions {
             host: None,
             timeout: REQUEST_TIMEOUT,
             pull: PullPolicy::default(),
             notes: Notes::ignored(),
+            tracer: Tracer::off(),
+            explain: Explainer::default(),
+            started: Started::default(),
         }
     }
 }
@@ -94,11 +108,52 @@ impl std::fmt::Debug for Notes {
     }
 }
 
+/// What to do each time a container starts (created and started, started
+/// again, restarted): a fresh start is a fresh network namespace, which a
+/// capture must follow. Called with the client and the container's id.
+#[derive(Clone, Default)]
+pub struct Started(Option<Arc<StartedHook>>);
+
+/// The hook behind [`Started`].
+type StartedHook =
+    dyn Fn(Client, String) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync;
+
+impl Started {
+    /// Calls `hook` after every start; the start waits for it.
+    pub fn new(
+        hook: impl Fn(Client, String) -> futures_util::future::BoxFuture<'static, ()>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Started {
+        Started(Some(Arc::new(hook)))
+    }
+
+    /// Tells the hook, if any, that `client` started `container`.
+    pub(crate) async fn notify(&self, client: &Client, container: &str) {
+        if let Some(hook) = &self.0 {
+            hook(client.clone(), container.to_string()).await;
+        }
+    }
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Started(hook)"
+        } else {
+            "Started(none)"
+        })
+    }
+}
+
 /// A connected, version-negotiated Docker client. Cheap to clone: bollard
 /// shares one connection pool between clones.
 #[derive(Clone, Debug)]
 pub struct Client {
-    pub(crate) docker: Docker,
+    /// Private to this file: every request goes through [`Client::api`],
+    /// so a trace misses none.
+    docker: Docker,
     host: String,
     options: ClientOptions,
     /// For `ssh://`: the forward the client talks through, ended with the last clone.
@@ -127,7 +182,19 @@ impl Client {
         let docker = Docker::connect_with_host(address)
             .map_err(|e| unreachable(e.to_string()))?
             .with_timeout(options.timeout);
-        let docker = match tokio::time::timeout(first_contact, docker.negotiate_version()).await {
+        // The first request of every client: traced like the rest.
+        let span = options.tracer.span(
+            Category::Docker,
+            "GET /version",
+            || serde_json::json!({"host": &host}),
+        );
+        let negotiated = tokio::time::timeout(first_contact, docker.negotiate_version()).await;
+        span.end(match &negotiated {
+            Ok(Ok(_)) => serde_json::json!("ok"),
+            Ok(Err(e)) => serde_json::json!({"error": e.to_string()}),
+            Err(_) => serde_json::json!({"error": "no answer"}),
+        });
+        let docker = match negotiated {
             Ok(Ok(docker)) => docker,
             Ok(Err(e)) => return Err(unreachable(root_cause(&e))),
             Err(_) => {
@@ -181,16 +248,130 @@ impl Client {
     /// The daemon's own version string, e.g. `20.10.24`.
     pub async fn server_version(&self) -> Result<String> {
         let v = self
-            .docker
-            .version()
+            .api("GET /version", None, |d| d.version())
             .await
             .map_err(|e| self.err("ask the daemon for its version", e))?;
         Ok(v.version.unwrap_or_default())
     }
 
+    /// This client telling `started` (instead of its own hook) about the
+    /// containers it starts: one scenario's captures in `netrig test`.
+    pub fn with_started(&self, started: Started) -> Client {
+        let mut client = self.clone();
+        client.options.started = started;
+        client
+    }
+
+    /// This client with explanations muted, for what netrig asks the daemon
+    /// on its own account (lookups no docker command of the user's makes).
+    pub fn quiet(&self) -> Client {
+        let mut quiet = self.clone();
+        quiet.options.explain = self.options.explain.muted();
+        quiet
+    }
+
+    /// Shows the docker CLI lines of `op` when `--explain` is on.
+    pub(crate) fn explain(&self, op: &DockerOp<'_>) {
+        self.options.explain.show(&self.host, op);
+    }
+
+    /// Tells whoever follows container starts (`--capture`) that this one started.
+    pub(crate) async fn started(&self, container: &str) {
+        self.options.started.notify(self, container).await;
+    }
+
+    /// The tracer of this client's run.
+    pub(crate) fn tracer(&self) -> &Tracer {
+        &self.options.tracer
+    }
+
+    /// A span's arguments, built only when tracing is on.
+    pub(crate) fn args(&self, args: impl FnOnce() -> Value) -> Option<Value> {
+        self.options.tracer.is_on().then(args)
+    }
+
+    /// One request to the Engine API, traced as a span named for its
+    /// endpoint (`"POST /containers/create"`) with `args`. The bollard
+    /// client is private to this file, so every request passes here.
+    pub(crate) async fn api<'a, T, F>(
+        &'a self,
+        endpoint: &'static str,
+        args: Option<Value>,
+        request: impl FnOnce(&'a Docker) -> F,
+    ) -> std::result::Result<T, bollard::errors::Error>
+    where
+        F: Future<Output = std::result::Result<T, bollard::errors::Error>> + 'a,
+    {
+        let span = self
+            .options
+            .tracer
+            .span(Category::Docker, endpoint, || args.unwrap_or_default());
+        let result = request(&self.docker).await;
+        span.end_result(&result);
+        result
+    }
+
+    /// A streaming request (logs, pull, build): its span lasts until the
+    /// stream ends, and counts what it delivered.
+    pub(crate) fn api_stream<'a, T, S>(
+        &'a self,
+        endpoint: &'static str,
+        args: Option<Value>,
+        request: impl FnOnce(&'a Docker) -> S,
+    ) -> TracedStream<S>
+    where
+        S: futures_util::Stream<Item = std::result::Result<T, bollard::errors::Error>> + 'a,
+    {
+        let span = self
+            .options
+            .tracer
+            .span(Category::Docker, endpoint, || args.unwrap_or_default());
+        TracedStream {
+            inner: Box::pin(request(&self.docker)),
+            span: Some(span),
+            items: 0,
+        }
+    }
+
     /// Turns a bollard error into a [`DockerError`] that names `action`.
     pub(crate) fn err(&self, action: impl Into<String>, e: bollard::errors::Error) -> DockerError {
         DockerError::from_bollard(action, &self.host, self.options.timeout, e)
+    }
+}
+
+/// A stream whose span ends with it: `{"items": n}`, or the first error.
+pub(crate) struct TracedStream<S> {
+    inner: std::pin::Pin<Box<S>>,
+    span: Option<crate::trace::Span>,
+    items: u64,
+}
+
+impl<T, S> futures_util::Stream for TracedStream<S>
+where
+    S: futures_util::Stream<Item = std::result::Result<T, bollard::errors::Error>>,
+{
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let polled = self.inner.as_mut().poll_next(cx);
+        match &polled {
+            std::task::Poll::Ready(Some(Ok(_))) => self.items += 1,
+            std::task::Poll::Ready(Some(Err(e))) => {
+                if let Some(span) = self.span.take() {
+                    span.end(serde_json::json!({"error": e.to_string()}));
+                }
+            }
+            std::task::Poll::Ready(None) => {
+                if let Some(span) = self.span.take() {
+                    span.end(serde_json::json!({"items": self.items}));
+                }
+            }
+            std::task::Poll::Pending => {}
+        }
+        polled
     }
 }
 

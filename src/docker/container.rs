@@ -10,9 +10,11 @@ use bollard::query_parameters::{
     RemoveContainerOptions, StartContainerOptions, StopContainerOptions,
 };
 use futures_util::StreamExt;
+use serde_json::json;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
+use super::explain::DockerOp;
 use super::spec::RunSpec;
 
 /// A container as netrig refers to it after creating or finding it.
@@ -100,29 +102,35 @@ impl Client {
     /// of it): creates the container on the first network, connects the
     /// others, starts it; anything that fails after create removes the
     /// container again, so nothing is left half-made.
-    pub(crate) async fn create_and_start(
+    pub async fn create_and_start(
         &self,
         spec: &RunSpec,
         name: &str,
         labels: HashMap<String, String>,
     ) -> Result<ContainerRef> {
         let action = format!("create container {name:?} from image {:?}", spec.image);
+        self.explain(&DockerOp::Run { spec, name });
+        // The lines above stand for every step below: each is quiet.
+        let quiet = self.quiet();
+        let body = spec.to_create_body(labels);
+        let args = self.args(|| json!({"name": name, "body": &body}));
         let created = self
-            .docker
-            .create_container(
-                Some(CreateContainerOptions {
-                    name: Some(name.to_string()),
-                    ..Default::default()
-                }),
-                spec.to_create_body(labels),
-            )
+            .api("POST /containers/create", args, |d| {
+                d.create_container(
+                    Some(CreateContainerOptions {
+                        name: Some(name.to_string()),
+                        ..Default::default()
+                    }),
+                    body,
+                )
+            })
             .await;
         let created = match created {
             Ok(c) => c,
             Err(e) => {
                 return Err(match self.err(&action, e) {
                     DockerError::Conflict { action, .. } => {
-                        let owner = match self.inspect_container(name).await {
+                        let owner = match quiet.inspect_container(name).await {
                             Ok(c) => super::run::labels::owner(
                                 &c.config.and_then(|c| c.labels).unwrap_or_default(),
                             ),
@@ -143,10 +151,10 @@ impl Client {
             id: created.id,
             name: name.to_string(),
         };
-        if let Err(e) = self.join_and_start(spec, &container).await {
+        if let Err(e) = quiet.join_and_start(spec, &container).await {
             // Docker creates a container even when a network is missing and
             // fails only later: take it away again at once.
-            let _ = self.remove_container(&container.id).await;
+            let _ = quiet.remove_container(&container.id).await;
             return Err(e);
         }
         Ok(container)
@@ -154,28 +162,36 @@ impl Client {
 
     async fn join_and_start(&self, spec: &RunSpec, container: &ContainerRef) -> Result<()> {
         for (network, request) in spec.extra_networks(&container.id) {
-            self.docker
-                .connect_network(&network, request)
-                .await
-                .map_err(|e| {
-                    self.err(
-                        format!(
-                            "connect container {:?} to network {network:?}",
-                            container.name
-                        ),
-                        e,
-                    )
-                })?;
+            let args = self.args(|| json!({"network": &network, "body": &request}));
+            self.api("POST /networks/{id}/connect", args, |d| {
+                d.connect_network(&network, request)
+            })
+            .await
+            .map_err(|e| {
+                self.err(
+                    format!(
+                        "connect container {:?} to network {network:?}",
+                        container.name
+                    ),
+                    e,
+                )
+            })?;
         }
         self.start_container(&container.name).await
     }
 
     /// Starts a created or stopped container.
     pub(crate) async fn start_container(&self, container: &str) -> Result<()> {
-        self.docker
-            .start_container(container, None::<StartContainerOptions>)
-            .await
-            .map_err(|e| self.err(format!("start container {container:?}"), e))
+        self.explain(&DockerOp::Start(container));
+        let args = self.args(|| json!({"container": container}));
+        self.api("POST /containers/{id}/start", args, |d| {
+            d.start_container(container, None::<StartContainerOptions>)
+        })
+        .await
+        .map_err(|e| self.err(format!("start container {container:?}"), e))?;
+        // A fresh start is a fresh network namespace: captures follow it.
+        self.started(container).await;
+        Ok(())
     }
 
     /// Stops a container: SIGTERM, then SIGKILL after `timeout_secs` (Docker's default is 10).
@@ -184,22 +200,30 @@ impl Client {
         container: &str,
         timeout_secs: Option<i32>,
     ) -> Result<()> {
-        self.docker
-            .stop_container(
+        self.explain(&DockerOp::Stop {
+            container,
+            timeout_secs,
+        });
+        let args = self.args(|| json!({"container": container, "t": timeout_secs}));
+        self.api("POST /containers/{id}/stop", args, |d| {
+            d.stop_container(
                 container,
                 Some(StopContainerOptions {
                     t: timeout_secs,
                     signal: None,
                 }),
             )
-            .await
-            .map_err(|e| self.err(format!("stop container {container:?}"), e))
+        })
+        .await
+        .map_err(|e| self.err(format!("stop container {container:?}"), e))
     }
 
     /// Removes a container whatever its state (`docker rm -f -v`).
     pub(crate) async fn remove_container(&self, container: &str) -> Result<()> {
-        self.docker
-            .remove_container(
+        self.explain(&DockerOp::Rm(container));
+        let args = self.args(|| json!({"container": container, "force": true, "v": true}));
+        self.api("DELETE /containers/{id}", args, |d| {
+            d.remove_container(
                 container,
                 Some(RemoveContainerOptions {
                     force: true,
@@ -207,8 +231,9 @@ impl Client {
                     link: false,
                 }),
             )
-            .await
-            .map_err(|e| self.err(format!("remove container {container:?}"), e))
+        })
+        .await
+        .map_err(|e| self.err(format!("remove container {container:?}"), e))
     }
 
     /// The daemon's typed inspect answer.
@@ -216,10 +241,13 @@ impl Client {
         &self,
         container: &str,
     ) -> Result<ContainerInspectResponse> {
-        self.docker
-            .inspect_container(container, None::<InspectContainerOptions>)
-            .await
-            .map_err(|e| self.err(format!("inspect container {container:?}"), e))
+        self.explain(&DockerOp::Inspect(container));
+        let args = self.args(|| json!({"container": container}));
+        self.api("GET /containers/{id}/json", args, |d| {
+            d.inspect_container(container, None::<InspectContainerOptions>)
+        })
+        .await
+        .map_err(|e| self.err(format!("inspect container {container:?}"), e))
     }
 
     /// The daemon's inspect answer as JSON with Docker's key names.
@@ -240,13 +268,16 @@ impl Client {
         all: bool,
         filters: HashMap<String, Vec<String>>,
     ) -> Result<Vec<ContainerSummary>> {
+        self.explain(&DockerOp::Ps);
+        let args = self.args(|| json!({"all": all, "filters": &filters}));
         let list = self
-            .docker
-            .list_containers(Some(ListContainersOptions {
-                all,
-                filters: (!filters.is_empty()).then_some(filters),
-                ..Default::default()
-            }))
+            .api("GET /containers/json", args, |d| {
+                d.list_containers(Some(ListContainersOptions {
+                    all,
+                    filters: (!filters.is_empty()).then_some(filters),
+                    ..Default::default()
+                }))
+            })
             .await
             .map_err(|e| self.err("list containers", e))?;
         let mut rows: Vec<ContainerSummary> = list
@@ -308,15 +339,19 @@ impl Client {
 
     async fn read_logs(&self, container: &str, tail: Option<usize>) -> Result<String> {
         let action = format!("read logs of container {container:?}");
-        let mut stream = self.docker.logs(
-            container,
-            Some(LogsOptions {
-                stdout: true,
-                stderr: true,
-                tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
-                ..Default::default()
-            }),
-        );
+        self.explain(&DockerOp::Logs(container));
+        let args = self.args(|| json!({"container": container, "tail": tail}));
+        let mut stream = self.api_stream("GET /containers/{id}/logs", args, |d| {
+            d.logs(
+                container,
+                Some(LogsOptions {
+                    stdout: true,
+                    stderr: true,
+                    tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
+                    ..Default::default()
+                }),
+            )
+        });
         let mut text = Vec::new();
         while let Some(chunk) = stream.next().await {
             match chunk.map_err(|e| self.err(&action, e))? {

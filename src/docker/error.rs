@@ -59,7 +59,7 @@ pub(crate) type Result<T, E = DockerError> = std::result::Result<T, E>;
 
 impl DockerError {
     /// A short, stable name for the variant; scripts see it as `e.kind`.
-    pub(crate) fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             DockerError::NotFound { .. } => "not_found",
             DockerError::Conflict { .. } => "conflict",

@@ -4,9 +4,12 @@ use bollard::container::LogOutput;
 use bollard::exec::StartExecResults;
 use bollard::models::ExecConfig;
 use futures_util::StreamExt;
+use serde_json::json;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
+use super::explain::DockerOp;
+use crate::trace::Category;
 
 /// What a command run in a container produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,6 +25,22 @@ pub(crate) struct ExecOutput {
 impl Client {
     /// Runs `cmd` in `container` and waits for it to finish.
     pub(crate) async fn exec(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
+        self.explain(&DockerOp::Exec { container, cmd });
+        let span = self.tracer().span(
+            Category::Exec,
+            "exec",
+            || json!({"container": container, "cmd": cmd}),
+        );
+        let result = self.exec_steps(container, cmd).await;
+        span.end(match &result {
+            Ok(out) => json!({"exit_code": out.exit_code}),
+            Err(e) => json!({"error": e.to_string()}),
+        });
+        result
+    }
+
+    /// Create, start and attach, inspect: the three requests of one exec.
+    async fn exec_steps(&self, container: &str, cmd: &[String]) -> Result<ExecOutput> {
         let action = format!("exec {:?} in container {container:?}", cmd.join(" "));
         if cmd.is_empty() {
             return Err(DockerError::InvalidArgument {
@@ -29,23 +48,25 @@ impl Client {
                 message: "the command is empty".into(),
             });
         }
+        let config = ExecConfig {
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(cmd.to_vec()),
+            ..Default::default()
+        };
+        let args = self.args(|| json!({"container": container, "body": &config}));
         let created = self
-            .docker
-            .create_exec(
-                container,
-                ExecConfig {
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    cmd: Some(cmd.to_vec()),
-                    ..Default::default()
-                },
-            )
+            .api("POST /containers/{id}/exec", args, |d| {
+                d.create_exec(container, config)
+            })
             .await
             .map_err(|e| self.err(&action, e))?;
         let mut out = ExecOutput::default();
+        let args = self.args(|| json!({"exec": &created.id}));
         match self
-            .docker
-            .start_exec(&created.id, None)
+            .api("POST /exec/{id}/start", args, |d| {
+                d.start_exec(&created.id, None)
+            })
             .await
             .map_err(|e| self.err(&action, e))?
         {
@@ -65,9 +86,9 @@ impl Client {
             }
             StartExecResults::Detached => {}
         }
+        let args = self.args(|| json!({"exec": &created.id}));
         let inspect = self
-            .docker
-            .inspect_exec(&created.id)
+            .api("GET /exec/{id}/json", args, |d| d.inspect_exec(&created.id))
             .await
             .map_err(|e| self.err(&action, e))?;
         out.exit_code = inspect.exit_code.unwrap_or(-1);

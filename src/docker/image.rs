@@ -5,9 +5,11 @@ use std::path::Path;
 
 use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, ListImagesOptions};
 use futures_util::StreamExt;
+use serde_json::json;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
+use super::explain::DockerOp;
 
 /// Whether netrig may pull an image it does not find on the daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,9 +97,20 @@ pub(crate) fn split_reference(image: &str) -> (&str, String) {
 }
 
 impl Client {
+    /// The daemon's answer about one image (`GET /images/{name}/json`);
+    /// netrig's own lookup, so never explained.
+    async fn inspect_image(
+        &self,
+        image: &str,
+    ) -> std::result::Result<bollard::models::ImageInspect, bollard::errors::Error> {
+        let args = self.args(|| json!({"image": image}));
+        self.api("GET /images/{name}/json", args, |d| d.inspect_image(image))
+            .await
+    }
+
     /// Makes sure `image` is on the daemon, pulling it when it is not.
     pub(crate) async fn ensure_image(&self, image: &str, observer: &PullObserver) -> Result<()> {
-        match self.docker.inspect_image(image).await {
+        match self.inspect_image(image).await {
             Ok(_) => Ok(()),
             Err(e) => match self.err(format!("look up image {image:?}"), e) {
                 DockerError::NotFound { .. } if self.options().pull == PullPolicy::Never => {
@@ -126,21 +139,25 @@ impl Client {
         let action = format!("pull image {image:?}");
         if self.options().pull == PullPolicy::Never {
             // Scripts that pull first still run offline when the image is here.
-            return match self.docker.inspect_image(image).await {
+            return match self.inspect_image(image).await {
                 Ok(_) => Ok(()),
                 Err(_) => Err(pulling_is_off(image, action)),
             };
         }
         let (name, tag) = split_reference(image);
-        let mut stream = self.docker.create_image(
-            Some(CreateImageOptions {
-                from_image: Some(name.to_string()),
-                tag: Some(tag),
-                ..Default::default()
-            }),
-            None,
-            None,
-        );
+        self.explain(&DockerOp::Pull(image));
+        let args = self.args(|| json!({"fromImage": name, "tag": &tag}));
+        let mut stream = self.api_stream("POST /images/create", args, |d| {
+            d.create_image(
+                Some(CreateImageOptions {
+                    from_image: Some(name.to_string()),
+                    tag: Some(tag),
+                    ..Default::default()
+                }),
+                None,
+                None,
+            )
+        });
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| self.err(&action, e))?;
             if let Some(detail) = info.error_detail {
@@ -180,17 +197,24 @@ impl Client {
             action: action.clone(),
             message: format!("cannot read the build context: {e}"),
         })?;
-        let mut stream = self.docker.build_image(
-            BuildImageOptions {
-                dockerfile: "Dockerfile".into(),
-                t: Some(tag.to_string()),
-                rm: true,
-                forcerm: true,
-                ..Default::default()
-            },
-            None,
-            Some(bollard::body_full(context.into())),
-        );
+        self.explain(&DockerOp::Build {
+            context: &context_dir.display().to_string(),
+            tag,
+        });
+        let args = self.args(|| json!({"t": tag, "context_bytes": context.len()}));
+        let mut stream = self.api_stream("POST /build", args, |d| {
+            d.build_image(
+                BuildImageOptions {
+                    dockerfile: "Dockerfile".into(),
+                    t: Some(tag.to_string()),
+                    rm: true,
+                    forcerm: true,
+                    ..Default::default()
+                },
+                None,
+                Some(bollard::body_full(context.into())),
+            )
+        });
         let mut id = None;
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| self.err(&action, e))?;
@@ -213,7 +237,6 @@ impl Client {
             Some(id) => Ok(id),
             // Older daemons do not send the aux id: ask for the tag instead.
             None => self
-                .docker
                 .inspect_image(tag)
                 .await
                 .map(|i| i.id.unwrap_or_default())
@@ -223,9 +246,11 @@ impl Client {
 
     /// Lists the images on the daemon, like `docker images`.
     pub(crate) async fn list_images(&self) -> Result<Vec<ImageSummary>> {
+        self.explain(&DockerOp::Images);
         let images = self
-            .docker
-            .list_images(Some(ListImagesOptions::default()))
+            .api("GET /images/json", self.args(|| json!({})), |d| {
+                d.list_images(Some(ListImagesOptions::default()))
+            })
             .await
             .map_err(|e| self.err("list images", e))?;
         let mut rows: Vec<ImageSummary> = images

@@ -12,6 +12,7 @@ pub(crate) mod client;
 pub(crate) mod container;
 pub(crate) mod error;
 pub(crate) mod exec;
+pub(crate) mod explain;
 pub(crate) mod faults;
 pub(crate) mod image;
 pub(crate) mod network;
@@ -24,7 +25,7 @@ pub(crate) mod swarm;
 pub(crate) mod topology;
 
 pub(crate) use batch::BatchError;
-pub(crate) use client::{Client, ClientOptions};
+pub(crate) use client::{Client, ClientOptions, Started};
 pub(crate) use container::{ContainerAddresses, ContainerSummary};
 pub(crate) use error::DockerError;
 pub(crate) use exec::ExecOutput;

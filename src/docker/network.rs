@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use bollard::models::NetworkDisconnectRequest;
 use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptions};
+use serde_json::json;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
+use super::explain::DockerOp;
 use super::spec::{ConnectSpec, NetworkSpec};
 
 /// A network as netrig refers to it after creating or finding it.
@@ -40,7 +42,7 @@ pub(crate) struct NetworkSummary {
 impl Client {
     /// Creates a network. Fails with `Conflict` when the name is taken:
     /// the daemon would otherwise make a second network with the same name.
-    pub(crate) async fn create_network(
+    pub async fn create_network(
         &self,
         spec: &NetworkSpec,
         labels: HashMap<String, String>,
@@ -59,9 +61,11 @@ impl Client {
         labels: HashMap<String, String>,
     ) -> Result<NetworkRef> {
         let action = format!("create network {:?}", spec.name);
+        self.explain(&DockerOp::NetworkCreate(spec));
+        let body = spec.to_request(labels);
+        let args = self.args(|| json!({"body": &body}));
         let created = self
-            .docker
-            .create_network(spec.to_request(labels))
+            .api("POST /networks/create", args, |d| d.create_network(body))
             .await
             .map_err(|e| self.err(&action, e))?;
         Ok(NetworkRef {
@@ -73,7 +77,9 @@ impl Client {
     /// The network with exactly this name, if any (the daemon's name filter
     /// matches substrings, so the answer is filtered again here).
     pub(crate) async fn find_network(&self, name: &str) -> Result<Option<NetworkSummary>> {
+        // A check of netrig's own: no docker command of the user's.
         let nets = self
+            .quiet()
             .list_networks(HashMap::from([(
                 "name".to_string(),
                 vec![name.to_string()],
@@ -87,12 +93,13 @@ impl Client {
         &self,
         filters: HashMap<String, Vec<String>>,
     ) -> Result<Vec<NetworkSummary>> {
+        self.explain(&DockerOp::NetworkLs);
+        let args = self.args(|| json!({"filters": &filters}));
         let options = ListNetworksOptions {
             filters: (!filters.is_empty()).then_some(filters),
         };
         let nets = self
-            .docker
-            .list_networks(Some(options))
+            .api("GET /networks", args, |d| d.list_networks(Some(options)))
             .await
             .map_err(|e| self.err("list networks", e))?;
         let mut rows: Vec<NetworkSummary> = nets
@@ -120,9 +127,12 @@ impl Client {
     /// The daemon's inspect answer for a network, as JSON with Docker's key names.
     pub(crate) async fn inspect_network(&self, network: &str) -> Result<serde_json::Value> {
         let action = format!("inspect network {network:?}");
+        self.explain(&DockerOp::NetworkInspect(network));
+        let args = self.args(|| json!({"network": network}));
         let net = self
-            .docker
-            .inspect_network(network, None::<InspectNetworkOptions>)
+            .api("GET /networks/{id}", args, |d| {
+                d.inspect_network(network, None::<InspectNetworkOptions>)
+            })
             .await
             .map_err(|e| self.err(&action, e))?;
         serde_json::to_value(net).map_err(|e| DockerError::Failed {
@@ -133,47 +143,57 @@ impl Client {
 
     /// Removes a network.
     pub(crate) async fn remove_network(&self, network: &str) -> Result<()> {
-        self.docker
-            .remove_network(network)
+        self.explain(&DockerOp::NetworkRm(network));
+        let args = self.args(|| json!({"network": network}));
+        self.api("DELETE /networks/{id}", args, |d| d.remove_network(network))
             .await
             .map_err(|e| self.err(format!("remove network {network:?}"), e))
     }
 
     /// Connects a container to a network (live: a running container gets a new interface).
-    pub(crate) async fn connect_network(
+    pub async fn connect_network(
         &self,
         network: &str,
         container: &str,
         spec: &ConnectSpec,
     ) -> Result<()> {
-        self.docker
-            .connect_network(network, spec.to_request(container))
-            .await
-            .map_err(|e| {
-                self.err(
-                    format!("connect container {container:?} to network {network:?}"),
-                    e,
-                )
-            })
+        self.explain(&DockerOp::NetworkConnect {
+            network,
+            container,
+            spec,
+        });
+        let body = spec.to_request(container);
+        let args = self.args(|| json!({"network": network, "body": &body}));
+        self.api("POST /networks/{id}/connect", args, |d| {
+            d.connect_network(network, body)
+        })
+        .await
+        .map_err(|e| {
+            self.err(
+                format!("connect container {container:?} to network {network:?}"),
+                e,
+            )
+        })
     }
 
     /// Disconnects a container from a network.
     pub(crate) async fn disconnect_network(&self, network: &str, container: &str) -> Result<()> {
-        self.docker
-            .disconnect_network(
-                network,
-                NetworkDisconnectRequest {
-                    container: container.to_string(),
-                    force: Some(false),
-                },
+        self.explain(&DockerOp::NetworkDisconnect { network, container });
+        let body = NetworkDisconnectRequest {
+            container: container.to_string(),
+            force: Some(false),
+        };
+        let args = self.args(|| json!({"network": network, "body": &body}));
+        self.api("POST /networks/{id}/disconnect", args, |d| {
+            d.disconnect_network(network, body)
+        })
+        .await
+        .map_err(|e| {
+            self.err(
+                format!("disconnect container {container:?} from network {network:?}"),
+                e,
             )
-            .await
-            .map_err(|e| {
-                self.err(
-                    format!("disconnect container {container:?} from network {network:?}"),
-                    e,
-                )
-            })
+        })
     }
 }
 

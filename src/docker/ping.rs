@@ -1,8 +1,19 @@
 //! `ping` from inside a container, and the parser for its summary lines
 //! (busybox and iputils both).
 
+use serde_json::{Value, json};
+
 use super::client::Client;
 use super::error::{DockerError, Result};
+use crate::trace::Category;
+
+/// A ping's outcome as a trace shows it.
+fn ping_result(report: &Result<PingReport>) -> Value {
+    match report {
+        Ok(r) => json!({"sent": r.sent, "received": r.received, "rtt_ms": r.rtt_ms}),
+        Err(e) => json!({"error": e.to_string()}),
+    }
+}
 
 /// The outcome of pinging a target from a container.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,15 +161,44 @@ pub(crate) fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String
 impl Client {
     /// Pings `target` (a name or an address) `count` times from inside `from`.
     pub(crate) async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
-        let output = self.exec(from, &ping_command(target, count)).await?;
-        let said = format!("{}{}", output.stdout, output.stderr);
-        interpret_ping(from, target, output.exit_code, &said)
+        let span = self.tracer().span(
+            Category::Check,
+            "ping",
+            || json!({"from": from, "target": target, "count": count}),
+        );
+        let report = async {
+            let output = self.exec(from, &ping_command(target, count)).await?;
+            let said = format!("{}{}", output.stdout, output.stderr);
+            interpret_ping(from, target, output.exit_code, &said)
+        }
+        .await;
+        span.end(ping_result(&report));
+        report
     }
 
     /// Pings every target from inside `from` in one exec (the pings run at
     /// once), one report per target in order. Without a shell in the image
     /// it falls back to one exec per target.
     pub(crate) async fn ping_many(
+        &self,
+        from: &str,
+        targets: &[String],
+        count: u32,
+    ) -> Result<Vec<Result<PingReport>>> {
+        let span = self.tracer().span(
+            Category::Check,
+            "ping many",
+            || json!({"from": from, "targets": targets, "count": count}),
+        );
+        let reports = self.ping_many_steps(from, targets, count).await;
+        span.end(match &reports {
+            Ok(list) => json!(list.iter().map(ping_result).collect::<Vec<_>>()),
+            Err(e) => json!({"error": e.to_string()}),
+        });
+        reports
+    }
+
+    async fn ping_many_steps(
         &self,
         from: &str,
         targets: &[String],

@@ -305,9 +305,9 @@ impl RunSpec {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectSpec {
     /// Extra DNS names for the container on this network.
-    pub(crate) aliases: Vec<String>,
+    pub aliases: Vec<String>,
     /// A fixed IPv4 address on the network.
-    pub(crate) ip: Option<String>,
+    pub ip: Option<String>,
 }
 
 impl ConnectSpec {

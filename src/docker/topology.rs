@@ -153,21 +153,24 @@ pub(crate) struct ListedContainer {
 }
 
 impl Client {
-    /// The live topology of `scope`.
+    /// The live topology of `scope` (a drawing: no docker command to explain).
     pub(crate) async fn topology(&self, scope: &TopologyScope) -> Result<Topology> {
+        let quiet = self.quiet();
         let (networks, containers) =
-            futures_util::try_join!(self.list_networks(HashMap::new()), self.list_endpoints())?;
+            futures_util::try_join!(quiet.list_networks(HashMap::new()), self.list_endpoints())?;
         Ok(select(scope, &networks, &containers))
     }
 
     /// Every container (stopped ones too) with its addresses on each network.
     async fn list_endpoints(&self) -> Result<Vec<ListedContainer>> {
+        let args = self.args(|| serde_json::json!({"all": true}));
         let list = self
-            .docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                ..Default::default()
-            }))
+            .api("GET /containers/json", args, |d| {
+                d.list_containers(Some(ListContainersOptions {
+                    all: true,
+                    ..Default::default()
+                }))
+            })
             .await
             .map_err(|e| self.err("list containers", e))?;
         Ok(list

@@ -52,6 +52,36 @@ pub(crate) fn keep(
     Kept { svg, logs }
 }
 
+/// `netrig test --report DIR --capture …`: copies a failed scenario's
+/// captures beside its drawing as `DIR/<stem>-<container>.pcap`, where the
+/// page links them; returns a note per file that could not be copied.
+pub(crate) fn keep_captures(dir: &Path, file: &str, captures: &[PathBuf]) -> Vec<String> {
+    report_captures(dir, file, captures)
+        .into_iter()
+        .filter_map(|(from, to)| {
+            std::fs::copy(&from, &to).err().map(|e| {
+                format!(
+                    "could not keep the capture {} as {}: {e}",
+                    from.display(),
+                    to.display()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Where the report keeps a scenario's captures: `(from, to)` per file.
+fn report_captures(dir: &Path, file: &str, captures: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+    let stem = crate::graph::file_stem(file);
+    captures
+        .iter()
+        .filter_map(|from| {
+            let name = from.file_name()?.to_str()?;
+            Some((from.clone(), dir.join(format!("{stem}-{name}"))))
+        })
+        .collect()
+}
+
 /// The last [`LOG_LINES`] lines of each of the run's containers, by script name.
 async fn log_tails(session: &RunSession) -> Vec<ContainerLog> {
     let client = session.client();
@@ -115,4 +145,36 @@ pub(crate) fn write_index(dir: &Path, report: &SuiteReport) -> std::io::Result<P
     let path = dir.join("index.html");
     std::fs::write(&path, super::html::render(report))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_scenarios_captures_sit_beside_its_svg_where_the_page_finds_them() {
+        let dir = std::env::temp_dir().join(format!("netrig-keep-{}", std::process::id()));
+        let caps = dir.join("caps");
+        std::fs::create_dir_all(&caps).unwrap();
+        let web = caps.join("web.pcap");
+        std::fs::write(&web, b"pcap").unwrap();
+        let report = dir.join("report");
+        std::fs::create_dir_all(&report).unwrap();
+        let scenario = "tests/scenarios/04-two tiers.rhai";
+        assert_eq!(
+            report_captures(&report, scenario, std::slice::from_ref(&web)),
+            [(web.clone(), report.join("04-two_tiers-web.pcap"))]
+        );
+        assert!(keep_captures(&report, scenario, &[web]).is_empty());
+        assert_eq!(
+            captures_in(&report, "04-two_tiers"),
+            ["04-two_tiers-web.pcap"]
+        );
+        let missing = keep_captures(&report, scenario, &[caps.join("gone.pcap")]);
+        assert!(
+            missing[0].contains("could not keep the capture"),
+            "{missing:?}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 
+use crate::capture::CaptureSet;
 use crate::docker::run::access::HostAccess;
 use crate::docker::run::labels;
 use crate::docker::{Client, ClientOptions, RunSession};
@@ -66,10 +67,13 @@ pub struct TestArgs {
     pub allow_host_access: bool,
     /// The `--set` parameters every scenario gets (each takes what it declares).
     pub params: Params,
-    /// Write `index.html` and each scenario's topology drawing here.
+    /// Write `index.html` and each scenario's topology drawing here (with
+    /// `capture`, a failed scenario's captures too).
     pub report: Option<PathBuf>,
     /// Print one JSON document instead of the text report (which goes to stderr).
     pub json: bool,
+    /// Capture every scenario's containers into `<dir>/<scenario>/<container>.pcap`.
+    pub capture: Option<PathBuf>,
 }
 
 /// What a finished-scenario hook sees: called once per scenario that ran,
@@ -118,6 +122,10 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         },
         None => None,
     };
+    // So is a capture directory that cannot be written.
+    if let Some(dir) = &args.capture {
+        CaptureSet::new(dir).map_err(|e| Error::Usage(e.to_string()))?;
+    }
     // So is a report directory that cannot be made.
     if let Some(dir) = &args.report {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -277,6 +285,18 @@ impl Suite<'_> {
         results.into_inner().expect("results poisoned")
     }
 
+    /// The capture set of one scenario (`--capture DIR`): `DIR/<scenario>/`.
+    fn captures_for(
+        &self,
+        scenario: &Scenario,
+    ) -> std::result::Result<Option<Arc<CaptureSet>>, crate::docker::DockerError> {
+        let Some(dir) = &self.args.capture else {
+            return Ok(None);
+        };
+        let dir = dir.join(crate::graph::file_stem(&scenario.file));
+        CaptureSet::new(&dir).map(|set| Some(Arc::new(set)))
+    }
+
     /// Runs one scenario in an isolated session and tears it down.
     fn run_one(&self, index: usize, scenario: &Scenario) -> ScenarioResult {
         let started = Instant::now();
@@ -304,7 +324,22 @@ impl Suite<'_> {
             return result;
         }
 
-        let session = RunSession::isolated(self.client.clone(), file);
+        let captures = match self.captures_for(scenario) {
+            Ok(c) => c,
+            Err(e) => {
+                result.status = Status::Error;
+                result.failure = Some(Failure::plain("capture", e.to_string()));
+                return result;
+            }
+        };
+        let client = match &captures {
+            Some(set) => self.client.with_started(set.follower()),
+            None => self.client.clone(),
+        };
+        let session = RunSession::isolated(client, file);
+        if let (Some(set), Some(prefix)) = (&captures, session.names().prefix()) {
+            set.strip_prefix(prefix);
+        }
         result.run_id = session.run_id().to_string();
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
         if self.args.allow_host_access {
@@ -327,16 +362,34 @@ impl Suite<'_> {
         );
         let end = rig.execute(source, file);
         drop(deadline);
+        // The script's own captures end with it, however it ended.
+        rig.stop_captures();
         let (status, failure) = outcome::verdict(&end, file, source, timeout);
         result.status = status;
         result.failure = failure;
         result.output = std::mem::take(&mut *output.lock().expect("output poisoned"));
+        // The captures end with the script, complete before anyone reads them.
+        let capture_files = match &captures {
+            Some(set) => {
+                for stopped in set.stop_all() {
+                    if let Err(e) = stopped {
+                        result.notes.push(format!("--capture: {e}"));
+                    }
+                }
+                set.files()
+            }
+            None => Vec::new(),
+        };
         if let Some(dir) = &self.args.report {
             let failed = matches!(result.status, Status::Failed | Status::Error);
             let kept = keep::keep(&self.runtime, &rig.session, file, failed, dir);
+            if failed {
+                result
+                    .notes
+                    .extend(keep::keep_captures(dir, file, &capture_files));
+            }
             self.kept.lock().expect("kept poisoned").insert(index, kept);
         }
-
         (self.on_finished)(&Finished {
             scenario,
             run_id: &result.run_id,
@@ -376,10 +429,11 @@ impl Suite<'_> {
             "label".to_string(),
             vec![format!("{}={run_id}", labels::RUN)],
         )]);
+        let client = self.client.quiet();
         let (containers, networks) = self.runtime.block_on(async {
             futures_util::join!(
-                self.client.list_containers(true, filter.clone()),
-                self.client.list_networks(filter.clone())
+                client.list_containers(true, filter.clone()),
+                client.list_networks(filter.clone())
             )
         });
         let containers: Vec<String> = containers

@@ -45,7 +45,8 @@ impl Daemon {
         {
             return names.clone();
         }
-        let client = &self.client;
+        // Completion's own lookups: never explained.
+        let client = &self.client.quiet();
         let listed = self.runtime.block_on(async {
             tokio::time::timeout(LIST_TIMEOUT, async {
                 let (containers, networks) = futures_util::join!(
@@ -87,7 +88,7 @@ impl Facts for Daemon {
         let client = &self.client;
         self.runtime
             .block_on(join_all(ids.iter().map(|id| async move {
-                let inspect = client.inspect_container(id).await.ok()?;
+                let inspect = client.quiet().inspect_container(id).await.ok()?;
                 let addrs = ContainerAddresses::from_inspect(&inspect);
                 Some(ContainerFacts {
                     state: inspect
@@ -109,7 +110,7 @@ impl Facts for Daemon {
         let client = &self.client;
         self.runtime
             .block_on(join_all(ids.iter().map(|id| async move {
-                let json = client.inspect_network(id).await.ok()?;
+                let json = client.quiet().inspect_network(id).await.ok()?;
                 let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
                 let mut containers: Vec<String> = json["Containers"]
                     .as_object()

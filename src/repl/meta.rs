@@ -86,6 +86,13 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         run: json,
     },
     MetaCommand {
+        name: "explain",
+        aliases: &[],
+        args: "[on|off]",
+        about: "before each Docker operation, print the docker command that does the same (toggles without an argument)",
+        run: explain,
+    },
+    MetaCommand {
         name: "quit",
         aliases: &["q", "exit"],
         args: "",
@@ -200,6 +207,29 @@ fn json(session: &mut Session, arg: &str) -> Flow {
             "raw JSON"
         } else {
             "tables and summaries"
+        }
+    );
+    Flow::Continue
+}
+
+fn explain(session: &mut Session, arg: &str) -> Flow {
+    let explainer = &session.rig.session.client().options().explain;
+    let on = match arg {
+        "on" => true,
+        "off" => false,
+        "" => !explainer.is_on(),
+        other => {
+            crate::repl::out::err!("error: :explain takes on or off, not {other:?}");
+            return Flow::Continue;
+        }
+    };
+    explainer.set(on);
+    crate::repl::out::out!(
+        "{}",
+        if on {
+            "each Docker operation is shown as its docker command first ($ docker …)"
+        } else {
+            "docker commands are no longer shown"
         }
     );
     Flow::Continue

@@ -52,7 +52,14 @@ pub(crate) fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
         .set_host_access(crate::docker::run::access::HostAccess::Warn);
     let run = rig.session.clone();
     let interrupt = rig.interrupt.clone();
-    let busy = signals::watch(runtime, interrupt.clone(), run.clone(), keep);
+    let captures = rig.captures();
+    let busy = signals::watch(
+        runtime,
+        interrupt.clone(),
+        run.clone(),
+        captures.clone(),
+        keep,
+    );
     let mut session = Session::new(runtime.handle().clone(), rig, Style::detect());
 
     let mut editor = match editor(&session) {
@@ -108,6 +115,7 @@ pub(crate) fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
     };
     // Holding `busy` keeps a late SIGTERM from leaving a second time.
     let _leaving = busy.blocking_lock();
+    captures.stop_all();
     let clean = runtime.block_on(session::leave(&run, keep));
     match end {
         // What could not be removed has been reported.

@@ -351,9 +351,10 @@ impl Session {
 pub(crate) async fn owned(run: &RunSession) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
     let filter =
         std::collections::HashMap::from([("label".to_string(), vec![run.labels().run_filter()])]);
+    let client = run.client().quiet();
     let (containers, networks) = futures_util::join!(
-        run.client().list_containers(true, filter.clone()),
-        run.client().list_networks(filter)
+        client.list_containers(true, filter.clone()),
+        client.list_networks(filter)
     );
     (containers.unwrap_or_default(), networks.unwrap_or_default())
 }

@@ -13,16 +13,19 @@ use super::session::leave;
 use crate::docker::RunSession;
 use crate::rig::signals::Signals;
 use crate::rig::{Interrupt, Signal, Stop};
+use crate::script::capture::Running;
 
 /// Held by the main loop while an input runs: the signal watcher can tell
 /// "busy, interrupt it" from "idle at the prompt, leave from here".
 pub(crate) type Busy = Arc<Mutex<()>>;
 
-/// Starts watching SIGINT, SIGTERM and SIGHUP for a session of `run`.
+/// Starts watching SIGINT, SIGTERM and SIGHUP for a session of `run`;
+/// leaving stops the session's `captures` first, flushing their files.
 pub(crate) fn watch(
     runtime: &Runtime,
     interrupt: Arc<Interrupt>,
     run: Arc<RunSession>,
+    captures: Arc<Running>,
     keep: bool,
 ) -> Busy {
     let busy: Busy = Arc::new(Mutex::new(()));
@@ -56,6 +59,7 @@ pub(crate) fn watch(
                 let _ = write!(std::io::stdout(), "\x1b[?2004l");
             }
             crate::repl::out::err!();
+            captures.stop_all();
             leave(&run, keep).await;
             crate::reaper::release();
             std::process::exit(signal.exit_code().into());

@@ -21,6 +21,7 @@ use tokio::runtime::{Handle, Runtime};
 
 use crate::docker::{Client, ClientOptions, RunSession};
 use crate::error::Error;
+use crate::script::capture::Running;
 use crate::script::exit::ExitCall;
 use crate::script::params::{Params, SharedParams, params_map};
 use crate::script::sandbox::Sandbox;
@@ -105,6 +106,8 @@ pub struct Rig {
     pub(crate) interrupt: Arc<Interrupt>,
     /// The code the script passed to `exit()`, if it called it.
     exit: ExitCall,
+    /// The packet captures the script started.
+    captures: Arc<Running>,
     /// The `--set` parameters, which the script sees as its `params` map.
     params: SharedParams,
 }
@@ -136,6 +139,7 @@ impl Rig {
     ) -> Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
+        let captures = Arc::new(Running::default());
         let params: SharedParams = Arc::new(RwLock::new(Params::default()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
@@ -144,6 +148,7 @@ impl Rig {
             base_dir,
             show_progress,
             sandbox: Arc::new(Sandbox::new(session.access_policy())),
+            captures: captures.clone(),
             params: params.clone(),
         });
         let mut engine = build_engine(ctx);
@@ -153,6 +158,7 @@ impl Rig {
             engine,
             interrupt,
             exit,
+            captures,
             params,
         }
     }
@@ -217,9 +223,23 @@ impl Rig {
         }
     }
 
+    /// Stops the packet captures the script left running, flushing their
+    /// files: every kind of end (an error, a signal, the time limit) comes
+    /// through here before teardown removes the containers.
+    pub(crate) fn stop_captures(&self) {
+        self.captures.stop_all();
+    }
+
+    /// The captures the script started, for code that ends the run without
+    /// the rig at hand (the REPL's signal watcher).
+    pub(crate) fn captures(&self) -> Arc<Running> {
+        self.captures.clone()
+    }
+
     /// Removes the run's resources (or, with `keep`, says how to), and
     /// reports on stderr. Returns false when something could not be removed.
     pub(crate) fn finish(&self, runtime: &Runtime, keep: bool) -> bool {
+        self.stop_captures();
         if keep {
             report::kept(&self.session, &report::created_names(&self.session));
             return true;

@@ -139,6 +139,7 @@ async fn leftovers_of_this_process(client: &Client) -> String {
         "label".to_string(),
         vec![format!("{}={}", labels::PID, std::process::id())],
     )]);
+    let client = client.quiet();
     let listed = tokio::time::timeout(Duration::from_secs(3), async {
         futures_util::join!(
             client.list_containers(true, filter.clone()),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, Variant};
 
 use super::api::Call;
+use super::capture::CaptureHandle;
 use super::error::ScriptResult;
 use super::handles::{ContainerHandle, NetworkHandle};
 use super::hosts::HostHandle;
@@ -93,7 +94,8 @@ plain_args!(
     ContainerHandle,
     NetworkHandle,
     ServiceHandle,
-    HostHandle
+    HostHandle,
+    CaptureHandle
 );
 
 /// One parameter as Rhai sees it.

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::capture::Running;
 use super::error::{ScriptResult, throw};
 use super::params::SharedParams;
 use super::sandbox::Sandbox;
@@ -26,6 +27,8 @@ pub(crate) struct ScriptContext {
     pub(crate) show_progress: bool,
     /// What the script may reach outside its containers.
     pub(crate) sandbox: Arc<Sandbox>,
+    /// The captures the script started, stopped when the run ends.
+    pub(crate) captures: Arc<Running>,
     /// The run's `--set` parameters, which `params.require` reads.
     pub(crate) params: SharedParams,
 }
@@ -41,6 +44,7 @@ impl ScriptContext {
             base_dir: self.base_dir.clone(),
             show_progress: self.show_progress,
             sandbox: self.sandbox.clone(),
+            captures: self.captures.clone(),
             params: self.params.clone(),
         }
     }

@@ -161,6 +161,11 @@ impl Options {
         self.map.remove(key).filter(|v| !v.is_unit())
     }
 
+    /// An option as given, for the caller to read (a handle or a name).
+    pub(crate) fn value(&mut self, key: &str) -> Option<Dynamic> {
+        self.take(key)
+    }
+
     /// A string option.
     pub(crate) fn string(&mut self, key: &str) -> ArgResult<Option<String>> {
         match self.take(key) {
@@ -195,6 +200,31 @@ impl Options {
                     describe(&v)
                 )),
             },
+        }
+    }
+
+    /// A number option (whole or fractional) within `range`.
+    pub(crate) fn number(
+        &mut self,
+        key: &str,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> ArgResult<Option<f64>> {
+        let Some(v) = self.take(key) else {
+            return Ok(None);
+        };
+        let n = v
+            .as_int()
+            .map(|i| i as f64)
+            .or_else(|_| v.as_float())
+            .map_err(|_| format!("option \"{key}\" must be a number, got {}", describe(&v)))?;
+        if range.contains(&n) {
+            Ok(Some(n))
+        } else {
+            Err(format!(
+                "option \"{key}\" must be between {} and {}, got {n}",
+                range.start(),
+                range.end()
+            ))
         }
     }
 

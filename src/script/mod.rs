@@ -6,6 +6,7 @@ pub(crate) mod api;
 pub(crate) mod batch;
 pub(crate) mod body;
 pub(crate) mod call;
+pub(crate) mod capture;
 pub(crate) mod checks;
 pub(crate) mod compose;
 pub(crate) mod container;
@@ -75,6 +76,7 @@ fn register_netrig(engine: &mut Engine, ctx: Option<&Arc<ScriptContext>>) {
     handles::register_types(engine);
     hosts::register_types(engine);
     service::register_types(engine);
+    capture::register_types(engine);
     api::install(engine, ctx, &functions());
 }
 
@@ -90,6 +92,8 @@ pub(crate) fn functions() -> Vec<api::Function> {
     faults::functions(&mut api);
     expect::functions(&mut api);
     compose::functions(&mut api);
+    // Observe: packet captures.
+    capture::functions(&mut api);
     // Input from the command line and the environment: params.require, env.
     params::functions(&mut api);
     // Beyond one machine: swarm, services, other daemons (docker::connect).

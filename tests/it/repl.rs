@@ -559,3 +559,56 @@ fn a_session_saved_as_compose_comes_up_the_same_under_docker_compose() {
     assert!(!container_exists(&web) && !container_exists(&db));
     assert!(!network_exists(&front) && !network_exists(&back));
 }
+
+#[test]
+fn explain_on_shows_docker_commands_and_sigterm_flushes_a_capture() {
+    let _daemon = daemon_shared();
+    let home = tempfile::tempdir().unwrap();
+    let (net, quiet, ctr) = (unique("x-net"), unique("x-quiet"), unique("x-ctr"));
+    let _guard = NameGuard {
+        containers: vec![ctr.clone()],
+        networks: vec![net.clone(), quiet.clone()],
+    };
+    let mut repl = Repl::start(home.path(), &[]);
+    let out = repl.line(":explain on");
+    assert!(out.contains("docker command first"), "{out}");
+    let out = repl.line(&format!("let net = network::create(\"{net}\")"));
+    assert!(
+        out.contains(&format!("$ docker network create {net}")),
+        "{out}"
+    );
+    let out = repl.line(&format!(
+        "let c = run(\"busybox\", #{{name: \"{ctr}\", network: net, cmd: \"sleep 300\"}})"
+    ));
+    assert!(
+        out.contains(&format!(
+            "$ docker run -d --name {ctr} --network {net} busybox sleep 300"
+        )),
+        "{out}"
+    );
+    repl.line(":explain off");
+    let out = repl.line(&format!("network::create(\"{quiet}\")"));
+    assert!(!out.contains("$ docker"), "{out}");
+
+    // A capture left running is flushed when SIGTERM ends the session.
+    repl.line("let cap = capture(c, #{filter: \"icmp\"})");
+    repl.line("exec(c, \"ping -c 3 -i 0.2 127.0.0.1\")");
+    repl.pty.process_mut().signal(Signal::SIGTERM).unwrap();
+    plain(&repl.pty.exp_eof().unwrap());
+    assert_eq!(exit_code(&mut repl.pty), 143);
+    let file = home.path().join(format!("{ctr}.pcap"));
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args(["-Y", "icmp.type == 8", "-T", "fields", "-e", "frame.number"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!(requests >= 3, "the capture was flushed: {requests}");
+    assert!(!container_exists(&ctr));
+}

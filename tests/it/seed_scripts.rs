@@ -12,7 +12,7 @@ use crate::support::{
 };
 
 /// The seed scripts use fixed names (my_net, app, port 8888): one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+pub(crate) static SERIAL: Mutex<()> = Mutex::new(());
 
 fn script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

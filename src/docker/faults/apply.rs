@@ -244,7 +244,7 @@ impl Faults {
     }
 
     pub(super) async fn inspect(&self, container: &str) -> Result<Seen> {
-        let i = self.client.inspect_container(container).await?;
+        let i = self.client.quiet().inspect_container(container).await?;
         let state = i.state.unwrap_or_default();
         let running = state.running.unwrap_or(false);
         let pid = state

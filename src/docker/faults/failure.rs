@@ -3,38 +3,50 @@
 
 use bollard::query_parameters::{KillContainerOptions, RestartContainerOptions};
 
+use serde_json::json;
+
 use crate::docker::client::Client;
 use crate::docker::error::Result;
+use crate::docker::explain::DockerOp;
 
 impl Client {
     /// Freezes every process of a container (`docker pause`).
     pub(crate) async fn pause_container(&self, container: &str) -> Result<()> {
-        self.docker
-            .pause_container(container)
-            .await
-            .map_err(|e| self.err(format!("pause container {container:?}"), e))
+        self.explain(&DockerOp::Pause(container));
+        let args = self.args(|| json!({"container": container}));
+        self.api("POST /containers/{id}/pause", args, |d| {
+            d.pause_container(container)
+        })
+        .await
+        .map_err(|e| self.err(format!("pause container {container:?}"), e))
     }
 
     /// Thaws a paused container (`docker unpause`).
     pub(crate) async fn unpause_container(&self, container: &str) -> Result<()> {
-        self.docker
-            .unpause_container(container)
-            .await
-            .map_err(|e| self.err(format!("unpause container {container:?}"), e))
+        self.explain(&DockerOp::Unpause(container));
+        let args = self.args(|| json!({"container": container}));
+        self.api("POST /containers/{id}/unpause", args, |d| {
+            d.unpause_container(container)
+        })
+        .await
+        .map_err(|e| self.err(format!("unpause container {container:?}"), e))
     }
 
     /// Sends `signal` (`SIGKILL`, `TERM`, `9`, …) to a container's main
     /// process (`docker kill --signal`).
     pub(crate) async fn kill_container(&self, container: &str, signal: &str) -> Result<()> {
-        self.docker
-            .kill_container(
+        self.explain(&DockerOp::Kill { container, signal });
+        let args = self.args(|| json!({"container": container, "signal": signal}));
+        self.api("POST /containers/{id}/kill", args, |d| {
+            d.kill_container(
                 container,
                 Some(KillContainerOptions {
                     signal: signal.to_string(),
                 }),
             )
-            .await
-            .map_err(|e| self.err(format!("kill container {container:?} with {signal}"), e))
+        })
+        .await
+        .map_err(|e| self.err(format!("kill container {container:?} with {signal}"), e))
     }
 
     /// Stops a container (SIGKILL after `timeout_secs`, Docker's default 10)
@@ -44,16 +56,24 @@ impl Client {
         container: &str,
         timeout_secs: Option<i32>,
     ) -> Result<()> {
-        self.docker
-            .restart_container(
+        self.explain(&DockerOp::Restart {
+            container,
+            timeout_secs,
+        });
+        let args = self.args(|| json!({"container": container, "t": timeout_secs}));
+        self.api("POST /containers/{id}/restart", args, |d| {
+            d.restart_container(
                 container,
                 Some(RestartContainerOptions {
                     signal: None,
                     t: timeout_secs,
                 }),
             )
-            .await
-            .map_err(|e| self.err(format!("restart container {container:?}"), e))
+        })
+        .await
+        .map_err(|e| self.err(format!("restart container {container:?}"), e))?;
+        self.started(container).await;
+        Ok(())
     }
 }
 

@@ -33,9 +33,9 @@ pub(crate) async fn leftover_runs(client: &Client) -> Result<Vec<LeftoverRun>> {
         "label".to_string(),
         vec![format!("{}=true", labels::MANAGED)],
     )]);
-    let containers = client.list_containers(true, filter.clone()).await?;
-    let networks = client.list_networks(filter.clone()).await?;
-    let services = match client.list_services(filter).await {
+    let containers = client.quiet().list_containers(true, filter.clone()).await?;
+    let networks = client.quiet().list_networks(filter.clone()).await?;
+    let services = match client.quiet().list_services(filter).await {
         Ok(s) => s,
         Err(DockerError::Conflict { .. }) => Vec::new(),
         Err(e) => return Err(e),

@@ -12,6 +12,7 @@ use super::labels;
 use super::session::RunSession;
 use crate::docker::client::Client;
 use crate::docker::error::DockerError;
+use crate::docker::explain::DockerOp;
 use crate::text::plural;
 
 /// What a teardown removed and what it could not.
@@ -140,6 +141,8 @@ pub(crate) async fn remove_matching_on(
 
     let listed = join_all(clients.iter().map(|client| {
         let filter = filter.clone();
+        // Finding what to remove is netrig's own business: not explained.
+        let client = client.quiet();
         async move {
             futures_util::join!(
                 client.list_containers(true, filter.clone()),
@@ -180,7 +183,10 @@ pub(crate) async fn remove_matching_on(
                 let client = client.clone();
                 let id = c.id.clone();
                 let paused = c.state == "paused";
+                // Removed by id (a name may have been taken since), explained by name.
+                client.explain(&DockerOp::Rm(&c.name));
                 let fut: BoxFuture<'static, _> = async move {
+                    let client = client.quiet();
                     // Thaw a paused container first: some daemons refuse, or
                     // wait forever, to stop one whose processes are frozen.
                     if paused {
@@ -218,9 +224,11 @@ pub(crate) async fn remove_matching_on(
             let (id, name) = (net.id.clone(), net.name.clone());
             network_jobs.push(async move {
                 join_all(waits).await;
+                client.explain(&DockerOp::NetworkRm(&name));
                 (
                     name,
                     client
+                        .quiet()
                         .remove_network(&id)
                         .await
                         .map(|()| true)
@@ -272,7 +280,11 @@ async fn remove_services(
     filter: &HashMap<String, Vec<String>>,
     report: &mut TeardownReport,
 ) {
-    let listed = join_all(clients.iter().map(|c| c.list_services(filter.clone()))).await;
+    let listed = join_all(clients.iter().map(|c| {
+        let (client, filter) = (c.quiet(), filter.clone());
+        async move { client.list_services(filter).await }
+    }))
+    .await;
     // By id: several managers of one swarm list the same service.
     let mut services: BTreeMap<String, (String, Client)> = BTreeMap::new();
     for (client, result) in clients.iter().zip(listed) {
@@ -320,7 +332,7 @@ async fn wait_network_gone(holders: &[Client], id: &str) {
     let filter = HashMap::from([("id".to_string(), vec![id.to_string()])]);
     for client in holders {
         while Instant::now() < deadline {
-            match client.list_networks(filter.clone()).await {
+            match client.quiet().list_networks(filter.clone()).await {
                 Ok(list) if list.iter().any(|n| n.id == id) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }

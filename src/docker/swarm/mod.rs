@@ -9,9 +9,11 @@ use std::collections::HashMap;
 
 use bollard::models::{LocalNodeState, SwarmInitRequest, SwarmJoinRequest, SwarmSpec};
 use bollard::query_parameters::{LeaveSwarmOptions, ListNodesOptions};
+use serde_json::json;
 
 use super::client::Client;
 use super::error::{DockerError, Result};
+use super::explain::DockerOp;
 use super::run::access::{Admitted, HostRequest};
 
 /// The port managers listen on for joining nodes when none is given.
@@ -237,8 +239,7 @@ impl Client {
     /// Whether and how this daemon is in a swarm.
     pub(crate) async fn swarm_state(&self) -> Result<SwarmState> {
         let info = self
-            .docker
-            .info()
+            .api("GET /info", self.args(|| json!({})), |d| d.info())
             .await
             .map_err(|e| self.err("ask the daemon about its swarm", e))?;
         Ok(SwarmState::from_info(info.swarm.as_ref()))
@@ -255,8 +256,10 @@ impl Client {
     ) -> Result<String> {
         const ACTION: &str = "initialise a swarm";
         self.must_be_outside_a_swarm(ACTION).await?;
-        self.docker
-            .init_swarm(spec.to_request(labels))
+        self.explain(&DockerOp::SwarmInit(spec));
+        let body = spec.to_request(labels);
+        let args = self.args(|| json!({"body": &body}));
+        self.api("POST /swarm/init", args, |d| d.init_swarm(body))
             .await
             .map_err(|e| self.swarm_err(ACTION, e))
     }
@@ -265,25 +268,33 @@ impl Client {
     pub(crate) async fn join_swarm(&self, spec: &SwarmJoinSpec, _: Admitted) -> Result<()> {
         let action = format!("join the swarm at {}", spec.remote_addrs.join(", "));
         self.must_be_outside_a_swarm(&action).await?;
-        self.docker
-            .join_swarm(spec.to_request())
+        self.explain(&DockerOp::SwarmJoin(spec));
+        let body = spec.to_request();
+        // The join token is a secret: a trace file is for sharing.
+        let args = self.args(|| {
+            json!({"RemoteAddrs": &body.remote_addrs, "ListenAddr": &body.listen_addr,
+                   "AdvertiseAddr": &body.advertise_addr, "JoinToken": "(hidden)"})
+        });
+        self.api("POST /swarm/join", args, |d| d.join_swarm(body))
             .await
             .map_err(|e| self.swarm_err(&action, e))
     }
 
     /// Leaves the swarm; `force` lets a manager (even the last one) go.
     pub(crate) async fn leave_swarm(&self, force: bool) -> Result<()> {
-        self.docker
-            .leave_swarm(Some(LeaveSwarmOptions { force }))
-            .await
-            .map_err(|e| self.swarm_err("leave the swarm", e))
+        self.explain(&DockerOp::SwarmLeave { force });
+        let args = self.args(|| json!({"force": force}));
+        self.api("POST /swarm/leave", args, |d| {
+            d.leave_swarm(Some(LeaveSwarmOptions { force }))
+        })
+        .await
+        .map_err(|e| self.swarm_err("leave the swarm", e))
     }
 
     /// The join tokens (managers only).
     pub(crate) async fn join_tokens(&self) -> Result<JoinTokens> {
         let swarm = self
-            .docker
-            .inspect_swarm()
+            .api("GET /swarm", self.args(|| json!({})), |d| d.inspect_swarm())
             .await
             .map_err(|e| self.swarm_err("read the swarm's join tokens", e))?;
         let tokens = swarm.join_tokens.unwrap_or_default();
@@ -296,8 +307,7 @@ impl Client {
     /// The labels on the swarm itself (managers only).
     pub(crate) async fn swarm_labels(&self) -> Result<HashMap<String, String>> {
         let swarm = self
-            .docker
-            .inspect_swarm()
+            .api("GET /swarm", self.args(|| json!({})), |d| d.inspect_swarm())
             .await
             .map_err(|e| self.swarm_err("inspect the swarm", e))?;
         Ok(swarm.spec.and_then(|s| s.labels).unwrap_or_default())
@@ -305,9 +315,11 @@ impl Client {
 
     /// The swarm's nodes, like `docker node ls` (managers only).
     pub(crate) async fn list_nodes(&self) -> Result<Vec<NodeSummary>> {
+        self.explain(&DockerOp::NodeLs);
         let nodes = self
-            .docker
-            .list_nodes(None::<ListNodesOptions>)
+            .api("GET /nodes", self.args(|| json!({})), |d| {
+                d.list_nodes(None::<ListNodesOptions>)
+            })
             .await
             .map_err(|e| self.swarm_err("list the swarm's nodes", e))?;
         let text = |s: Option<String>| s.unwrap_or_default();

@@ -14,10 +14,12 @@ use bollard::query_parameters::{InspectServiceOptions, ListServicesOptions, Upda
 use std::sync::Arc;
 
 use futures_util::future::join_all;
+use serde_json::json;
 
 pub(crate) use super::tasks::TaskSummary;
 use crate::docker::client::Client;
 use crate::docker::error::{DockerError, Result};
+use crate::docker::explain::DockerOp;
 use crate::docker::ports::{PortMapping, Protocol};
 use crate::docker::run::access::HostRequest;
 use crate::docker::run::session::{ResourceKind, RunSession};
@@ -178,6 +180,18 @@ pub(crate) struct ServiceSummary {
 }
 
 impl Client {
+    /// The daemon's typed answer about a service (`GET /services/{id}`).
+    pub(super) async fn inspect_service(
+        &self,
+        service: &str,
+    ) -> std::result::Result<bollard::models::Service, bollard::errors::Error> {
+        let args = self.args(|| json!({"service": service}));
+        self.api("GET /services/{id}", args, |d| {
+            d.inspect_service(service, None::<InspectServiceOptions>)
+        })
+        .await
+    }
+
     /// Creates a labelled service; does not wait for it (see [`Client::wait_running`]).
     pub(crate) async fn create_service(
         &self,
@@ -185,9 +199,13 @@ impl Client {
         labels: HashMap<String, String>,
     ) -> Result<ServiceRef> {
         let action = format!("create service {:?}", spec.name);
+        self.explain(&DockerOp::ServiceCreate(spec));
+        let body = spec.to_request(labels);
+        let args = self.args(|| json!({"body": &body}));
         let created = self
-            .docker
-            .create_service(spec.to_request(labels), None)
+            .api("POST /services/create", args, |d| {
+                d.create_service(body, None)
+            })
             .await
             .map_err(|e| self.swarm_err(&action, e))?;
         Ok(ServiceRef {
@@ -199,9 +217,9 @@ impl Client {
     /// Changes the number of tasks of a replicated service.
     pub(crate) async fn scale_service(&self, service: &str, replicas: u64) -> Result<()> {
         let action = format!("scale service {service:?} to {replicas}");
+        self.explain(&DockerOp::ServiceScale { service, replicas });
         let current = self
-            .docker
-            .inspect_service(service, None::<InspectServiceOptions>)
+            .inspect_service(service)
             .await
             .map_err(|e| self.swarm_err(&action, e))?;
         let mut spec = current.spec.unwrap_or_default();
@@ -217,8 +235,9 @@ impl Client {
             }
         }
         let version = current.version.and_then(|v| v.index).unwrap_or_default();
-        self.docker
-            .update_service(
+        let args = self.args(|| json!({"service": service, "version": version, "body": &spec}));
+        self.api("POST /services/{id}/update", args, |d| {
+            d.update_service(
                 service,
                 spec,
                 UpdateServiceOptions {
@@ -227,8 +246,9 @@ impl Client {
                 },
                 None,
             )
-            .await
-            .map_err(|e| self.swarm_err(&action, e))?;
+        })
+        .await
+        .map_err(|e| self.swarm_err(&action, e))?;
         Ok(())
     }
 
@@ -237,12 +257,15 @@ impl Client {
         &self,
         filters: HashMap<String, Vec<String>>,
     ) -> Result<Vec<ServiceSummary>> {
+        self.explain(&DockerOp::ServiceLs);
+        let args = self.args(|| json!({"filters": &filters}));
         let services = self
-            .docker
-            .list_services(Some(ListServicesOptions {
-                filters: (!filters.is_empty()).then_some(filters),
-                status: Some(true),
-            }))
+            .api("GET /services", args, |d| {
+                d.list_services(Some(ListServicesOptions {
+                    filters: (!filters.is_empty()).then_some(filters),
+                    status: Some(true),
+                }))
+            })
             .await
             .map_err(|e| self.swarm_err("list services", e))?;
         let mut rows: Vec<ServiceSummary> = services
@@ -277,9 +300,9 @@ impl Client {
     /// The daemon's inspect answer for a service, as JSON with Docker's key names.
     pub(crate) async fn inspect_service_json(&self, service: &str) -> Result<serde_json::Value> {
         let action = format!("inspect service {service:?}");
+        self.explain(&DockerOp::ServiceInspect(service));
         let s = self
-            .docker
-            .inspect_service(service, None::<InspectServiceOptions>)
+            .inspect_service(service)
             .await
             .map_err(|e| self.swarm_err(&action, e))?;
         serde_json::to_value(s).map_err(|e| DockerError::Failed {
@@ -292,14 +315,14 @@ impl Client {
     /// [`Client::remove_task_containers`]). Returns the service's id.
     pub(crate) async fn remove_service(&self, service: &str) -> Result<String> {
         let action = format!("remove service {service:?}");
+        self.explain(&DockerOp::ServiceRm(service));
         let found = self
-            .docker
-            .inspect_service(service, None::<InspectServiceOptions>)
+            .inspect_service(service)
             .await
             .map_err(|e| self.swarm_err(&action, e))?;
         let id = found.id.unwrap_or_else(|| service.to_string());
-        self.docker
-            .delete_service(&id)
+        let args = self.args(|| json!({"service": &id}));
+        self.api("DELETE /services/{id}", args, |d| d.delete_service(&id))
             .await
             .map_err(|e| self.swarm_err(&action, e))?;
         Ok(id)

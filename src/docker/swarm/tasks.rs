@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use bollard::models::TaskState;
-use bollard::query_parameters::{InspectNetworkOptions, InspectServiceOptions, ListTasksOptions};
+use bollard::query_parameters::{InspectNetworkOptions, ListTasksOptions};
+use serde_json::json;
 
 use super::service::{CONVERGE_TIMEOUT, POLL, SERVICE_ID_LABEL};
 use crate::docker::client::Client;
 use crate::docker::error::{DockerError, Result};
+use crate::docker::explain::DockerOp;
 
 /// One row of `docker service ps`: a task, where it runs and its addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,19 +50,24 @@ impl Client {
     /// node names and, where this daemon knows them, addresses.
     pub(crate) async fn service_tasks(&self, service: &str) -> Result<Vec<TaskSummary>> {
         let action = format!("list the tasks of service {service:?}");
+        self.explain(&DockerOp::ServicePs(service));
+        let quiet = self.quiet();
         let inspect = self
-            .docker
-            .inspect_service(service, None::<InspectServiceOptions>)
+            .inspect_service(service)
             .await
             .map_err(|e| self.swarm_err(&action, e))?;
         let id = inspect.id.clone().unwrap_or_else(|| service.to_string());
         let spec = inspect.spec.unwrap_or_default();
         let name = spec.name.clone().unwrap_or_else(|| service.to_string());
+        let filters = HashMap::from([("service".to_string(), vec![id])]);
+        let args = self.args(|| json!({"filters": &filters}));
         let (tasks, nodes) = futures_util::join!(
-            self.docker.list_tasks(Some(ListTasksOptions {
-                filters: Some(HashMap::from([("service".to_string(), vec![id])])),
-            })),
-            self.list_nodes()
+            self.api("GET /tasks", args, |d| {
+                d.list_tasks(Some(ListTasksOptions {
+                    filters: Some(filters),
+                }))
+            }),
+            quiet.list_nodes()
         );
         let tasks = tasks.map_err(|e| self.swarm_err(&action, e))?;
         let hostnames: HashMap<String, String> = nodes
@@ -101,7 +108,7 @@ impl Client {
             .into_iter()
             .filter_map(|n| n.target)
             .collect();
-        self.fill_task_addresses(&name, &networks, &mut rows).await;
+        quiet.fill_task_addresses(&name, &networks, &mut rows).await;
         Ok(rows)
     }
 
@@ -115,15 +122,17 @@ impl Client {
         tasks: &mut [TaskSummary],
     ) {
         for network in networks {
+            let args = self.args(|| json!({"network": network, "verbose": true}));
             let Ok(net) = self
-                .docker
-                .inspect_network(
-                    network,
-                    Some(InspectNetworkOptions {
-                        verbose: true,
-                        scope: Some("swarm".into()),
-                    }),
-                )
+                .api("GET /networks/{id}", args, |d| {
+                    d.inspect_network(
+                        network,
+                        Some(InspectNetworkOptions {
+                            verbose: true,
+                            scope: Some("swarm".into()),
+                        }),
+                    )
+                })
                 .await
             else {
                 continue;
@@ -160,6 +169,7 @@ impl Client {
     /// The ids of a service's tasks now (to tell later tasks from them).
     pub(crate) async fn task_ids(&self, service: &str) -> Result<Vec<String>> {
         Ok(self
+            .quiet()
             .service_tasks(service)
             .await?
             .into_iter()
@@ -179,7 +189,7 @@ impl Client {
         let action = format!("wait for service {service:?} to run {replicas} tasks");
         let deadline = Instant::now() + CONVERGE_TIMEOUT;
         loop {
-            let tasks = self.service_tasks(service).await?;
+            let tasks = self.quiet().service_tasks(service).await?;
             let current: Vec<&TaskSummary> = tasks.iter().filter(|t| t.is_current()).collect();
             if let Some(bad) = tasks.iter().find(|t| {
                 matches!(t.state.as_str(), "failed" | "rejected") && !earlier.contains(&t.id)
@@ -238,7 +248,7 @@ impl Client {
         let deadline = Instant::now() + CONVERGE_TIMEOUT;
         let mut found: Vec<String> = Vec::new();
         loop {
-            let mut left = self.list_containers(true, filter.clone()).await?;
+            let mut left = self.quiet().list_containers(true, filter.clone()).await?;
             left.retain(|c| {
                 c.labels
                     .get(SERVICE_ID_LABEL)
@@ -260,7 +270,7 @@ impl Client {
             }
             for c in &left {
                 // The agent may be removing it at the same moment: either way it goes.
-                let _ = self.remove_container(&c.id).await;
+                let _ = self.quiet().remove_container(&c.id).await;
             }
             tokio::time::sleep(POLL).await;
         }
