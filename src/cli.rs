@@ -53,6 +53,8 @@ pub(crate) enum Command {
     Reap(ReapArgs),
     /// Draw the live networks and containers (of one run, of everything netrig manages, or of the whole daemon) as Mermaid, DOT or SVG.
     Graph(GraphArgs),
+    /// Write what a run made (one kept with `netrig run --keep`) as a Compose file that docker-compose and `docker compose` bring up.
+    Export(ExportArgs),
     /// Print the shell script that completes netrig's commands, options, scenario files and run ids (source it from your shell's startup file).
     Completions(CompletionsArgs),
     /// Write Rhai definition files of every netrig function, module and handle type, for editors (the Rhai language server).
@@ -178,6 +180,20 @@ pub(crate) struct GraphArgs {
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+}
+
+/// `netrig export`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ExportArgs {
+    /// Write a Compose file (the one format there is so far).
+    #[arg(long, required = true)]
+    pub compose: bool,
+    /// The run to export, as `netrig run --keep` printed its id.
+    #[arg(long, value_name = "RUN_ID")]
+    pub run: String,
+    /// The file to write; `-` writes to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 /// `netrig completions`.

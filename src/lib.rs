@@ -14,6 +14,7 @@ pub(crate) mod capture;
 pub(crate) mod cli;
 pub(crate) mod cmd;
 pub(crate) mod completions;
+pub(crate) mod compose;
 pub(crate) mod daemon_args;
 pub(crate) mod defs;
 pub(crate) mod diagnostic;
@@ -40,6 +41,10 @@ pub use cmd::main;
 #[doc(hidden)]
 pub mod tools {
     pub use crate::capture::{Capture, CaptureOptions, CaptureSet, CaptureTarget};
+    pub use crate::compose::export::{
+        Attachment, ModelContainer, ModelNetwork, RunModel, to_compose,
+    };
+    pub use crate::compose::gather::gather;
     pub use crate::daemon_args::DaemonArgs;
     pub use crate::docker::client::{Client, ClientOptions};
     pub use crate::docker::error::DockerError;
@@ -51,7 +56,7 @@ pub mod tools {
     pub use crate::docker::ports::parse_publish;
     pub use crate::docker::run::session::RunSession;
     pub use crate::docker::run::teardown::remove_labelled;
-    pub use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec};
+    pub use crate::docker::spec::{ConnectSpec, EndpointSpec, HealthSpec, NetworkSpec, RunSpec};
     pub use crate::docker::watch::{DaemonLoss, DaemonWatch, PING_EVERY};
     pub use crate::error::Error;
     pub use crate::graph::{Format, session_graph, write_run_svg};

@@ -344,7 +344,7 @@ mod tests {
         assert!(text.contains("network::create(name)"), "{text}");
         assert!(text.contains("run(image[, opts])"), "{text}");
         assert!(text.contains(".ip(net)"), "{text}");
-        assert!(text.contains(":save FILE"), "{text}");
+        assert!(text.contains(":save [--compose] FILE"), "{text}");
         // Rhai's own library is not in the overview.
         assert!(!text.contains("keys("), "{text}");
     }
@@ -383,7 +383,7 @@ mod tests {
         );
         let t = topic(&catalog, meta, "rnu", &Style::plain());
         assert!(t.contains("did you mean run"), "{t}");
-        assert!(topic(&catalog, meta, ":save", &Style::plain()).contains(":save FILE"));
+        assert!(topic(&catalog, meta, ":save", &Style::plain()).contains(":save [--compose] FILE"));
     }
 
     #[test]

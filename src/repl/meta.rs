@@ -46,8 +46,8 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
     MetaCommand {
         name: "save",
         aliases: &[],
-        args: "FILE",
-        about: "write this session's successful inputs, in order, as a script for `netrig run` (refused, naming the inputs, when one uses what a failed input left)",
+        args: "[--compose] FILE",
+        about: "write this session's successful inputs, in order, as a script for `netrig run` (refused, naming the inputs, when one uses what a failed input left); with --compose, its networks and containers as a Compose file",
         run: save,
     },
     MetaCommand {
@@ -153,8 +153,22 @@ fn file_arg<'a>(cmd: &str, arg: &'a str) -> Option<&'a Path> {
 }
 
 fn save(session: &mut Session, arg: &str) -> Flow {
-    if let Some(path) = file_arg("save", arg) {
-        session.save(path);
+    match arg.strip_prefix("--compose") {
+        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
+            match rest.trim() {
+                "" => crate::repl::out::err!(
+                    "error: :save --compose needs a file name, e.g. :save --compose compose.yml"
+                ),
+                file => {
+                    session.save_compose(Path::new(file));
+                }
+            }
+        }
+        _ => {
+            if let Some(path) = file_arg("save", arg) {
+                session.save(path);
+            }
+        }
     }
     Flow::Continue
 }

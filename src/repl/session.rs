@@ -304,6 +304,41 @@ impl Session {
         }
     }
 
+    /// `:save --compose FILE`: what this session made, as a Compose file.
+    pub(crate) fn save_compose(&self, path: &Path) -> Outcome {
+        let run = &self.rig.session;
+        let exported = self.runtime.block_on(crate::compose::gather::compose_file(
+            run.client(),
+            run.run_id(),
+        ));
+        let exported = match exported {
+            Ok(x) if x.containers + x.networks > 0 => x,
+            Ok(_) => {
+                crate::repl::out::err!(
+                    "error: this session has made nothing that is still there to save as a Compose file"
+                );
+                return Outcome::Failed;
+            }
+            Err(e) => {
+                crate::repl::out::err!("error: :save --compose: {e}");
+                return Outcome::Failed;
+            }
+        };
+        for n in &exported.notes {
+            say(n);
+        }
+        match std::fs::write(path, &exported.text) {
+            Ok(()) => {
+                say(exported.summary(path));
+                Outcome::Done
+            }
+            Err(e) => {
+                crate::repl::out::err!("error: cannot write {}: {e}", path.display());
+                Outcome::Failed
+            }
+        }
+    }
+
     /// What this session's run has on the daemon now (by its run label).
     pub(crate) fn owned(&self) -> (Vec<ContainerSummary>, Vec<NetworkSummary>) {
         self.runtime.block_on(owned(&self.rig.session))

@@ -73,7 +73,7 @@ mod tests {
     fn a_list_of_subnets_is_dual_stack() {
         let s = spec(r#"#{subnet: ["10.1.0.0/24", "fd01::/64"]}"#).unwrap();
         assert_eq!(s.subnet.as_deref(), Some("10.1.0.0/24"));
-        assert_eq!(s.extra_subnets, vec!["fd01::/64"]);
+        assert_eq!(s.extra_subnets, vec![("fd01::/64".to_string(), None)]);
         let s = spec(r#"#{subnet: "fd01::/64"}"#).unwrap();
         assert_eq!(s.subnet.as_deref(), Some("fd01::/64"));
         assert!(s.extra_subnets.is_empty());

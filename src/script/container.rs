@@ -19,7 +19,8 @@ pub(super) fn functions(api: &mut Api) {
         "run",
         &["image: String", "[opts: Map]", "Container"],
         "Run a container detached (`docker run -d`) and return its handle once it runs.\n\
-         Options mirror `docker run`'s flags: `name`, `network` (one or an array), `ports`\n\
+         Options mirror `docker run`'s flags: `name`, `network` (one or an array; an item may be\n\
+         `#{name, ip, ip6, aliases}` for a fixed address and aliases on that network), `ports`\n\
          (`-p` strings), `cmd`, `entrypoint`, `env`, `aliases`, `hostname`, `labels`,\n\
          `cap_add`, `workdir`, `user`, `privileged`, `init`.\n\
          ```rhai\nlet web = run(\"busybox\", #{name: \"web\", network: \"my_net\", ports: [\"8080:80\"],\n                         cmd: \"httpd -f -p 80\"});\n```",

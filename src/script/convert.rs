@@ -416,7 +416,12 @@ pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
         name: name.to_string(),
         driver: o.string("driver")?,
         subnet: subnets.first().cloned(),
-        extra_subnets: subnets.get(1..).unwrap_or_default().to_vec(),
+        extra_subnets: subnets
+            .get(1..)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| (s.clone(), None))
+            .collect(),
         gateway: o.string("gateway")?,
         ip_range: o.string("ip_range")?,
         internal: o.bool("internal")?,
@@ -424,6 +429,7 @@ pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
         ipv6: o.bool("ipv6")?,
         labels: o.string_map("labels")?.into_iter().collect(),
         options: o.string_map("options")?.into_iter().collect(),
+        ..Default::default()
     };
     if let Some(cidr) = &spec.ip_range {
         check_cidr("ip_range", cidr)?;
@@ -445,10 +451,12 @@ pub fn run_spec(image: &str, opts: Dynamic) -> ArgResult<RunSpec> {
     if let Some(n) = &name {
         check_name("option \"name\"", n)?;
     }
+    let (networks, endpoints) = o.run_networks("network")?;
     Ok(RunSpec {
         image: image.to_string(),
         name,
-        networks: o.networks("network")?,
+        networks,
+        endpoints,
         ports: o.ports("ports")?,
         cmd: o.command("cmd")?,
         entrypoint: o.command("entrypoint")?,
@@ -464,6 +472,7 @@ pub fn run_spec(image: &str, opts: Dynamic) -> ArgResult<RunSpec> {
         user: o.string("user")?,
         privileged: o.bool("privileged")?,
         init: o.bool("init")?,
+        ..Default::default()
     })
 }
 

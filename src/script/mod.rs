@@ -9,6 +9,7 @@ pub(crate) mod call;
 pub(crate) mod capture;
 pub(crate) mod checks;
 pub(crate) mod cidr;
+pub(crate) mod compose;
 pub(crate) mod container;
 pub(crate) mod context;
 pub(crate) mod convert;
@@ -26,6 +27,7 @@ pub(crate) mod probe_batch;
 pub(crate) mod probe_maps;
 pub(crate) mod probe_side;
 pub(crate) mod probes;
+pub(crate) mod run_networks;
 pub(crate) mod sandbox;
 pub(crate) mod service;
 pub(crate) mod shell;
@@ -97,6 +99,7 @@ pub(crate) fn functions() -> Vec<api::Function> {
     graph::functions(&mut api);
     faults::functions(&mut api);
     expect::functions(&mut api);
+    compose::functions(&mut api);
     // Observe: packet captures.
     capture::functions(&mut api);
     // Input from the command line and the environment: params.require, env.

@@ -21,6 +21,7 @@ mod bad_input;
 mod batch;
 mod capture;
 mod checks;
+mod compose;
 mod daemon_loss;
 mod errors;
 mod explain;

@@ -431,7 +431,7 @@ fn help_and_results_for_people() {
         "run(image[, opts])",
         "assert_reachable(from, target[, opts])",
         ".ip([net])",
-        ":save FILE",
+        ":save [--compose] FILE",
     ] {
         assert!(out.contains(expected), "{expected} missing from:\n{out}");
     }
@@ -472,6 +472,100 @@ fn piped_input_runs_as_a_script() {
         .unwrap();
     assert_exit(&failing, 1);
     assert!(text(&failing).1.contains("one is not two"));
+}
+
+/// docker-compose, for the round trip of `:save --compose`.
+fn docker_compose(file: &Path, project: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("docker-compose")
+        .arg("-f")
+        .arg(file)
+        .args(["-p", project])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Each container's networks with its fixed address and aliases (not its
+/// id, not names starting `skip`), as the daemon shows them.
+fn attachments(names: &[&str], skip: &str) -> Vec<String> {
+    let d = daemon();
+    let mut rows = Vec::new();
+    for n in names {
+        let c = d.container(n).unwrap();
+        let id = c.id.clone().unwrap();
+        for (net, ep) in c.network_settings.unwrap().networks.unwrap() {
+            let fixed = ep.ipam_config.and_then(|i| i.ipv4_address);
+            let mut aliases: Vec<String> = (ep.aliases.unwrap_or_default().into_iter())
+                .filter(|a| !id.starts_with(a.as_str()) && !a.starts_with(skip))
+                .collect();
+            aliases.sort();
+            rows.push(format!("{n} on {net} at {fixed:?} as {aliases:?}"));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_session_saved_as_compose_comes_up_the_same_under_docker_compose() {
+    let _daemon = daemon_shared();
+    let home = tempfile::tempdir().unwrap();
+    let (front, back) = (unique("rt-front"), unique("rt-back"));
+    let (web, db) = (unique("rt-web"), unique("rt-db"));
+    let _guard = NameGuard {
+        containers: vec![web.clone(), db.clone()],
+        networks: vec![front.clone(), back.clone()],
+    };
+    let file = home.path().join("compose.yml");
+    let project = format!("i3rt{}", std::process::id());
+
+    let mut repl = Repl::start(home.path(), &[]);
+    repl.line(&format!(
+        "let front = network::create(\"{front}\", #{{subnet: \"10.231.68.0/24\"}})"
+    ));
+    repl.line(&format!(
+        "let back = network::create(\"{back}\", #{{internal: true}})"
+    ));
+    let out = repl.line(&format!(
+        "run(\"busybox\", #{{name: \"{web}\", cmd: \"sleep 3600\", ports: [\"127.0.0.1::80\"], \
+         network: [#{{name: front, ip: \"10.231.68.7\", aliases: [\"www\"]}}, back]}})"
+    ));
+    assert!(!out.contains("error"), "{out}");
+    repl.line(&format!(
+        "run(\"busybox\", #{{name: \"{db}\", cmd: \"sleep 3600\", network: back, aliases: [\"database\"]}})"
+    ));
+    let before = attachments(&[&web, &db], "i3-");
+    let out = repl.line(&format!(":save --compose {}", file.display()));
+    assert!(out.contains("wrote 2 services and 2 networks"), "{out}");
+    let (out, code) = repl.ctrl_d();
+    assert_eq!(code, 0, "{out}");
+    assert!(!container_exists(&web) && !network_exists(&front));
+
+    let up = docker_compose(&file, &project, &["up", "-d"]);
+    let down = || docker_compose(&file, &project, &["down", "--timeout", "1"]);
+    if !up.status.success() {
+        down();
+        panic!("docker-compose up: {}", String::from_utf8_lossy(&up.stderr));
+    }
+    // docker-compose names each service (here: the container name) as an alias too.
+    let after = attachments(&[&web, &db], "i3-");
+    let subnet = daemon()
+        .block(daemon().docker().inspect_network(
+            &front,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        ))
+        .ok()
+        .and_then(|n| n.ipam?.config?.first()?.subnet.clone());
+    let gone = down();
+    assert_eq!(after, before);
+    assert_eq!(subnet.as_deref(), Some("10.231.68.0/24"));
+    assert!(
+        gone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+    assert!(!container_exists(&web) && !container_exists(&db));
+    assert!(!network_exists(&front) && !network_exists(&back));
 }
 
 #[test]

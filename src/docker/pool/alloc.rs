@@ -278,6 +278,9 @@ impl Allocator {
         name_checked: bool,
     ) -> Result<(NetworkRef, Ipv4Net)> {
         let action = format!("create network {:?}", spec.name);
+        // The export leaves a subnet netrig chose out of a Compose file.
+        let mut labels = labels;
+        labels.insert(crate::docker::run::labels::IPAM.into(), "pool".into());
         for attempt in 0.. {
             let with_subnet = NetworkSpec {
                 subnet: Some(subnet.to_string()),

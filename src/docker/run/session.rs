@@ -304,6 +304,12 @@ impl RunSession {
             .iter()
             .map(|n| self.docker_name(ResourceKind::Network, n))
             .collect();
+        spec.endpoints = std::mem::take(&mut spec.endpoints)
+            .into_iter()
+            .map(|(n, e)| (self.docker_name(ResourceKind::Network, &n), e))
+            .collect();
+        spec.network_of =
+            (spec.network_of.as_deref()).map(|c| self.docker_name(ResourceKind::Container, c));
         if self.names.prefix().is_some() && !spec.aliases.contains(&script_name) {
             // Other containers find it by the script's name through DNS.
             spec.aliases.push(script_name);
