@@ -429,7 +429,6 @@ pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
         ipv6: o.bool("ipv6")?,
         labels: o.string_map("labels")?.into_iter().collect(),
         options: o.string_map("options")?.into_iter().collect(),
-        ..Default::default()
     };
     if let Some(cidr) = &spec.ip_range {
         check_cidr("ip_range", cidr)?;
