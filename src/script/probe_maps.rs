@@ -451,7 +451,7 @@ mod tests {
         let err = port_assert_options(map(&[("state", "closed".into())])).unwrap_err();
         assert!(err.contains("open, refused, filtered"), "{err}");
         let err = tcp_options(map(&[("family", 5.into())])).unwrap_err();
-        assert!(err.contains("4 or 6"), "{err}");
+        assert!(err.contains("4 (IPv4) or 6 (IPv6)"), "{err}");
         let err = listen_mode(map(&[("proto", "sctp".into())]), "web").unwrap_err();
         assert!(err.contains("\"tcp\", \"http\" or \"udp\""), "{err}");
         assert_eq!(
