@@ -114,15 +114,22 @@ fn all_made(cx: &Call, total: usize, results: &[(usize, ProbeError)]) -> ScriptR
 }
 
 fn ping_all(cx: &Call, pairs: Array, options: &PingOptions) -> ScriptResult<Array> {
+    // The containers of each item, checked running first: an exited one is
+    // reported as such (with its log), not as a failed check.
+    let mut containers = Vec::with_capacity(pairs.len());
     let pairs: Vec<Pair> = items(cx.name(), pairs, |item| {
         let (from, target) = pair(&item)?;
         let from = convert::container_ref("from", &from)?;
-        let target = convert::target_ref("target", &target)?;
-        Ok((
-            cx.session.docker_name(ResourceKind::Container, &from),
-            target,
-        ))
+        let from = cx.session.docker_name(ResourceKind::Container, &from);
+        let name = convert::target_ref("target", &target)?;
+        containers.push(
+            std::iter::once(from.clone())
+                .chain(cx.target_container(&target, &name))
+                .collect(),
+        );
+        Ok((from, name))
     })?;
+    cx.running_items(&containers)?;
     let sides = sides(cx, &pairs.iter().map(|p| &p.0).collect::<Vec<_>>())?;
     let mut checks = Vec::new();
     let mut by_exec: Vec<(usize, Pair)> = Vec::new();
@@ -186,20 +193,24 @@ type TcpItem = (String, String, u16);
 
 fn tcp_all(cx: &Call, list: Array, opts: Dynamic) -> ScriptResult<Array> {
     let options = tcp_options(opts).map_err(|e| cx.invalid(e))?;
+    let mut containers = Vec::with_capacity(list.len());
     let list: Vec<TcpItem> = items(cx.name(), list, |item| {
         let (from, target, p) = triple(&item)?;
         let from = convert::container_ref("from", &from)?;
-        let target = convert::target_ref("target", &target)?;
+        let from = cx.session.docker_name(ResourceKind::Container, &from);
+        let name = convert::target_ref("target", &target)?;
         let p = p
             .as_int()
             .map_err(|_| format!("port must be a whole number, got {}", describe(&p)))?;
         let p = port("port", p)?;
-        Ok((
-            cx.session.docker_name(ResourceKind::Container, &from),
-            target,
-            p,
-        ))
+        containers.push(
+            std::iter::once(from.clone())
+                .chain(cx.target_container(&target, &name))
+                .collect(),
+        );
+        Ok((from, name, p))
     })?;
+    cx.running_items(&containers)?;
     let sides = sides(cx, &list.iter().map(|t| &t.0).collect::<Vec<_>>())?;
     let mut checks = Vec::new();
     let mut by_exec = Vec::new();

@@ -208,7 +208,7 @@ fn a_suite_marks_the_running_scenario_as_a_daemon_error_and_carries_on() {
         stdout.contains(&format!("the Docker daemon at {} went away", d.url)),
         "{stdout}"
     );
-    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed, 1 error"), "{stdout}");
     // The daemon came back before the running scenario's teardown: nothing is left.
     nothing_managed_on(&d);
 }

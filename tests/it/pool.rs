@@ -330,7 +330,7 @@ fn a_pool_of_four_makes_scenarios_wait_and_one_that_needs_five_fails_clearly() {
         .unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stdout.contains("4 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("4 passed, 0 failed, 1 error"), "{stdout}");
     for i in 0..4 {
         assert!(
             stdout
