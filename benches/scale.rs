@@ -4,8 +4,17 @@
 //! and how time grows with 10, 40 and 100 containers. Prints Markdown tables
 //! of medians and ratios.
 //!
+//! Then the large case phase by phase (`support/big.rs`): 100 and 300
+//! containers, one ping each, netrig against the CLI and the floor
+//! (`support/floor.rs`, the same Engine API calls with bollard alone); and
+//! 16 scenarios × 6 networks under `netrig test --jobs 16` against
+//! `--jobs 1` (`support/suite.rs`).
+//!
 //! Options (after `--`): `--rounds N` (scale case, default 5), `--growth-rounds N`
-//! (default 3), `--startup-rounds N` (default 20), `--quick` (1, 1, 5).
+//! (default 3), `--startup-rounds N` (default 20), `--big-rounds N` (large
+//! case, default 2), `--quick` (1, 1, 5, 1), `--only-large` (the large case
+//! alone), `--large-sizes A,B` (networks of 5 containers, default 20,60),
+//! `--floor-concurrency N` (default: the best of 4, 8, 16, 32 at 100 containers).
 //!
 //! Everything it creates carries `netrig.bench=<id>` (and netrig's own labels,
 //! so `netrig clean` finds what a killed benchmark left); it removes that by
@@ -22,6 +31,13 @@ use std::time::Instant;
 
 use comfy_table::{Table, presets::ASCII_MARKDOWN};
 use netrig::tools::{Client, DaemonArgs, remove_labelled};
+
+#[path = "support/big.rs"]
+mod big;
+#[path = "support/floor.rs"]
+mod floor;
+#[path = "support/suite.rs"]
+mod suite;
 
 const NETRIG: &str = env!("CARGO_BIN_EXE_netrig");
 const IMAGE: &str = "busybox:latest";
@@ -61,6 +77,12 @@ struct Options {
     rounds: usize,
     growth_rounds: usize,
     startup_rounds: usize,
+    big_rounds: usize,
+    only_large: bool,
+    /// Networks (of 5 containers) per size of the large case.
+    large_sizes: Vec<usize>,
+    /// The floor's concurrency; `None`: the best of a sweep at 100 containers.
+    floor_concurrency: Option<usize>,
 }
 
 impl Options {
@@ -69,6 +91,10 @@ impl Options {
             rounds: 5,
             growth_rounds: 3,
             startup_rounds: 20,
+            big_rounds: 2,
+            only_large: false,
+            large_sizes: vec![20, 60],
+            floor_concurrency: None,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let number = |i: usize| -> usize {
@@ -82,10 +108,21 @@ impl Options {
                 "--rounds" => o.rounds = number(i),
                 "--growth-rounds" => o.growth_rounds = number(i),
                 "--startup-rounds" => o.startup_rounds = number(i),
+                "--big-rounds" => o.big_rounds = number(i),
+                "--only-large" => o.only_large = true,
+                "--floor-concurrency" => o.floor_concurrency = Some(number(i)),
+                "--large-sizes" => {
+                    o.large_sizes = args
+                        .get(i + 1)
+                        .map(|v| v.split(',').filter_map(|n| n.parse().ok()).collect())
+                        .filter(|v: &Vec<usize>| v.len() == 2)
+                        .expect("--large-sizes wants two network counts, e.g. 20,60");
+                }
                 "--quick" => {
                     o.rounds = 1;
                     o.growth_rounds = 1;
                     o.startup_rounds = 5;
+                    o.big_rounds = 1;
                 }
                 _ => {} // `cargo bench` passes `--bench`; numbers follow their flag.
             }
@@ -578,6 +615,13 @@ impl Bench {
             self.id
         );
         println!("before: {}\n", self.conditions());
+        if o.only_large {
+            let mut targets = self.big_section(o.big_rounds, &o.large_sizes, o.floor_concurrency);
+            targets.extend(self.suite_section());
+            print_targets(targets);
+            println!("after: {}", self.conditions());
+            return;
+        }
 
         // Scale case: the four forms alternate, the first form rotating each round.
         let mut samples: HashMap<&str, Vec<Sample>> = HashMap::new();
@@ -755,15 +799,9 @@ impl Bench {
             1.0,
         ));
 
-        let mut t = table(&["target", "measured", "holds"]);
-        for (name, value, holds) in targets {
-            t.add_row(vec![
-                name,
-                value,
-                if holds { "yes".into() } else { "no".into() },
-            ]);
-        }
-        println!("{t}\n");
+        targets.extend(self.big_section(o.big_rounds, &o.large_sizes, o.floor_concurrency));
+        targets.extend(self.suite_section());
+        print_targets(targets);
         println!("after: {}", self.conditions());
     }
 }
@@ -791,6 +829,18 @@ fn tail(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+fn print_targets(targets: Vec<(String, String, bool)>) {
+    let mut t = table(&["target", "measured", "holds"]);
+    for (name, value, holds) in targets {
+        t.add_row(vec![
+            name,
+            value,
+            if holds { "yes".into() } else { "no".into() },
+        ]);
+    }
+    println!("{t}\n");
 }
 
 fn target(name: &str, ratio: f64, limit: f64) -> (String, String, bool) {

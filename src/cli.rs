@@ -53,6 +53,8 @@ pub(crate) enum Command {
     Reap(ReapArgs),
     /// Draw the live networks and containers (of one run, of everything netrig manages, or of the whole daemon) as Mermaid, DOT or SVG.
     Graph(GraphArgs),
+    /// Write what a run made (one kept with `netrig run --keep`) as a Compose file that docker-compose and `docker compose` bring up.
+    Export(ExportArgs),
     /// Print the shell script that completes netrig's commands, options, scenario files and run ids (source it from your shell's startup file).
     Completions(CompletionsArgs),
     /// Write Rhai definition files of every netrig function, module and handle type, for editors (the Rhai language server).
@@ -69,6 +71,9 @@ pub(crate) struct RunArgs {
     /// Leave the containers and networks in place (remove them later with `netrig clean`).
     #[arg(long)]
     pub(crate) keep: bool,
+    /// Write the run id (the netrig.run label of what the run creates) to FILE, alone on a line, before the script starts: for `netrig clean --run "$(cat FILE)"` after `--keep`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) run_id_file: Option<PathBuf>,
     /// Stop the script after SECS seconds of wall-clock time (teardown still runs).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
     pub(crate) timeout: Duration,
@@ -100,9 +105,9 @@ pub(crate) struct TestArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) junit: Option<PathBuf>,
-    /// Run only scenarios whose name or path contains TEXT, or that carry the tag TEXT.
+    /// Run only scenarios whose name or path contains TEXT, or that carry the tag TEXT; give it several times to run what any of them matches. Matching nothing is an error (exit 2).
     #[arg(long, value_name = "TEXT")]
-    pub(crate) filter: Option<String>,
+    pub(crate) filter: Vec<String>,
     /// Leave a failed scenario's containers and networks in place and print how to inspect and remove them.
     #[arg(long)]
     pub(crate) keep_failed: bool,
@@ -175,6 +180,20 @@ pub(crate) struct GraphArgs {
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+}
+
+/// `netrig export`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ExportArgs {
+    /// Write a Compose file (the one format there is so far).
+    #[arg(long, required = true)]
+    pub compose: bool,
+    /// The run to export, as `netrig run --keep` printed its id.
+    #[arg(long, value_name = "RUN_ID")]
+    pub run: String,
+    /// The file to write; `-` writes to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 /// `netrig completions`.

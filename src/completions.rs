@@ -81,9 +81,11 @@ fn complete_arg(command: &str, arg: Arg, runs: RunListing) -> Arg {
     match (command, arg.get_id().as_str()) {
         ("run", "file") => arg.add(ArgValueCompleter::new(scenario_files(false))),
         ("test", "paths") => arg.add(ArgValueCompleter::new(scenario_files(true))),
-        ("clean" | "graph", "run") => arg.add(ArgValueCompleter::new(move |current: &OsStr| {
-            run_candidates(runs, current)
-        })),
+        ("clean" | "graph" | "export", "run") => {
+            arg.add(ArgValueCompleter::new(move |current: &OsStr| {
+                run_candidates(runs, current)
+            }))
+        }
         (_, "report" | "capture" | "dir") => arg.value_hint(ValueHint::DirPath),
         (_, "junit" | "output" | "trace") => arg.value_hint(ValueHint::FilePath),
         _ => arg,

@@ -58,6 +58,10 @@ fn clean_and_graph_complete_run_ids_from_the_daemon_named_by_host() {
     assert_eq!(complete(&["clean", "--run", ""]), vec!["r1a2b3", "r9f8e7"]);
     assert_eq!(complete(&["graph", "--run", "r9"]), vec!["r9f8e7"]);
     assert_eq!(
+        complete(&["export", "--compose", "--run", "r1"]),
+        vec!["r1a2b3"]
+    );
+    assert_eq!(
         host_from_args(["netrig", "--host", "tcp://b:2375", "clean"].map(String::from)),
         Some("tcp://b:2375".into())
     );

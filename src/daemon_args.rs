@@ -10,6 +10,7 @@ use clap::{Args, Parser};
 
 use crate::docker::client::{ClientOptions, Notes, REQUEST_TIMEOUT};
 use crate::docker::image::PullPolicy;
+use crate::docker::pool::SubnetPool;
 
 /// How to reach the Docker daemon; global options of every subcommand.
 #[derive(Debug, Clone, Default, Args)]
@@ -25,6 +26,10 @@ pub struct DaemonArgs {
     /// Give up on a Docker request after SECS seconds (default 120).
     #[arg(long, global = true, value_name = "SECS", env = "NETRIG_DOCKER_TIMEOUT", value_parser = parse_timeout)]
     pub(crate) docker_timeout: Option<Duration>,
+
+    /// Where networks without a `subnet` get one: CIDR, or CIDR/size to cut it into subnets of that size (default 10.213.0.0/16 in /24s).
+    #[arg(long, global = true, value_name = "CIDR[/SIZE]", env = "NETRIG_SUBNET_POOL", value_parser = parse_pool)]
+    pub(crate) subnet_pool: Option<SubnetPool>,
 }
 
 impl DaemonArgs {
@@ -47,6 +52,7 @@ impl DaemonArgs {
             timeout: self.docker_timeout.unwrap_or(REQUEST_TIMEOUT),
             pull: self.pull.unwrap_or_default(),
             notes: Notes::new(|text| crate::rig::report::note(format!("warning: {text}"))),
+            pool: self.subnet_pool.unwrap_or_default(),
             // `netrig run --trace/--explain` and the REPL's `:explain` set these.
             ..ClientOptions::default()
         }
@@ -103,6 +109,15 @@ impl TypedValueParser for PullParser {
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
         Some(Box::new(PULL_NAMES.into_iter().map(PossibleValue::new)))
     }
+}
+
+/// `--subnet-pool CIDR[/SIZE]`; empty (`NETRIG_SUBNET_POOL=`) is the default.
+fn parse_pool(text: &str) -> Result<SubnetPool, String> {
+    if text.trim().is_empty() {
+        return Ok(SubnetPool::default());
+    }
+    text.parse::<SubnetPool>()
+        .map_err(|e| format!("{e} (--subnet-pool, NETRIG_SUBNET_POOL)"))
 }
 
 /// `--docker-timeout SECS`; empty (`NETRIG_DOCKER_TIMEOUT=`) is the default.
@@ -162,6 +177,17 @@ mod tests {
             refused.contains("possible values: missing, never"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn the_subnet_pool_option_names_itself_when_wrong() {
+        assert_eq!(parse_pool(""), Ok(SubnetPool::default()));
+        assert_eq!(
+            parse_pool("10.99.0.0/20/26").unwrap().to_string(),
+            "10.99.0.0/20/26"
+        );
+        let err = parse_pool("10.99.0.0").unwrap_err();
+        assert!(err.contains("--subnet-pool, NETRIG_SUBNET_POOL"), "{err}");
     }
 
     #[test]

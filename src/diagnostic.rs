@@ -39,7 +39,7 @@ pub(crate) fn message_of(err: &EvalAltResult) -> String {
             crate::script::MAX_CALL_LEVELS
         ),
         EvalAltResult::ErrorFunctionNotFound(signature, _) => {
-            let text = strip_position(&inner.to_string());
+            let text = format!("Function not found: {}", script_signature(signature));
             return match crate::script::name_hint(signature) {
                 Some(hint) => format!("{text}; {hint}"),
                 None => text,
@@ -52,9 +52,104 @@ pub(crate) fn message_of(err: &EvalAltResult) -> String {
                 None => text,
             };
         }
+        EvalAltResult::ErrorDotExpr(text, _) => match unknown_property(text) {
+            Some((property, type_name)) if crate::script::is_known(property) => format!(
+                "{type_name} has no property `{property}`: it is a method, use `x.{property}()`"
+            ),
+            Some((property, type_name)) => format!("{type_name} has no property `{property}`"),
+            None => text.clone(),
+        },
         other => other.to_string(),
     };
     strip_position(&text)
+}
+
+/// `(property, type)` of Rhai's "Unknown property 'ip' - a getter is not
+/// registered for type 'Container'".
+fn unknown_property(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("Unknown property '")?;
+    let (property, rest) = rest.split_once('\'')?;
+    let type_name = rest.split_once("for type '")?.1.strip_suffix('\'')?;
+    Some((property, type_name))
+}
+
+/// The variable before the first `.property` in `source` that is not a call.
+fn receiver_of<'a>(source: &'a str, property: &str) -> Option<&'a str> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let needle = format!(".{property}");
+    source.match_indices(&needle).find_map(|(at, _)| {
+        let after = source[at + needle.len()..].trim_start().chars().next();
+        if after.is_some_and(|c| is_ident(c) || c == '(') {
+            return None;
+        }
+        let before = &source[..at];
+        let start = before.rfind(|c: char| !is_ident(c)).map_or(0, |i| i + 1);
+        (start < at).then(|| &source[start..at])
+    })
+}
+
+/// A call as the script writes it, from Rhai's Rust-flavoured signature:
+/// `ping (Container, &str | ImmutableString | String, i64)` becomes
+/// `ping(Container, String, int)`.
+pub(crate) fn script_signature(signature: &str) -> String {
+    let Some((name, args)) = signature.split_once(" (") else {
+        return signature.to_string();
+    };
+    let Some(args) = args.strip_suffix(')') else {
+        return signature.to_string();
+    };
+    let args: Vec<String> = split_top_level(args)
+        .iter()
+        .map(|a| script_type(a))
+        .collect();
+    format!("{name}({})", args.join(", "))
+}
+
+/// Splits on the commas outside `<…>`, `(…)` and `[…]`.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut out) = (0i32, 0, Vec::new());
+    for (i, c) in text.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(text[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !text[start..].trim().is_empty() {
+        out.push(text[start..].trim());
+    }
+    out
+}
+
+/// One argument type in the script's words.
+fn script_type(rust: &str) -> String {
+    let rust = rust
+        .trim()
+        .trim_start_matches('&')
+        .trim_start_matches("mut ");
+    if rust.contains("str") || rust.contains("ImmutableString") {
+        return "String".into();
+    }
+    let last = rust.rsplit("::").next().unwrap_or(rust);
+    match last {
+        "i64" | "i32" | "u64" | "u32" | "INT" | "usize" | "int" => "int",
+        "f64" | "f32" | "FLOAT" | "float" => "float",
+        "bool" => "bool",
+        "char" => "char",
+        "()" => "()",
+        "FnPtr" => "Fn",
+        "Map" | "map" | "BTreeMap<SmartString, Dynamic>" => "Map",
+        "Array" | "array" | "Vec<Dynamic>" => "Array",
+        "Blob" | "blob" | "Vec<u8>" => "Blob",
+        "string" => "String",
+        "Dynamic" => "?",
+        other => return other.to_string(),
+    }
+    .into()
 }
 
 fn strip_position(text: &str) -> String {
@@ -177,8 +272,19 @@ pub(crate) fn render_in(
 ) -> String {
     let chain = call_chain(err, main_source);
     let help = (!chain.is_empty()).then(|| format!("while running {}", chain.join(" → ")));
+    let mut message = message_of(err);
+    // `web.ip` → "use `web.ip()`": the receiver as the source spells it.
+    if let EvalAltResult::ErrorDotExpr(text, _) = err.unwrap_inner()
+        && let Some((property, _)) = unknown_property(text)
+        && let Some(receiver) = receiver_of(shown_source, property)
+    {
+        message = message.replace(
+            &format!("`x.{property}()`"),
+            &format!("`{receiver}.{property}()`"),
+        );
+    }
     located(
-        message_of(err),
+        message,
         main_position(err, main_source),
         help,
         shown_name,
@@ -249,6 +355,32 @@ pub(crate) fn use_color() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signatures_speak_the_script_s_types() {
+        assert_eq!(
+            script_signature("ping (Container, &str | ImmutableString | String, i64)"),
+            "ping(Container, String, int)"
+        );
+        assert_eq!(
+            script_signature("f (f64, bool, map, Array, ())"),
+            "f(float, bool, Map, Array, ())"
+        );
+        assert_eq!(script_signature("nosuch ()"), "nosuch()");
+    }
+
+    #[test]
+    fn a_method_used_as_a_property_says_how_to_call_it() {
+        assert_eq!(
+            unknown_property(
+                "Unknown property 'ip' - a getter is not registered for type 'Container'"
+            ),
+            Some(("ip", "Container"))
+        );
+        assert_eq!(receiver_of("print(web.ip)", "ip"), Some("web"));
+        assert_eq!(receiver_of("web.ip(); db.ip", "ip"), Some("db"));
+        assert_eq!(receiver_of("web.ipx", "ip"), None);
+    }
 
     #[test]
     fn offsets_count_characters_on_the_line() {

@@ -1,4 +1,4 @@
-//! Progress display for long Docker work (pulls), on a terminal only.
+//! Progress display for long Docker work (pulls, long calls), on a terminal only.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -42,6 +42,31 @@ pub(crate) fn pull_observer(enabled: bool) -> Box<PullObserver> {
             bar.finish();
         }
     })
+}
+
+/// A spinner on stderr for a call that takes a while: its name and the
+/// seconds so far (a 40-second `ping` shows it is alive). Cleared when dropped.
+pub(crate) struct Spinner(ProgressBar);
+
+impl Spinner {
+    /// Starts spinning with `what` (`ping()`), which has run for `since`.
+    pub(crate) fn start(what: &str, since: std::time::Duration) -> Spinner {
+        let bar =
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_elapsed(since);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed} (Ctrl-C stops it)")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Spinner(bar)
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// True when stderr is a terminal, where progress bars make sense.

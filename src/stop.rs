@@ -58,6 +58,8 @@ pub(crate) enum Stop {
     Signal(Signal),
     /// The run's wall-clock limit (`--timeout`, a scenario's `//! timeout:`) passed.
     Timeout,
+    /// The Docker daemon went away (stopped, restarted, crashed) mid-run.
+    DaemonLost,
 }
 
 impl fmt::Display for Stop {
@@ -65,6 +67,7 @@ impl fmt::Display for Stop {
         match self {
             Stop::Signal(s) => write!(f, "{s}"),
             Stop::Timeout => f.write_str("its time limit"),
+            Stop::DaemonLost => f.write_str("the Docker daemon going away"),
         }
     }
 }
@@ -77,6 +80,7 @@ impl Stop {
             Stop::Signal(Signal::Interrupt) => 2,
             Stop::Signal(Signal::Terminate) => 3,
             Stop::Timeout => 4,
+            Stop::DaemonLost => 5,
         }
     }
 
@@ -86,6 +90,7 @@ impl Stop {
             2 => Stop::Signal(Signal::Interrupt),
             3 => Stop::Signal(Signal::Terminate),
             4 => Stop::Timeout,
+            5 => Stop::DaemonLost,
             _ => return None,
         })
     }

@@ -9,6 +9,7 @@
 pub(crate) mod clean;
 pub(crate) mod completions;
 pub(crate) mod defs;
+pub(crate) mod export;
 pub(crate) mod graph;
 pub(crate) mod man;
 pub(crate) mod observe;
@@ -88,6 +89,7 @@ pub(crate) fn execute(ctx: &Context, command: Option<Command>, keep: bool) -> Re
         Some(Command::Setup) => setup::execute(ctx),
         Some(Command::Clean(args)) => clean::execute(ctx, &args),
         Some(Command::Graph(args)) => graph::execute(ctx, &args),
+        Some(Command::Export(args)) => export::execute(ctx, &args),
         Some(Command::Reap(args)) => reap::execute(ctx, &args),
         Some(Command::Completions(args)) => completions::execute(&args),
         Some(Command::Defs(args)) => defs::execute(ctx, &args),

@@ -10,6 +10,7 @@ use super::observe::Observe;
 use crate::cli::RunArgs;
 use crate::diagnostic;
 use crate::docker::run::access::HostAccess;
+use crate::docker::watch::DaemonWatch;
 use crate::error::{Error, Result};
 use crate::rig::report::note;
 use crate::rig::{Rig, RunEnd, Stop, signals};
@@ -36,6 +37,8 @@ pub(crate) struct RunOptions {
     pub(crate) explain: bool,
     /// Capture every container's packets into this directory.
     pub(crate) capture: Option<PathBuf>,
+    /// Write the run id here, alone on a line, before the script starts.
+    pub(crate) run_id_file: Option<PathBuf>,
     /// The `--set` parameters, the script's `params`.
     pub(crate) params: Params,
 }
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             trace: None,
             explain: false,
             capture: None,
+            run_id_file: None,
             params: Params::default(),
         }
     }
@@ -63,6 +67,7 @@ impl From<&RunArgs> for RunOptions {
             trace: args.trace.clone(),
             explain: args.explain,
             capture: args.capture.clone(),
+            run_id_file: args.run_id_file.clone(),
             params: Params::new(args.set.iter().cloned()),
         }
     }
@@ -95,6 +100,19 @@ pub(crate) fn run_source(
         eprint!("{}", diagnostic::render_parse(&e, name, source));
         return Err(Error::Reported);
     }
+    // A file that cannot be written is a usage error before anything is made.
+    let run_id_file = match &options.run_id_file {
+        Some(path) => Some((
+            path,
+            std::fs::File::create(path).map_err(|e| {
+                Error::Usage(format!(
+                    "--run-id-file: cannot write {}: {e}",
+                    path.display()
+                ))
+            })?,
+        )),
+        None => None,
+    };
     let observe = Observe::start(
         &ctx.docker,
         &format!("netrig run {name}"),
@@ -111,6 +129,15 @@ pub(crate) fn run_source(
     };
     observe.options.explain.set_default_host(client.host());
     let rig = Rig::new(&ctx.runtime, client, name, base_dir);
+    if let Some((path, mut file)) = run_id_file {
+        use std::io::Write;
+        writeln!(file, "{}", rig.session.run_id()).map_err(|e| {
+            Error::Usage(format!(
+                "--run-id-file: cannot write {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     if options.allow_host_access {
         rig.session.set_host_access(HostAccess::Allow);
     }
@@ -126,12 +153,24 @@ pub(crate) fn run_source(
         options.timeout,
         None,
     );
+    let daemon = ctx
+        .runtime
+        .block_on(async { DaemonWatch::start(rig.session.client()) });
+    let daemon_lost = signals::watch_daemon(ctx.runtime.handle(), &daemon, rig.interrupt.clone());
     let started = Instant::now();
     let script = observe.span("script");
     let end = rig.execute(source, name);
     script.end(serde_json::json!(format!("{end:?}")));
     drop(deadline);
-    let result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    drop(daemon_lost);
+    let mut result = say_how_it_ended(&end, name, source, options.timeout, started.elapsed());
+    if let (Err(e), Some(loss)) = (&result, daemon.loss()) {
+        // Whatever the script tripped over first, the cause is the daemon.
+        eprintln!("error[daemon]: {loss}");
+        if matches!(e, Error::Reported) {
+            result = Err(Error::DaemonLost);
+        }
+    }
     // The captures end with the script, before teardown takes the containers away.
     let captured = observe.stop_captures();
     let teardown = observe.span("teardown");
@@ -177,6 +216,17 @@ fn say_how_it_ended(
             );
             eprint!("{stopped_at}");
             Err(Error::Reported)
+        }
+        RunEnd::Stopped {
+            stop: Stop::DaemonLost,
+            error,
+        } => {
+            // What went away is said next, from the watch; here: where the script was.
+            eprintln!(
+                "error: {name} was stopped because the Docker daemon went away; it was here:"
+            );
+            eprint!("{}", diagnostic::render(error, name, source));
+            Err(Error::DaemonLost)
         }
         RunEnd::Stopped {
             stop: Stop::Signal(signal),

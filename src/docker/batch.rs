@@ -15,6 +15,7 @@ use super::exec::ExecOutput;
 use super::image::PullObserver;
 use super::network::{NetworkRef, name_taken};
 use super::ping::PingReport;
+use super::pool::alloc::wants_pool;
 use super::run::session::{ResourceKind, RunSession};
 use super::spec::{NetworkSpec, RunSpec};
 
@@ -265,15 +266,46 @@ impl RunSession {
             return Err(BatchError::sorted(specs.len(), failures));
         }
 
+        // Subnets from the pool for all that want one, in one request: a
+        // batch gets all of them or waits (or fails) as a whole.
+        let pool = self.client().pool().clone();
+        let run = self.run_id().to_string();
+        let wanting = specs.iter().filter(|s| wants_pool(s)).count();
+        let mut subnets = pool
+            .acquire(self.client(), &run, wanting, "create networks")
+            .await
+            .map_err(|e| BatchError::whole(specs.len(), e))?
+            .into_iter();
+        let subnets: Vec<Option<_>> = specs
+            .iter()
+            .map(|s| {
+                if wants_pool(s) {
+                    subnets.next()
+                } else {
+                    if let Some(subnet) = &s.subnet {
+                        pool.note_explicit(&run, &s.name, subnet);
+                    }
+                    None
+                }
+            })
+            .collect();
+
         let results = in_order(
-            specs.iter().map(|spec| {
+            specs.iter().zip(subnets).map(|(spec, subnet)| {
                 let (client, spec) = (self.client().clone(), spec.clone());
                 let labels = self.labels().merged_with(&spec.labels);
+                let (pool, run) = (pool.clone(), run.clone());
                 async move {
                     // Like a single create: it runs to its end even when the script stops waiting.
                     let net = self
                         .settled(admitted, async move {
-                            client.create_network_unchecked(&spec, labels).await
+                            match subnet {
+                                Some(s) => pool
+                                    .create_network(&client, &run, &spec, labels, s, true)
+                                    .await
+                                    .map(|(net, _)| net),
+                                None => client.create_network_unchecked(&spec, labels).await,
+                            }
                         })
                         .await?;
                     self.record(ResourceKind::Network, &net.id, &net.name);
@@ -286,6 +318,9 @@ impl RunSession {
         match all_ok(results) {
             Ok(done) => Ok(done),
             Err((done, failures)) => {
+                for net in &done {
+                    pool.release_network(&net.name);
+                }
                 let ids = done.into_iter().map(|n| n.id).collect();
                 Err(self
                     .undo(

@@ -11,6 +11,8 @@ use serde_json::Value;
 use super::error::{DockerError, Result};
 use super::explain::{DockerOp, Explainer};
 use super::image::PullPolicy;
+use super::pool::SubnetPool;
+use super::pool::alloc::Allocator;
 use crate::trace::{Category, Tracer};
 
 /// How long one request may take before netrig gives up on the daemon,
@@ -37,12 +39,22 @@ pub struct ClientOptions {
     pub(crate) pull: PullPolicy,
     /// Where the Docker layer's warnings go.
     pub(crate) notes: Notes,
+    /// Where networks without a `subnet` get theirs (`--subnet-pool`).
+    pub(crate) pool: SubnetPool,
     /// Records every Engine API request, exec and check (`--trace`); off by default.
     pub(crate) tracer: Tracer,
     /// Shows the docker CLI line before each operation (`--explain`); off by default.
     pub(crate) explain: Explainer,
     /// Told each time a client starts a container (`--capture` follows them).
     pub(crate) started: Started,
+}
+
+impl ClientOptions {
+    /// The same options for the daemon at `host` (a test's own daemon).
+    pub fn with_host(mut self, host: &str) -> ClientOptions {
+        self.host = Some(host.to_string());
+        self
+    }
 }
 
 impl Default for ClientOptions {
@@ -54,6 +66,7 @@ impl Default for ClientOptions {
             timeout: REQUEST_TIMEOUT,
             pull: PullPolicy::default(),
             notes: Notes::ignored(),
+            pool: SubnetPool::default(),
             tracer: Tracer::off(),
             explain: Explainer::default(),
             started: Started::default(),
@@ -156,8 +169,12 @@ pub struct Client {
     docker: Docker,
     host: String,
     options: ClientOptions,
+    /// netrig's subnet pool on this daemon, shared by every clone.
+    pool: Arc<Allocator>,
     /// For `ssh://`: the forward the client talks through, ended with the last clone.
     _tunnel: Option<Arc<super::ssh::SshTunnel>>,
+    /// Abandoned execs whose processes are being stopped.
+    pub(super) stops: Arc<super::exec::Stops>,
 }
 
 impl Client {
@@ -206,9 +223,11 @@ impl Client {
         };
         Ok(Client {
             docker,
+            pool: Arc::new(Allocator::new(options.pool, &host)),
             host,
             options: options.clone(),
             _tunnel: tunnel,
+            stops: Arc::default(),
         })
     }
 
@@ -223,15 +242,23 @@ impl Client {
             })?;
         Ok(Client {
             docker,
+            pool: Arc::new(Allocator::new(options.pool, DEFAULT_HOST)),
             host: DEFAULT_HOST.into(),
             options: options.clone(),
             _tunnel: None,
+            stops: Arc::default(),
         })
     }
 
     /// The daemon address this client talks to.
-    pub(crate) fn host(&self) -> &str {
+    pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// netrig's subnet pool on this daemon: every clone of this client
+    /// (every run of this process here) shares one book of it.
+    pub fn pool(&self) -> &Arc<Allocator> {
+        &self.pool
     }
 
     /// The options it was made with (for a client of another daemon, made alike).

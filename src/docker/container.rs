@@ -52,7 +52,10 @@ pub struct ContainerSummary {
 pub(crate) struct ContainerAddresses {
     /// `(network name, IPv4 address)`, sorted by network name.
     pub(crate) networks: Vec<(String, String)>,
-    /// `(container key like "80/tcp", host address, host port)`.
+    /// `(network name, global IPv6 address or "")`, in the same order.
+    pub(crate) networks6: Vec<(String, String)>,
+    /// `(container key like "80/tcp", host address, host port)`, by
+    /// container key, IPv4 addresses before IPv6 ones, then by address.
     pub(crate) published: Vec<(String, String, u16)>,
 }
 
@@ -69,6 +72,18 @@ impl ContainerAddresses {
             })
             .unwrap_or_default();
         networks.sort();
+        let mut networks6: Vec<(String, String)> = settings
+            .and_then(|s| s.networks.as_ref())
+            .map(|nets| {
+                nets.iter()
+                    .map(|(name, ep)| {
+                        let ip = ep.global_ipv6_address.clone().unwrap_or_default();
+                        (name.clone(), ip)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        networks6.sort();
         let mut published = Vec::new();
         if let Some(ports) = settings.and_then(|s| s.ports.as_ref()) {
             for (key, bindings) in ports {
@@ -79,20 +94,24 @@ impl ContainerAddresses {
                 }
             }
         }
-        published.sort();
+        // By container port, IPv4 bindings before IPv6 ones, then by address:
+        // `.ports()` lists them in this order and `.port()` takes the first.
+        published.sort_by(|a, b| {
+            (&a.0, a.1.contains(':'), &a.1, a.2).cmp(&(&b.0, b.1.contains(':'), &b.1, b.2))
+        });
         ContainerAddresses {
             networks,
+            networks6,
             published,
         }
     }
 
-    /// The host port published for `container_key` (e.g. `"80/tcp"`), preferring IPv4.
+    /// The host port of the first binding of `container_key` (e.g.
+    /// `"80/tcp"`) in [`ContainerAddresses::published`]'s order: IPv4 first.
     pub(crate) fn host_port(&self, container_key: &str) -> Option<u16> {
-        let mut matching = self.published.iter().filter(|(k, _, _)| k == container_key);
-        let all: Vec<_> = matching.by_ref().collect();
-        all.iter()
-            .find(|(_, ip, _)| !ip.contains(':'))
-            .or(all.first())
+        self.published
+            .iter()
+            .find(|(k, _, _)| k == container_key)
             .map(|(_, _, port)| *port)
     }
 }

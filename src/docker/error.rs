@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::liveness::NotRunning;
+
 /// Everything that can go wrong when netrig asks the Docker daemon for
 /// something. `action` says what was asked (`create network "my_net"`),
 /// `message` what the daemon or the transport answered.
@@ -52,6 +54,14 @@ pub enum DockerError {
     /// or a privilege. `message` names it and says how to get it.
     #[error("{action}: {message}")]
     Unsupported { action: String, message: String },
+    /// The container the call needs is not running: how it stopped and the
+    /// end of its log.
+    #[error("{0}")]
+    NotRunning(Box<NotRunning>),
+    /// netrig's subnet pool has no subnet for a network; `message` names the
+    /// pool, who holds it and how to widen it.
+    #[error("{action}: {message}")]
+    PoolFull { action: String, message: String },
 }
 
 /// Shorthand for results of the Docker layer.
@@ -71,7 +81,9 @@ impl DockerError {
             DockerError::Failed { .. } => "failed",
             DockerError::Interrupted { .. } => "interrupted",
             DockerError::Unsupported { .. } => "unsupported",
+            DockerError::PoolFull { .. } => "pool_full",
             DockerError::Forbidden { .. } => "forbidden",
+            DockerError::NotRunning(_) => "not_running",
         }
     }
 

@@ -15,14 +15,18 @@ pub(crate) mod exec;
 pub(crate) mod explain;
 pub(crate) mod faults;
 pub(crate) mod image;
+pub(crate) mod liveness;
 pub(crate) mod network;
 pub(crate) mod ping;
+pub(crate) mod pool;
 pub(crate) mod ports;
+pub(crate) mod process;
 pub(crate) mod run;
 pub(crate) mod spec;
 pub(crate) mod ssh;
 pub(crate) mod swarm;
 pub(crate) mod topology;
+pub(crate) mod watch;
 
 pub(crate) use batch::BatchError;
 pub(crate) use client::{Client, ClientOptions, Started};

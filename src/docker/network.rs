@@ -18,6 +18,10 @@ pub struct NetworkRef {
     pub(crate) id: String,
     /// Name.
     pub(crate) name: String,
+    /// The subnet it got (from netrig's pool, or the one asked for), when known.
+    pub(crate) subnet: Option<String>,
+    /// Its gateway, when known.
+    pub(crate) gateway: Option<String>,
 }
 
 /// One row of `network ls`.
@@ -71,6 +75,8 @@ impl Client {
         Ok(NetworkRef {
             id: created.id,
             name: spec.name.clone(),
+            subnet: spec.subnet.clone(),
+            gateway: spec.gateway.clone(),
         })
     }
 

@@ -28,6 +28,11 @@ pub(crate) struct PingReport {
     pub(crate) loss_pct: f64,
     /// Average round trip in milliseconds, when any reply came back.
     pub(crate) rtt_ms: Option<f64>,
+    /// Shortest and longest round trip, when any reply came back.
+    pub(crate) rtt_min_max: Option<(f64, f64)>,
+    /// Why no reply came, when none did: `no_such_name` (the name does not
+    /// resolve), `unreachable` (the network said so) or `timeout`.
+    pub(crate) error: Option<&'static str>,
 }
 
 /// Seconds between echo requests: fast, yet gentle on the network.
@@ -61,12 +66,25 @@ pub(crate) fn parse_ping_output(output: &str) -> Option<PingReport> {
         .map(|part| part.split_whitespace().next().unwrap_or(""));
     let sent: u32 = numbers.next()?.parse().ok()?;
     let received: u32 = numbers.next()?.parse().ok()?;
-    let rtt_ms = output
+    // `round-trip min/avg/max = 0.064/0.094/0.133 ms` (iputils adds mdev).
+    let rtts: Vec<f64> = output
         .lines()
         .find(|l| l.starts_with("round-trip") || l.starts_with("rtt"))
         .and_then(|l| l.split('=').nth(1))
-        .and_then(|v| v.trim().split('/').nth(1))
-        .and_then(|avg| avg.trim().parse().ok());
+        .map(|v| {
+            v.split_whitespace()
+                .next()
+                .unwrap_or("")
+                .split('/')
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let rtt_ms = rtts.get(1).copied();
+    let rtt_min_max = match rtts.as_slice() {
+        [min, _, max, ..] => Some((*min, *max)),
+        _ => None,
+    };
     let loss_pct = if sent == 0 {
         100.0
     } else {
@@ -78,6 +96,8 @@ pub(crate) fn parse_ping_output(output: &str) -> Option<PingReport> {
         received,
         loss_pct,
         rtt_ms,
+        rtt_min_max,
+        error: (received == 0).then(|| no_reply(output)),
     })
 }
 
@@ -109,7 +129,25 @@ pub(crate) fn interpret_ping(
         received: 0,
         loss_pct: 100.0,
         rtt_ms: None,
+        rtt_min_max: None,
+        error: Some(no_reply(said)),
     })
+}
+
+/// Why a ping got no reply, from what it printed: busybox says `bad
+/// address`, iputils `Name or service not known`.
+fn no_reply(said: &str) -> &'static str {
+    let lower = said.to_ascii_lowercase();
+    if lower.contains("bad address")
+        || lower.contains("not known")
+        || lower.contains("unknown host")
+    {
+        "no_such_name"
+    } else if lower.contains("unreachable") || lower.contains("no route") {
+        "unreachable"
+    } else {
+        "timeout"
+    }
 }
 
 /// A shell command that pings every target given as an argument at once
@@ -161,13 +199,30 @@ pub(crate) fn split_ping_many(output: &str, n: usize) -> Vec<Option<(i64, String
 impl Client {
     /// Pings `target` (a name or an address) `count` times from inside `from`.
     pub(crate) async fn ping(&self, from: &str, target: &str, count: u32) -> Result<PingReport> {
+        self.ping_family(from, target, count, None).await
+    }
+
+    /// [`Client::ping`] over one address family: with `Some(4)` or
+    /// `Some(6)` a name resolves to that family only (`ping -4` / `-6`);
+    /// with `None`, to whatever the resolver gives first.
+    pub(crate) async fn ping_family(
+        &self,
+        from: &str,
+        target: &str,
+        count: u32,
+        family: Option<u8>,
+    ) -> Result<PingReport> {
         let span = self.tracer().span(
             Category::Check,
             "ping",
-            || json!({"from": from, "target": target, "count": count}),
+            || json!({"from": from, "target": target, "count": count, "family": family}),
         );
         let report = async {
-            let output = self.exec(from, &ping_command(target, count)).await?;
+            let mut cmd = ping_command(target, count);
+            if let Some(family) = family {
+                cmd.insert(1, format!("-{family}"));
+            }
+            let output = self.exec(from, &cmd).await?;
             let said = format!("{}{}", output.stdout, output.stderr);
             interpret_ping(from, target, output.exit_code, &said)
         }
@@ -266,6 +321,25 @@ mod tests {
     #[test]
     fn no_summary_is_none() {
         assert!(parse_ping_output("ping: bad address 'web'\n").is_none());
+    }
+
+    #[test]
+    fn the_reason_for_no_reply_is_kept() {
+        let r = interpret_ping("x", "web", 1, "ping: bad address 'web'\n").unwrap();
+        assert_eq!((r.sent, r.error), (0, Some("no_such_name")));
+        let out = "PING 10.9.0.1 (10.9.0.1): 56 data bytes\n\
+                   --- 10.9.0.1 ping statistics ---\n\
+                   2 packets transmitted, 0 packets received, 100% packet loss\n";
+        assert_eq!(
+            interpret_ping("x", "a", 1, out).unwrap().error,
+            Some("timeout")
+        );
+        let r = parse_ping_output(
+            "1 packets transmitted, 1 packets received, 0% packet loss\n\
+             round-trip min/avg/max = 0.064/0.094/0.133 ms\n",
+        )
+        .unwrap();
+        assert_eq!((r.rtt_min_max, r.error), (Some((0.064, 0.133)), None));
     }
 
     #[test]

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam, IpamConfig,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding,
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HealthConfig, HostConfig, Ipam,
+    IpamConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding,
 };
 
 use super::ports::PortMapping;
@@ -33,25 +35,72 @@ pub struct NetworkSpec {
     pub labels: HashMap<String, String>,
     /// Driver options.
     pub options: HashMap<String, String>,
+    /// Further address pools as `(subnet, gateway)`: an IPv6 one beside an
+    /// IPv4 `subnet` makes a dual-stack network (a script's subnet list, a
+    /// Compose file's `ipam.config` list).
+    pub extra_subnets: Vec<(String, Option<String>)>,
 }
 
 impl NetworkSpec {
-    /// The request body for `POST /networks/create`, with `labels` as the final label set.
-    pub fn to_request(&self, labels: HashMap<String, String>) -> NetworkCreateRequest {
-        let has_ipam = self.subnet.is_some() || self.gateway.is_some() || self.ip_range.is_some();
+    /// A spec with only a name: a default bridge network.
+    pub(crate) fn named(name: &str) -> Self {
+        NetworkSpec {
+            name: name.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// The request body for `POST /networks/create`, with `labels` as the
+    /// final label set. An IPv6 subnet turns IPv6 on; `gateway` and
+    /// `ip_range` go with the first subnet of their address family. A
+    /// network without addresses of its own is marked (`netrig.ipam=daemon`)
+    /// so an export knows the daemon picked them.
+    pub fn to_request(&self, mut labels: HashMap<String, String>) -> NetworkCreateRequest {
+        let is_v6 = |text: &str| text.contains(':');
+        let subnets: Vec<(&String, Option<&String>)> = self
+            .subnet
+            .iter()
+            .map(|s| (s, None))
+            .chain(self.extra_subnets.iter().map(|(s, g)| (s, g.as_ref())))
+            .collect();
+        let mut config: Vec<IpamConfig> = subnets
+            .iter()
+            .map(|(s, g)| IpamConfig {
+                subnet: Some((*s).clone()),
+                gateway: g.cloned(),
+                ..Default::default()
+            })
+            .collect();
+        for (value, is_gateway) in [(&self.gateway, true), (&self.ip_range, false)] {
+            let Some(value) = value else { continue };
+            let slot = match subnets.iter().position(|(s, _)| is_v6(s) == is_v6(value)) {
+                Some(i) => i,
+                None if config.is_empty() => {
+                    config.push(IpamConfig::default());
+                    0
+                }
+                None => 0,
+            };
+            if is_gateway {
+                config[slot].gateway = Some(value.clone());
+            } else {
+                config[slot].ip_range = Some(value.clone());
+            }
+        }
+        if config.is_empty() {
+            labels
+                .entry(crate::docker::run::labels::IPAM.into())
+                .or_insert_with(|| "daemon".into());
+        }
+        let ipv6 = self.ipv6 || subnets.iter().any(|(s, _)| is_v6(s));
         NetworkCreateRequest {
             name: self.name.clone(),
             driver: self.driver.clone(),
             internal: self.internal.then_some(true),
             attachable: self.attachable.then_some(true),
-            enable_ipv6: self.ipv6.then_some(true),
-            ipam: has_ipam.then(|| Ipam {
-                config: Some(vec![IpamConfig {
-                    subnet: self.subnet.clone(),
-                    gateway: self.gateway.clone(),
-                    ip_range: self.ip_range.clone(),
-                    ..Default::default()
-                }]),
+            enable_ipv6: ipv6.then_some(true),
+            ipam: (!config.is_empty()).then(|| Ipam {
+                config: Some(config),
                 ..Default::default()
             }),
             options: (!self.options.is_empty()).then(|| self.options.clone()),
@@ -94,6 +143,64 @@ pub struct RunSpec {
     pub privileged: bool,
     /// Run an init process as PID 1 (`docker run --init`).
     pub init: bool,
+    /// Settings for single networks (extra aliases, a fixed address), keyed
+    /// by network name as in `networks`; `aliases` above apply on all of them.
+    pub endpoints: HashMap<String, EndpointSpec>,
+    /// Join another container's network stack instead of networks
+    /// (`--network container:NAME`); `networks` is then empty.
+    pub network_of: Option<String>,
+    /// Ports exposed without publishing them (`--expose`), as Docker's
+    /// keys: `"5432/tcp"`, `"53/udp"`.
+    pub expose: Vec<String>,
+    /// Extra `/etc/hosts` entries as `name:address` (`--add-host`).
+    pub extra_hosts: Vec<String>,
+    /// DNS servers (`--dns`).
+    pub dns: Vec<String>,
+    /// DNS search domains (`--dns-search`).
+    pub dns_search: Vec<String>,
+    /// A health check that replaces the image's (`--health-cmd` and friends).
+    pub healthcheck: Option<HealthSpec>,
+}
+
+/// How a container joins one network: extra DNS names there and a fixed address.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EndpointSpec {
+    /// Extra DNS names on this network only.
+    pub aliases: Vec<String>,
+    /// A fixed IPv4 address in the network's subnet.
+    pub ipv4: Option<String>,
+    /// A fixed IPv6 address in the network's subnet.
+    pub ipv6: Option<String>,
+}
+
+/// A container health check, as Docker runs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HealthSpec {
+    /// Docker's form: `["CMD", prog, args…]`, `["CMD-SHELL", line]` or `["NONE"]`.
+    pub test: Vec<String>,
+    /// Time between checks.
+    pub interval: Option<Duration>,
+    /// Time after which one check counts as failed.
+    pub timeout: Option<Duration>,
+    /// Grace time after start in which failures do not count.
+    pub start_period: Option<Duration>,
+    /// Failures in a row that make the container unhealthy.
+    pub retries: Option<u32>,
+}
+
+impl HealthSpec {
+    /// The `Healthcheck` part of a create request (durations in nanoseconds).
+    pub fn to_config(&self) -> HealthConfig {
+        let nanos = |d: Option<Duration>| d.map(|d| d.as_nanos().min(i64::MAX as u128) as i64);
+        HealthConfig {
+            test: Some(self.test.clone()),
+            interval: nanos(self.interval),
+            timeout: nanos(self.timeout),
+            start_period: nanos(self.start_period),
+            retries: self.retries.map(i64::from),
+            ..Default::default()
+        }
+    }
 }
 
 /// Networks that Docker itself defines and that take no aliases.
@@ -105,9 +212,27 @@ impl RunSpec {
     /// The endpoint settings for joining `network`: the aliases, except on
     /// the built-in networks, which reject them.
     pub(crate) fn endpoint_for(&self, network: &str) -> EndpointSettings {
+        let own = self.endpoints.get(network);
+        let mut aliases = Vec::new();
+        if !is_builtin_network(network) {
+            for alias in self
+                .aliases
+                .iter()
+                .chain(own.iter().flat_map(|e| &e.aliases))
+            {
+                if !aliases.contains(alias) {
+                    aliases.push(alias.clone());
+                }
+            }
+        }
+        let fixed = own.filter(|e| e.ipv4.is_some() || e.ipv6.is_some());
         EndpointSettings {
-            aliases: (!self.aliases.is_empty() && !is_builtin_network(network))
-                .then(|| self.aliases.clone()),
+            aliases: (!aliases.is_empty()).then_some(aliases),
+            ipam_config: fixed.map(|e| EndpointIpamConfig {
+                ipv4_address: e.ipv4.clone(),
+                ipv6_address: e.ipv6.clone(),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }
@@ -131,7 +256,17 @@ impl RunSpec {
                     host_port: Some(p.host_port.map(|h| h.to_string()).unwrap_or_default()),
                 });
         }
+        for key in &self.expose {
+            if !exposed.contains(key) {
+                exposed.push(key.clone());
+            }
+        }
         let first_network = self.networks.first();
+        let network_mode = match &self.network_of {
+            Some(container) => Some(format!("container:{container}")),
+            None => first_network.cloned(),
+        };
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
         ContainerCreateBody {
             image: Some(self.image.clone()),
             cmd: self.cmd.clone(),
@@ -143,12 +278,16 @@ impl RunSpec {
             user: self.user.clone(),
             labels: Some(labels),
             exposed_ports: (!exposed.is_empty()).then_some(exposed),
+            healthcheck: self.healthcheck.as_ref().map(HealthSpec::to_config),
             host_config: Some(HostConfig {
                 port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
-                cap_add: (!self.cap_add.is_empty()).then(|| self.cap_add.clone()),
+                cap_add: list(&self.cap_add),
                 privileged: self.privileged.then_some(true),
                 init: self.init.then_some(true),
-                network_mode: first_network.cloned(),
+                network_mode,
+                extra_hosts: list(&self.extra_hosts),
+                dns: list(&self.dns),
+                dns_search: list(&self.dns_search),
                 ..Default::default()
             }),
             networking_config: first_network.map(|net| NetworkingConfig {
@@ -206,15 +345,6 @@ impl ConnectSpec {
 mod tests {
     use super::*;
 
-    impl NetworkSpec {
-        /// A spec with only a name: a default bridge network.
-        pub(crate) fn named(name: &str) -> Self {
-            NetworkSpec {
-                name: name.to_string(),
-                ..Default::default()
-            }
-        }
-    }
     use crate::docker::ports::parse_publish;
 
     #[test]
@@ -223,7 +353,9 @@ mod tests {
             .to_request(HashMap::from([("netrig.managed".into(), "true".into())]));
         assert_eq!(req.name, "my_net");
         assert!(req.ipam.is_none());
-        assert_eq!(req.labels.unwrap()["netrig.managed"], "true");
+        let labels = req.labels.unwrap();
+        assert_eq!(labels["netrig.managed"], "true");
+        assert_eq!(labels["netrig.ipam"], "daemon", "the daemon picks its pool");
         assert_eq!(req.internal, None);
     }
 
@@ -244,6 +376,50 @@ mod tests {
         assert_eq!(body["Internal"], true);
         assert_eq!(body["Driver"], "bridge");
         assert_eq!(body["Options"]["com.docker.network.bridge.name"], "br-n");
+        assert!(body["Labels"].get("netrig.ipam").is_none());
+
+        let dual = NetworkSpec {
+            name: "d".into(),
+            subnet: Some("10.9.0.0/24".into()),
+            ipv6: true,
+            extra_subnets: vec![("fd00:9::/64".into(), Some("fd00:9::1".into()))],
+            ..Default::default()
+        };
+        let body = serde_json::to_value(dual.to_request(HashMap::new())).unwrap();
+        assert_eq!(body["IPAM"]["Config"][0]["Subnet"], "10.9.0.0/24");
+        assert_eq!(body["IPAM"]["Config"][1]["Subnet"], "fd00:9::/64");
+        assert_eq!(body["IPAM"]["Config"][1]["Gateway"], "fd00:9::1");
+        assert_eq!(body["EnableIPv6"], true);
+    }
+
+    #[test]
+    fn an_ipv6_subnet_makes_a_dual_stack_network() {
+        let spec = NetworkSpec {
+            name: "n".into(),
+            subnet: Some("10.9.0.0/24".into()),
+            extra_subnets: vec![("fd09::/64".into(), None)],
+            gateway: Some("fd09::1".into()),
+            ..Default::default()
+        };
+        let body = serde_json::to_value(spec.to_request(HashMap::new())).unwrap();
+        assert_eq!(body["EnableIPv6"], true);
+        let config = &body["IPAM"]["Config"];
+        assert_eq!(config[0]["Subnet"], "10.9.0.0/24");
+        assert_eq!(config[1]["Subnet"], "fd09::/64");
+        assert_eq!(
+            config[1]["Gateway"], "fd09::1",
+            "the gateway of its family: {config}"
+        );
+        assert!(
+            config[0].get("Gateway").is_none_or(|g| g.is_null()),
+            "{config}"
+        );
+        let v4 = NetworkSpec {
+            subnet: Some("10.9.0.0/24".into()),
+            ..NetworkSpec::named("n")
+        };
+        let body = serde_json::to_value(v4.to_request(HashMap::new())).unwrap();
+        assert!(body.get("EnableIPv6").is_none_or(|v| v.is_null()), "{body}");
     }
 
     #[test]
@@ -332,5 +508,88 @@ mod tests {
             "10.1.0.9"
         );
         assert_eq!(body["Container"], "c");
+    }
+
+    #[test]
+    fn per_network_aliases_and_fixed_addresses() {
+        let spec = RunSpec {
+            image: "busybox".into(),
+            networks: vec!["front".into(), "back".into()],
+            aliases: vec!["web".into()],
+            endpoints: HashMap::from([
+                (
+                    "front".into(),
+                    EndpointSpec {
+                        aliases: vec!["www".into(), "web".into()],
+                        ipv4: Some("10.1.0.10".into()),
+                        ipv6: None,
+                    },
+                ),
+                (
+                    "back".into(),
+                    EndpointSpec {
+                        ipv6: Some("fd00::10".into()),
+                        ..Default::default()
+                    },
+                ),
+            ]),
+            ..Default::default()
+        };
+        let body = serde_json::to_value(spec.to_create_body(HashMap::new())).unwrap();
+        let front = &body["NetworkingConfig"]["EndpointsConfig"]["front"];
+        assert_eq!(front["Aliases"], serde_json::json!(["web", "www"]));
+        assert_eq!(front["IPAMConfig"]["IPv4Address"], "10.1.0.10");
+        let extra = spec.extra_networks("c1");
+        let back = serde_json::to_value(&extra[0].1).unwrap();
+        assert_eq!(
+            back["EndpointConfig"]["Aliases"],
+            serde_json::json!(["web"])
+        );
+        assert_eq!(
+            back["EndpointConfig"]["IPAMConfig"]["IPv6Address"],
+            "fd00::10"
+        );
+        assert!(
+            back["EndpointConfig"]["IPAMConfig"]
+                .get("IPv4Address")
+                .is_none()
+        );
+        // A network without settings of its own gets no IPAM config at all.
+        let plain = RunSpec {
+            networks: vec!["n".into()],
+            ..spec.clone()
+        };
+        assert!(plain.endpoint_for("n").ipam_config.is_none());
+    }
+
+    #[test]
+    fn host_settings_health_and_shared_network_stack() {
+        let spec = RunSpec {
+            image: "busybox".into(),
+            network_of: Some("db".into()),
+            expose: vec!["5432/tcp".into(), "53/udp".into()],
+            extra_hosts: vec!["gw:10.0.0.1".into()],
+            dns: vec!["10.0.0.53".into()],
+            dns_search: vec!["example.test".into()],
+            healthcheck: Some(HealthSpec {
+                test: vec!["CMD-SHELL".into(), "true".into()],
+                interval: Some(Duration::from_millis(500)),
+                retries: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let body = serde_json::to_value(spec.to_create_body(HashMap::new())).unwrap();
+        assert_eq!(body["HostConfig"]["NetworkMode"], "container:db");
+        assert!(body.get("NetworkingConfig").is_none());
+        assert!(body["ExposedPorts"].get("5432/tcp").is_some());
+        assert!(body["ExposedPorts"].get("53/udp").is_some());
+        assert_eq!(body["HostConfig"]["ExtraHosts"][0], "gw:10.0.0.1");
+        assert_eq!(body["HostConfig"]["Dns"][0], "10.0.0.53");
+        assert_eq!(body["HostConfig"]["DnsSearch"][0], "example.test");
+        assert_eq!(body["Healthcheck"]["Test"][1], "true");
+        assert_eq!(body["Healthcheck"]["Interval"], 500_000_000);
+        assert_eq!(body["Healthcheck"]["Retries"], 3);
+        assert!(body["Healthcheck"].get("Timeout").is_none());
     }
 }

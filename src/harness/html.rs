@@ -18,8 +18,8 @@ pub(crate) fn render(report: &SuiteReport) -> String {
     let tally = report.tally();
     let mut page = String::with_capacity(64 * 1024 + report.scenarios.len() * 8 * 1024);
     let listed = report.scenarios.len();
-    let verdict = if tally.failed > 0 {
-        format!("{} of {listed} failed", tally.failed)
+    let verdict = if tally.failed + tally.errors > 0 {
+        format!("{} of {listed} failed", tally.failed + tally.errors)
     } else if tally.passed == listed && listed > 0 {
         format!("all {listed} passed")
     } else {
@@ -87,13 +87,14 @@ const JUMP_LINKS: usize = 30;
 /// The counts, the bar, and links to the failures.
 fn summary(page: &mut String, report: &SuiteReport) {
     let t = report.tally();
-    let failed_only = t.failed - t.errors;
+    let failed_only = t.failed;
+    let skipped = t.not_run + t.filtered_out;
     page.push_str("<section class=\"summary\" aria-label=\"summary\">\n<div class=\"counts\">");
     for (class, count, label) in [
         ("passed", t.passed, "passed"),
-        ("failed", t.failed, "failed"),
+        ("failed", t.failed + t.errors, "failed"),
         ("error", t.errors, "of them errors"),
-        ("skipped", t.skipped, "skipped"),
+        ("skipped", skipped, "skipped"),
     ] {
         if class == "error" && count == 0 {
             continue;
@@ -106,12 +107,12 @@ fn summary(page: &mut String, report: &SuiteReport) {
     page.push_str("</div>\n<div class=\"bar\" role=\"img\" aria-label=\"");
     page.push_str(&text(&t.summary()));
     page.push_str("\">");
-    let total = (t.passed + t.failed + t.skipped).max(1) as f64;
+    let total = (t.passed + t.failed + t.errors + skipped).max(1) as f64;
     for (class, count) in [
         ("passed", t.passed),
         ("failed", failed_only),
         ("error", t.errors),
-        ("skipped", t.skipped),
+        ("skipped", skipped),
     ] {
         if count > 0 {
             let _ = write!(
@@ -128,7 +129,7 @@ fn summary(page: &mut String, report: &SuiteReport) {
         .enumerate()
         .filter(|(_, s)| s.did_fail())
         .collect();
-    if failing.is_empty() && !report.scenarios.is_empty() && t.skipped == 0 {
+    if failing.is_empty() && !report.scenarios.is_empty() && skipped == 0 {
         page.push_str("<p class=\"allgood\">Every scenario passed.</p>\n");
     } else if !failing.is_empty() {
         page.push_str("<p class=\"jump\">Failures: ");

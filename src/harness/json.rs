@@ -79,9 +79,10 @@ fn document(report: &SuiteReport) -> Document<'_> {
         summary: Summary {
             total: report.scenarios.len(),
             passed: t.passed,
-            failed: t.failed,
+            // The schema's "failed" is every scenario that makes the exit code 1.
+            failed: t.failed + t.errors,
             errors: t.errors,
-            skipped: t.skipped - report.filtered_out,
+            skipped: t.not_run,
             filtered_out: report.filtered_out,
         },
         scenarios: report.scenarios.iter().map(scenario).collect(),

@@ -7,6 +7,7 @@
 //! with it. The report is a line per scenario, the failures in full, the
 //! closing `N passed, M failed` line, and optionally JUnit XML.
 
+pub(crate) mod daemon;
 pub(crate) mod discover;
 pub(crate) mod html;
 pub(crate) mod json;
@@ -26,6 +27,9 @@ use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 
 use crate::capture::CaptureSet;
+use crate::docker::pool::SubnetPool;
+use crate::docker::pool::alloc::{Observer, PoolEvent};
+use crate::docker::pool::book::WhenFull;
 use crate::docker::run::access::HostAccess;
 use crate::docker::run::labels;
 use crate::docker::{Client, ClientOptions, RunSession};
@@ -34,6 +38,7 @@ use crate::rig::report::{self as notes, note};
 use crate::rig::{Interrupt, Rig, Stop, signals};
 use crate::script::params::Params;
 use crate::text::plural;
+use daemon::SuiteDaemon;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
 use report::Tally;
@@ -53,8 +58,9 @@ pub struct TestArgs {
     pub jobs: Option<usize>,
     /// Write a JUnit XML report here.
     pub junit: Option<PathBuf>,
-    /// Run only scenarios whose name or path contains this, or with this tag.
-    pub filter: Option<String>,
+    /// Run only scenarios whose name or path contains one of these, or
+    /// with one of these tags (all when empty).
+    pub filter: Vec<String>,
     /// Leave a failed scenario's resources in place and say how to inspect them.
     pub keep_failed: bool,
     /// Time limit per scenario when its header gives none.
@@ -104,10 +110,19 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         .and_then(|p| discover::discover(&p))
         .map_err(Error::Usage)?;
     let total = found.len();
-    let scenarios: Vec<Scenario> = match &args.filter {
-        Some(f) => found.into_iter().filter(|s| s.matches(f)).collect(),
-        None => found,
-    };
+    let scenarios: Vec<Scenario> = found
+        .into_iter()
+        .filter(|s| args.filter.is_empty() || args.filter.iter().any(|f| s.matches(f)))
+        .collect();
+    if scenarios.is_empty() {
+        // Like an empty directory: a typo in a filter must not pass as "nothing failed".
+        let filters: Vec<String> = args.filter.iter().map(|f| format!("{f:?}")).collect();
+        return Err(Error::Usage(format!(
+            "--filter {} matches none of the {} found (by name, path or tag)",
+            filters.join(", --filter "),
+            plural(total, "scenario")
+        )));
+    }
     let filtered_out = total - scenarios.len();
     // A JUnit path that cannot be written is a usage error, found before the run, not after.
     let junit_file = match &args.junit {
@@ -136,6 +151,12 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
         })?;
     }
     let client = crate::rig::connect(runtime, &args.docker)?;
+    // Scenarios wait for each other's subnets instead of failing on a full pool.
+    let names: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    client.pool().set_when_full(WhenFull::Wait);
+    client
+        .pool()
+        .set_observer(pool_notes(names.clone(), client.pool().pool(), args.json));
     let interrupt = Interrupt::new();
     signals::watch(runtime, interrupt.clone(), client.clone());
 
@@ -159,11 +180,13 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
     let started_at = std::time::SystemTime::now();
     let suite = Suite {
         runtime: runtime.handle().clone(),
-        client,
         interrupt: interrupt.clone(),
         args,
         on_finished,
         name_width: scenarios.iter().map(|s| s.name().len()).max().unwrap_or(0),
+        daemon: SuiteDaemon::start(runtime.handle(), &client),
+        client,
+        names,
         kept: Mutex::new(HashMap::new()),
     };
     let mut results = suite.run_all(&scenarios, jobs);
@@ -227,7 +250,10 @@ pub fn run_tests_with(runtime: &Runtime, args: &TestArgs, on_finished: &OnFinish
     say(args.json, tally.summary());
     if let Some(Stop::Signal(signal)) = interrupt.stopped() {
         Err(Error::Interrupted(signal))
-    } else if tally.failed > 0 {
+    } else if let Some(loss) = suite.daemon.first_loss() {
+        note(format!("error[daemon]: {loss}"));
+        Err(Error::DaemonLost)
+    } else if tally.failed > 0 || tally.errors > 0 {
         Err(Error::Reported)
     } else {
         Ok(())
@@ -243,6 +269,10 @@ struct Suite<'a> {
     args: &'a TestArgs,
     on_finished: &'a OnFinished<'a>,
     name_width: usize,
+    /// The watch on the daemon, renewed when it comes back.
+    daemon: SuiteDaemon,
+    /// Scenario names by run id, for the pool's notes.
+    names: Arc<Mutex<HashMap<String, String>>>,
     /// What `--report` kept of each scenario before its teardown, by index.
     kept: Mutex<HashMap<usize, keep::Kept>>,
 }
@@ -297,8 +327,31 @@ impl Suite<'_> {
         CaptureSet::new(&dir).map(|set| Some(Arc::new(set)))
     }
 
-    /// Runs one scenario in an isolated session and tears it down.
+    /// Runs one scenario in an isolated session and tears it down; again,
+    /// with the subnets it needed reserved first, when the pool evicted it.
     fn run_one(&self, index: usize, scenario: &Scenario) -> ScenarioResult {
+        let started = Instant::now();
+        let mut reserve = 0;
+        loop {
+            let (mut result, evicted) = self.attempt(index, scenario, reserve);
+            match evicted {
+                Some(peak) if self.interrupt.stopped().is_none() => reserve = peak,
+                _ => {
+                    result.elapsed = started.elapsed();
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// One run of a scenario; `Some(subnets)` when the pool evicted it and
+    /// it is to run again with that many subnets reserved.
+    fn attempt(
+        &self,
+        index: usize,
+        scenario: &Scenario,
+        reserve: usize,
+    ) -> (ScenarioResult, Option<usize>) {
         let started = Instant::now();
         let mut result = ScenarioResult {
             index,
@@ -314,14 +367,22 @@ impl Suite<'_> {
         if let Some(problem) = &scenario.problem {
             result.status = Status::Error;
             result.failure = Some(Failure::plain("usage", problem.clone()));
-            return result;
+            return (result, None);
         }
         // Syntax first: a typo needs no containers.
         if let Err(e) = crate::rig::check_syntax(source) {
             result.status = Status::Error;
             result.failure = Some(outcome::syntax_failure(&e, file, source));
             result.elapsed = started.elapsed();
-            return result;
+            return (result, None);
+        }
+        if let Err(loss) = self.daemon.ready() {
+            result.status = Status::Error;
+            result.failure = Some(Failure::plain(
+                "daemon",
+                format!("not run: {loss}, and it did not come back"),
+            ));
+            return (result, None);
         }
 
         let captures = match self.captures_for(scenario) {
@@ -329,7 +390,7 @@ impl Suite<'_> {
             Err(e) => {
                 result.status = Status::Error;
                 result.failure = Some(Failure::plain("capture", e.to_string()));
-                return result;
+                return (result, None);
             }
         };
         let client = match &captures {
@@ -341,6 +402,21 @@ impl Suite<'_> {
             set.strip_prefix(prefix);
         }
         result.run_id = session.run_id().to_string();
+        self.names
+            .lock()
+            .expect("names poisoned")
+            .insert(result.run_id.clone(), scenario.name().clone());
+        if reserve > 0 {
+            let pool = self.client.pool().clone();
+            let stopped = self.interrupt.token();
+            self.runtime.block_on(async {
+                tokio::select! {
+                    // A failed reservation leaves the scenario to find out itself.
+                    _ = pool.reserve(&self.client, &result.run_id, reserve) => {}
+                    _ = stopped.cancelled() => {}
+                }
+            });
+        }
         let mut rig = Rig::with_session(&self.runtime, session, scenario.base_dir(), false);
         if self.args.allow_host_access {
             rig.session.set_host_access(HostAccess::Allow);
@@ -360,13 +436,25 @@ impl Suite<'_> {
             timeout,
             Some(self.interrupt.clone()),
         );
+        let daemon_lost = self.daemon.guard(rig.interrupt.clone());
         let end = rig.execute(source, file);
         drop(deadline);
+        drop(daemon_lost);
         // The script's own captures end with it, however it ended.
         rig.stop_captures();
         let (status, failure) = outcome::verdict(&end, file, source, timeout);
         result.status = status;
         result.failure = failure;
+        if let (Some(loss), Some(failure)) = (self.daemon.loss(), &mut result.failure) {
+            // Whatever the script tripped over, the cause is the daemon: an error, not a failure.
+            result.status = Status::Error;
+            failure.kind = "daemon".into();
+            failure.message = loss.to_string();
+            failure.rendered = format!("{loss}; the scenario was here:\n{}", failure.rendered);
+            // Teardown needs the daemon: wait a while for it to come back.
+            let _ = self.daemon.ready();
+        }
+        let evicted = self.client.pool().status(&result.run_id);
         result.output = std::mem::take(&mut *output.lock().expect("output poisoned"));
         // The captures end with the script, complete before anyone reads them.
         let capture_files = match &captures {
@@ -420,7 +508,8 @@ impl Suite<'_> {
             }
         }
         result.elapsed = started.elapsed();
-        result
+        let rerun = evicted.evicted.then_some(evicted.peak);
+        (result, rerun)
     }
 
     /// What a kept scenario left, and the commands to look at and remove it.
@@ -448,6 +537,40 @@ impl Suite<'_> {
             .collect();
         notes::kept_for_inspection(run_id, &containers, &networks)
     }
+}
+
+/// The progress lines for the pool: a scenario that waits for subnets, goes
+/// on, or is stopped to free its subnets and run again.
+fn pool_notes(
+    names: Arc<Mutex<HashMap<String, String>>>,
+    pool: SubnetPool,
+    json: bool,
+) -> Observer {
+    Arc::new(move |event: &PoolEvent| {
+        let name = |run: &str| {
+            names
+                .lock()
+                .expect("names poisoned")
+                .get(run)
+                .cloned()
+                .unwrap_or_else(|| run.to_string())
+        };
+        let line = match event {
+            PoolEvent::Waiting { run, needed } => format!(
+                "{:<7} {}  needs {} and netrig's subnet pool {pool} is full: waiting for another scenario's teardown",
+                "wait",
+                name(run),
+                plural(*needed, "subnet")
+            ),
+            PoolEvent::Resumed { run } => format!("{:<7} {}  got its subnets", "go on", name(run)),
+            PoolEvent::Evicted { run } => format!(
+                "{:<7} {}  stopped: scenarios waited for each other's subnets; it runs again once they are done",
+                "again",
+                name(run)
+            ),
+        };
+        say(json, line);
+    })
 }
 
 /// A line of the text report: on stdout, or on stderr when stdout carries

@@ -127,6 +127,19 @@ pub(crate) fn verdict(
             (Status::Error, Some(failure))
         }
         RunEnd::Stopped {
+            stop: Stop::DaemonLost,
+            error,
+        } => {
+            let (_, mut failure) = classify(error, file, source);
+            failure.kind = "daemon".into();
+            failure.message = "the Docker daemon went away during the scenario".into();
+            failure.rendered = format!(
+                "{}; it was stopped here:\n{}",
+                failure.message, failure.rendered
+            );
+            (Status::Error, Some(failure))
+        }
+        RunEnd::Stopped {
             stop: Stop::Signal(signal),
             ..
         } => (

@@ -45,45 +45,57 @@ pub(crate) fn failure_details(scenario: &Scenario, result: &ScenarioResult) -> S
     out
 }
 
-/// Counts by verdict.
+/// Counts by verdict, each scenario in exactly one of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Tally {
     /// Passed scenarios.
     pub(crate) passed: usize,
-    /// Failed or errored scenarios.
+    /// Scenarios whose checks failed (an assertion, a timeout, `exit(1)`).
     pub(crate) failed: usize,
-    /// Of those, the ones that errored.
+    /// Scenarios that could not run to a verdict (a syntax error, a Docker
+    /// error, a teardown that left things behind): JUnit's `errors`.
     pub(crate) errors: usize,
-    /// Scenarios not run (interrupted) or filtered out.
-    pub(crate) skipped: usize,
+    /// Scenarios not run because the run was interrupted.
+    pub(crate) not_run: usize,
+    /// Scenarios `--filter` left out.
+    pub(crate) filtered_out: usize,
 }
 
 impl Tally {
     /// Counts `results`, plus `filtered_out` scenarios that `--filter` left out.
     pub(crate) fn of(results: &[ScenarioResult], filtered_out: usize) -> Tally {
         let mut t = Tally {
-            skipped: filtered_out,
+            filtered_out,
             ..Default::default()
         };
         for r in results {
             match r.status {
                 Status::Passed => t.passed += 1,
                 Status::Failed => t.failed += 1,
-                Status::Error => {
-                    t.failed += 1;
-                    t.errors += 1;
-                }
-                Status::NotRun => t.skipped += 1,
+                Status::Error => t.errors += 1,
+                Status::NotRun => t.not_run += 1,
             }
         }
         t
     }
 
-    /// `2 passed, 1 failed` (`, 3 skipped` when any were): the closing line CI reads.
+    /// `2 passed, 1 failed` then, when there are any, `, 1 error`, `, 3 not
+    /// run`, `, 2 filtered out`: the closing line CI reads. The counts are
+    /// JUnit's: its `failures` and `errors` are these.
     pub(crate) fn summary(&self) -> String {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
-        if self.skipped > 0 {
-            line.push_str(&format!(", {} skipped", self.skipped));
+        if self.errors > 0 {
+            line.push_str(&format!(
+                ", {} error{}",
+                self.errors,
+                if self.errors == 1 { "" } else { "s" }
+            ));
+        }
+        if self.not_run > 0 {
+            line.push_str(&format!(", {} not run", self.not_run));
+        }
+        if self.filtered_out > 0 {
+            line.push_str(&format!(", {} filtered out", self.filtered_out));
         }
         line
     }
@@ -175,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn summary_counts_errors_as_failures() {
+    fn summary_counts_errors_apart_from_failures() {
         let results = [
             result(0, Status::Passed),
             result(1, Status::Failed),
@@ -183,9 +195,39 @@ mod tests {
             result(3, Status::NotRun),
         ];
         let t = Tally::of(&results, 2);
-        assert_eq!(t.summary(), "1 passed, 2 failed, 3 skipped");
-        assert_eq!(t.errors, 1);
+        assert_eq!(
+            t.summary(),
+            "1 passed, 1 failed, 1 error, 1 not run, 2 filtered out"
+        );
         assert_eq!(Tally::of(&results[..1], 0).summary(), "1 passed, 0 failed");
+        let errors = [result(0, Status::Error), result(1, Status::Error)];
+        assert_eq!(
+            Tally::of(&errors, 0).summary(),
+            "0 passed, 0 failed, 2 errors"
+        );
+    }
+
+    #[test]
+    fn junit_counts_are_the_consoles() {
+        let scenarios = [
+            scenario("a.rhai"),
+            scenario("b.rhai"),
+            scenario("c.rhai"),
+            scenario("d.rhai"),
+        ];
+        let results = [
+            result(0, Status::Passed),
+            result(1, Status::Failed),
+            result(2, Status::Error),
+            result(3, Status::NotRun),
+        ];
+        let t = Tally::of(&results, 0);
+        let report = junit(&scenarios, &results, Duration::from_secs(1));
+        let suite = &report.test_suites[0];
+        assert_eq!(
+            (suite.tests, suite.failures, suite.errors, suite.skipped),
+            (4, t.failed, t.errors, t.not_run)
+        );
     }
 
     #[test]

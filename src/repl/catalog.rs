@@ -110,26 +110,37 @@ impl FnDoc {
             .to_string()
     }
 
-    /// The first clause of the description, on one line: up to the first
-    /// `.`, `;` or `:` that ends a sentence (not inside backticks).
+    /// The first clause of the description as a whole sentence, on one
+    /// line: up to the first `.`, `;` or `:` that ends a clause (not inside
+    /// backticks or parentheses), ended with a `.`.
     pub(crate) fn summary(&self) -> String {
         let text = self.description().replace('\n', " ");
         let mut in_code = false;
+        let mut depth = 0usize;
         let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut end = text.len();
         for (k, &(i, c)) in chars.iter().enumerate() {
             match c {
                 '`' => in_code = !in_code,
-                '.' | ';' | ':' if !in_code && chars.get(k + 1).is_none_or(|(_, n)| *n == ' ') => {
-                    return if c == '.' {
-                        text[..=i].to_string()
-                    } else {
-                        text[..i].to_string()
-                    };
+                '(' | '[' if !in_code => depth += 1,
+                ')' | ']' if !in_code => depth = depth.saturating_sub(1),
+                '.' | ';' | ':'
+                    if !in_code
+                        && depth == 0
+                        && chars.get(k + 1).is_none_or(|(_, n)| *n == ' ') =>
+                {
+                    end = i;
+                    break;
                 }
                 _ => {}
             }
         }
-        text
+        let clause = text[..end].trim_end();
+        if clause.is_empty() {
+            String::new()
+        } else {
+            format!("{clause}.")
+        }
     }
 
     /// The ```` ```rhai ```` example, if the doc has one.
@@ -374,6 +385,7 @@ pub(crate) mod tests {
             "run(image: String, opts: Map) -> Container"
         );
         assert_eq!(run[1].summary(), "Run a container with options.");
+        assert_eq!(run[0].summary(), "Run a container.");
         assert_eq!(
             run[1].example().as_deref(),
             Some("run(\"busybox\", #{name: \"web\"});")
@@ -399,9 +411,16 @@ pub(crate) mod tests {
         let mut checked = 0;
         for f in crate::script::functions() {
             let overloads = catalog.named(&f.qualified_name());
+            // This entry's overloads (a name may have several entries:
+            // `http(url)` global-only, `http(from, url)` with a host form).
             let globals: Vec<&&FnDoc> = overloads
                 .iter()
                 .filter(|o| o.netrig && o.params.first().is_none_or(|p| p.ty != "Host"))
+                .filter(|o| {
+                    let names: Vec<&str> =
+                        o.params.iter().filter_map(|p| p.name.as_deref()).collect();
+                    f.takes(&names)
+                })
                 .collect();
             assert!(
                 !globals.is_empty(),
@@ -409,12 +428,19 @@ pub(crate) mod tests {
                 f.qualified_name()
             );
             let Some(method) = f.host_name() else {
-                assert!(
-                    catalog
-                        .named(&f.qualified_name().replace("::", "_"))
-                        .iter()
-                        .all(|o| o.params.first().is_none_or(|p| p.ty != "Host"))
-                );
+                // Global-only: no host form with these parameters.
+                let hosts = catalog.named(&f.qualified_name().replace("::", "_"));
+                for global in &globals {
+                    let params: Vec<&Param> = global.params.iter().collect();
+                    assert!(
+                        !hosts
+                            .iter()
+                            .any(|h| h.params.first().is_some_and(|p| p.ty == "Host")
+                                && h.params[1..].iter().collect::<Vec<_>>() == params),
+                        "{} is global-only but has a host form",
+                        global.signature()
+                    );
+                }
                 continue;
             };
             let hosts = catalog.named(&method);

@@ -20,7 +20,13 @@ const AREAS: &[(&str, &[&str])] = &[
     ("images", &["pull", "build", "images"]),
     (
         "batches (concurrent)",
-        &["run_all", "create_networks", "ping_all", "exec_all"],
+        &[
+            "run_all",
+            "create_networks",
+            "ping_all",
+            "pingall",
+            "exec_all",
+        ],
     ),
     (
         "checks",
@@ -191,8 +197,18 @@ pub(crate) fn overview(
         let _ = writeln!(out, "{}", style.heading(title));
         for (left, right) in rows {
             let pad = left_width.saturating_sub(left.chars().count());
-            let right = fit(right, room);
-            let _ = writeln!(out, "  {}{}  {right}", style.name(left), " ".repeat(pad));
+            let mut lines = wrap(right, room).into_iter();
+            let first = lines.next().unwrap_or_default();
+            // A name wider than the column starts its summary on the next line.
+            if left.chars().count() > left_width {
+                let _ = writeln!(out, "  {}", style.name(left));
+                let _ = writeln!(out, "  {}  {first}", " ".repeat(left_width));
+            } else {
+                let _ = writeln!(out, "  {}{}  {first}", style.name(left), " ".repeat(pad));
+            }
+            for more in lines {
+                let _ = writeln!(out, "  {}  {more}", " ".repeat(left_width));
+            }
         }
     }
     let _ = write!(
@@ -204,17 +220,24 @@ pub(crate) fn overview(
     out
 }
 
-/// `text` cut to `room` characters at a word boundary, with `…`.
-fn fit(text: &str, room: usize) -> String {
-    if text.chars().count() <= room {
-        return text.to_string();
+/// `text` in lines of at most `room` characters, broken between words
+/// (never cut: a summary is a whole sentence).
+fn wrap(text: &str, room: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
     }
-    let cut: String = text.chars().take(room.saturating_sub(1)).collect();
-    let cut = match cut.rfind(' ') {
-        Some(i) if i > room / 2 => &cut[..i],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end_matches([',', ' ']))
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn row(name: &str, overloads: &[&FnDoc], method: bool) -> (String, String) {
@@ -321,9 +344,27 @@ mod tests {
         assert!(text.contains("network::create(name)"), "{text}");
         assert!(text.contains("run(image[, opts])"), "{text}");
         assert!(text.contains(".ip(net)"), "{text}");
-        assert!(text.contains(":save FILE"), "{text}");
+        assert!(text.contains(":save [--compose] FILE"), "{text}");
         // Rhai's own library is not in the overview.
         assert!(!text.contains("keys("), "{text}");
+    }
+
+    #[test]
+    fn summaries_are_whole_sentences_wrapped_not_cut() {
+        let catalog = Catalog::from_engine(&crate::script::engine_without_docker());
+        let text = overview(&catalog, super::super::meta::COMMANDS, &Style::plain(), 60);
+        assert!(!text.lines().any(|l| l.ends_with('…')), "{text}");
+        assert_eq!(wrap("a bb ccc dddd", 6), vec!["a bb", "ccc", "dddd"]);
+        for f in &catalog.functions {
+            let s = f.summary();
+            assert!(s.is_empty() || s.ends_with('.'), "{}: {s}", f.name);
+            assert_eq!(
+                s.matches('(').count(),
+                s.matches(')').count(),
+                "{}: {s}",
+                f.name
+            );
+        }
     }
 
     #[test]
@@ -342,7 +383,7 @@ mod tests {
         );
         let t = topic(&catalog, meta, "rnu", &Style::plain());
         assert!(t.contains("did you mean run"), "{t}");
-        assert!(topic(&catalog, meta, ":save", &Style::plain()).contains(":save FILE"));
+        assert!(topic(&catalog, meta, ":save", &Style::plain()).contains(":save [--compose] FILE"));
     }
 
     #[test]
@@ -355,14 +396,14 @@ mod tests {
             &Style::plain(),
         );
         let global = text
-            .find("ping(from: Container|String, target: Container|String, count: int) -> Map")
+            .find("ping(from: Container|String, target: Container|String, count: int|Map) -> Map")
             .unwrap_or_else(|| panic!("{text}"));
         let host = text
-            .find("ping(h: Host, from: Container|String, target: Container|String, count: int) -> Map")
+            .find("ping(h: Host, from: Container|String, target: Container|String, count: int|Map) -> Map")
             .unwrap_or_else(|| panic!("{text}"));
         assert!(global < host, "{text}");
         // The description once for the global form, once for the host form.
-        assert_eq!(text.matches("returns `#{ok, sent").count(), 2, "{text}");
+        assert_eq!(text.matches("Returns `#{ok, sent").count(), 2, "{text}");
         assert_eq!(
             text.matches("On a host handle (`h.ping(…)`)").count(),
             1,

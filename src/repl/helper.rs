@@ -1,5 +1,5 @@
-//! The line editor's helper: completion, hints, highlighting and multi-line
-//! input for rustyline, each delegating to the pure modules beside it.
+//! The line editor's helper: completion, hints and highlighting for
+//! rustyline, each delegating to the pure modules beside it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -9,13 +9,12 @@ use rhai::Dynamic;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::{Hinter, HistoryHinter};
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
 use super::catalog::{Catalog, FnDoc, folded_call};
 use super::complete::{self, Request, Vocabulary};
 use super::highlight::{Style, highlight};
-use super::input;
 use super::live::Daemon;
 use super::session::Session;
 
@@ -189,16 +188,9 @@ impl Highlighter for ReplHelper {
     }
 }
 
-impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        let text = ctx.input();
-        if text.trim_start().starts_with(':') || !input::is_incomplete(text) {
-            Ok(ValidationResult::Valid(None))
-        } else {
-            Ok(ValidationResult::Incomplete)
-        }
-    }
-}
+/// Every line is accepted as typed: an unfinished input goes on after a
+/// `...` prompt (see `read_input` in the REPL's loop).
+impl Validator for ReplHelper {}
 
 impl Helper for ReplHelper {}
 
@@ -213,9 +205,10 @@ mod tests {
         for (callee, hint) in [
             ("run", "run(image[, opts])"),
             ("network::create", "network::create(name[, opts])"),
-            ("ping", "ping(from, target[, count])"),
+            ("ping", "ping(from, target[, count[, opts]])"),
             // Methods leave out the receiver; a host's only methods show the host's form.
             (".ip", ".ip([net])"),
+            (".exec", ".exec(cmd[, opts])"),
             (".run", ".run(image[, opts])"),
             (".network_create", ".network_create(name[, opts])"),
         ] {

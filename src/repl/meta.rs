@@ -40,14 +40,14 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         name: "help",
         aliases: &["h", "?"],
         args: "[NAME]",
-        about: "list every function by area, or show one's signature, doc and example",
+        about: "list every function by area (paged on a terminal), or show one's signature, doc and example",
         run: help_cmd,
     },
     MetaCommand {
         name: "save",
         aliases: &[],
-        args: "FILE",
-        about: "write this session's successful inputs, in order, as a script for `netrig run`",
+        args: "[--compose] FILE",
+        about: "write this session's successful inputs, in order, as a script for `netrig run` (refused, naming the inputs, when one uses what a failed input left); with --compose, its networks and containers as a Compose file",
         run: save,
     },
     MetaCommand {
@@ -70,6 +70,13 @@ pub(crate) const COMMANDS: &[MetaCommand] = &[
         args: "[mermaid|dot|svg]",
         about: "draw what this session created: networks, containers and their addresses",
         run: graph,
+    },
+    MetaCommand {
+        name: "sh",
+        aliases: &[],
+        args: "CONTAINER",
+        about: "open an interactive shell in a container (a variable or a name); exit returns here",
+        run: sh,
     },
     MetaCommand {
         name: "clean",
@@ -131,7 +138,7 @@ fn help_cmd(session: &mut Session, arg: &str) -> Flow {
     } else {
         help::topic(&session.catalog, COMMANDS, arg, &session.style)
     };
-    crate::repl::out::out!("{text}");
+    super::pager::show(&text);
     Flow::Continue
 }
 
@@ -146,8 +153,22 @@ fn file_arg<'a>(cmd: &str, arg: &'a str) -> Option<&'a Path> {
 }
 
 fn save(session: &mut Session, arg: &str) -> Flow {
-    if let Some(path) = file_arg("save", arg) {
-        session.save(path);
+    match arg.strip_prefix("--compose") {
+        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
+            match rest.trim() {
+                "" => crate::repl::out::err!(
+                    "error: :save --compose needs a file name, e.g. :save --compose compose.yml"
+                ),
+                file => {
+                    session.save_compose(Path::new(file));
+                }
+            }
+        }
+        _ => {
+            if let Some(path) = file_arg("save", arg) {
+                session.save(path);
+            }
+        }
     }
     Flow::Continue
 }
@@ -163,6 +184,32 @@ fn graph(session: &mut Session, arg: &str) -> Flow {
     let format = if arg.is_empty() { "mermaid" } else { arg };
     if let Some(text) = session.call(&format!("graph(#{{format: {format:?}}})")) {
         crate::repl::out::out!("{}", text.to_string().trim_end());
+    }
+    Flow::Continue
+}
+
+/// `:sh web`: `docker exec -it` with the docker CLI, on the session's
+/// daemon; the terminal is the shell's until it exits.
+fn sh(session: &mut Session, arg: &str) -> Flow {
+    if arg.is_empty() {
+        crate::repl::out::err!("error: :sh needs a container, e.g. :sh web");
+        return Flow::Continue;
+    }
+    let name = session.container_name(arg);
+    let host = session.rig.session.client().host().to_string();
+    let status = std::process::Command::new("docker")
+        .args(["-H", &host, "exec", "-it", &name, "sh"])
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => crate::repl::out::say(format!(
+            "the shell in {arg} ended with {}",
+            s.code()
+                .map_or("a signal".to_string(), |c| format!("exit code {c}"))
+        )),
+        Err(e) => crate::repl::out::err!(
+            "error: :sh runs `docker exec -it`, and the docker command-line client could not be started: {e}"
+        ),
     }
     Flow::Continue
 }

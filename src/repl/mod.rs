@@ -17,10 +17,12 @@ pub(crate) mod helper;
 pub(crate) mod highlight;
 pub(crate) mod history;
 pub(crate) mod input;
+pub(crate) mod journal;
 pub(crate) mod lexer;
 pub(crate) mod live;
 pub(crate) mod meta;
 pub(crate) mod out;
+pub(crate) mod pager;
 pub(crate) mod session;
 pub(crate) mod signals;
 
@@ -40,6 +42,8 @@ use meta::Flow;
 use session::{Outcome, Session};
 
 const PROMPT: &str = "netrig> ";
+/// The prompt of an input's further lines (as wide as [`PROMPT`]).
+const MORE: &str = "   ...  ";
 
 /// The interactive session on `client`'s daemon, until Ctrl-D, `:quit`,
 /// `exit()`, SIGTERM or SIGHUP; then it removes what it created (unless
@@ -75,7 +79,7 @@ pub(crate) fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
     }
 
     let end = loop {
-        match editor.readline(PROMPT) {
+        match read_input(&mut editor) {
             Ok(line) if line.trim().is_empty() => {}
             Ok(line) => {
                 let _ = editor.add_history_entry(line.as_str());
@@ -122,6 +126,24 @@ pub(crate) fn run(runtime: &Runtime, client: Client, keep: bool) -> Result {
         Ok(()) if !clean => Err(Error::Reported),
         other => other,
     }
+}
+
+/// One input: a line, and while it is unfinished (an open brace, a
+/// trailing operator) further lines after a `...` prompt, as Python and
+/// ipython do. Ctrl-C or Ctrl-D on a further line drops the whole input.
+fn read_input(editor: &mut Editor<ReplHelper, FileHistory>) -> rustyline::Result<String> {
+    let mut text = editor.readline(PROMPT)?;
+    while !text.trim_start().starts_with(':') && input::is_incomplete(&text) {
+        match editor.readline(MORE) {
+            Ok(more) => {
+                text.push('\n');
+                text.push_str(&more);
+            }
+            Err(ReadlineError::Eof) => return Err(ReadlineError::Interrupted),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(text)
 }
 
 fn editor(session: &Session) -> rustyline::Result<Editor<ReplHelper, FileHistory>> {

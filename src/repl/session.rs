@@ -12,7 +12,7 @@ use tokio::runtime::Handle;
 use super::catalog::Catalog;
 use super::display;
 use super::highlight::Style;
-use super::input;
+use super::journal::{Entry, Journal};
 use super::lexer;
 use super::live::Daemon;
 use super::out::say;
@@ -41,8 +41,8 @@ pub(crate) struct Session {
     scope: Scope<'static>,
     /// Functions defined by earlier inputs (statements cleared).
     functions: AST,
-    /// Successful inputs, in order, for `:save`.
-    journal: Vec<String>,
+    /// The inputs, for `:save`.
+    journal: Journal,
     /// For each function defined so far, the input that defined it (its
     /// name and text), so an error inside it shows that input's line.
     defined_in: HashMap<String, (String, Arc<str>)>,
@@ -67,7 +67,7 @@ impl Session {
             scope: rig.scope(),
             rig,
             functions: AST::empty(),
-            journal: Vec::new(),
+            journal: Journal::default(),
             defined_in: HashMap::new(),
             inputs: 0,
             catalog,
@@ -81,9 +81,12 @@ impl Session {
     pub(crate) fn eval(&mut self, source: &str) -> Outcome {
         self.inputs += 1;
         let name = format!("in[{}]", self.inputs);
-        match self.run(&name, source) {
+        let before = self.before();
+        let ran = self.run(&name, source);
+        self.journal
+            .record(self.entry(before, name, source.trim().to_string(), ran.is_ok()));
+        match ran {
             Ok(value) => {
-                self.journal.push(source.trim().to_string());
                 if let Some(text) = display::render(&value, self.json, &*self.daemon) {
                     crate::repl::out::out!("{text}");
                 }
@@ -109,14 +112,58 @@ impl Session {
                 return Outcome::Failed;
             }
         };
-        match self.run(&path.display().to_string(), &source) {
+        let before = self.before();
+        let ran = self.run(&path.display().to_string(), &source);
+        let text = format!("// :load {}\n{}", path.display(), source.trim());
+        self.journal
+            .record(self.entry(before, path.display().to_string(), text, ran.is_ok()));
+        match ran {
             Ok(_) => {
-                self.journal
-                    .push(format!("// :load {}\n{}", path.display(), source.trim()));
                 say(format!("loaded {}", path.display()));
                 Outcome::Done
             }
             Err(outcome) => outcome,
+        }
+    }
+
+    /// The session's state before an input: scope size and what the run created.
+    fn before(&self) -> (usize, Vec<String>) {
+        let ids = self
+            .rig
+            .session
+            .created()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        (self.scope.len(), ids)
+    }
+
+    /// The journal entry of an input, from the state `before` it.
+    fn entry(&self, before: (usize, Vec<String>), name: String, source: String, ok: bool) -> Entry {
+        let (len, ids) = before;
+        let variables = self
+            .scope
+            .iter()
+            .skip(len)
+            .map(|(n, _, _)| n.to_string())
+            .collect();
+        let created = self
+            .rig
+            .session
+            .created()
+            .into_iter()
+            .filter(|c| !ids.contains(&c.id))
+            .map(|c| {
+                let kind = format!("{:?}", c.kind).to_lowercase();
+                (kind, self.rig.session.script_name(&c.name).to_string())
+            })
+            .collect();
+        Entry {
+            name,
+            source,
+            ok,
+            variables,
+            created,
         }
     }
 
@@ -154,8 +201,12 @@ impl Session {
                 self.report(&e, name, source);
                 Err(Outcome::Failed)
             }
-            RunEnd::Stopped { .. } => {
-                say("interrupted");
+            RunEnd::Stopped { error, .. } => {
+                // What could not be stopped in a container follows the `;`.
+                match diagnostic::message_of(&error).split_once("; ") {
+                    Some((_, left)) => say(format!("interrupted; {left}")),
+                    None => say("interrupted"),
+                }
                 Err(Outcome::Failed)
             }
             RunEnd::Panicked(_) => {
@@ -206,6 +257,18 @@ impl Session {
             .collect()
     }
 
+    /// The Docker name of the container `arg` means: a variable holding a
+    /// container handle, or a container name.
+    pub(crate) fn container_name(&self, arg: &str) -> String {
+        let handle = self
+            .scope
+            .get_value::<crate::script::handles::ContainerHandle>(arg);
+        let name = handle.map_or_else(|| arg.to_string(), |h| h.name);
+        self.rig
+            .session
+            .docker_name(crate::docker::ResourceKind::Container, &name)
+    }
+
     /// Names of the functions defined with `fn` so far.
     pub(crate) fn user_functions(&self) -> Vec<String> {
         self.functions
@@ -214,29 +277,59 @@ impl Session {
             .collect()
     }
 
-    /// The successful inputs as a script `netrig run` replays: in order,
-    /// each ended the way Rhai needs.
-    pub(crate) fn saved_script(&self) -> String {
-        let mut text =
-            String::from("// Saved from a netrig REPL session: its successful inputs, in order.\n");
-        for entry in &self.journal {
-            text.push_str(&input::as_statement(entry));
-            text.push('\n');
-        }
-        text
-    }
-
-    /// `:save FILE`.
+    /// `:save FILE`: the successful inputs as a script `netrig run`
+    /// replays, unless one of them uses what a failed input left.
     pub(crate) fn save(&self, path: &Path) -> Outcome {
-        let text = self.saved_script();
+        let text = match self.journal.script() {
+            Ok(text) => text,
+            Err(why) => {
+                crate::repl::out::err!("error: {why}");
+                return Outcome::Failed;
+            }
+        };
         match std::fs::write(path, &text) {
             Ok(()) => {
                 say(format!(
                     "saved {} to {}; replay it with: netrig run {}",
-                    plural(self.journal.len(), "input"),
+                    plural(self.journal.saved(), "input"),
                     path.display(),
                     path.display()
                 ));
+                Outcome::Done
+            }
+            Err(e) => {
+                crate::repl::out::err!("error: cannot write {}: {e}", path.display());
+                Outcome::Failed
+            }
+        }
+    }
+
+    /// `:save --compose FILE`: what this session made, as a Compose file.
+    pub(crate) fn save_compose(&self, path: &Path) -> Outcome {
+        let run = &self.rig.session;
+        let exported = self.runtime.block_on(crate::compose::gather::compose_file(
+            run.client(),
+            run.run_id(),
+        ));
+        let exported = match exported {
+            Ok(x) if x.containers + x.networks > 0 => x,
+            Ok(_) => {
+                crate::repl::out::err!(
+                    "error: this session has made nothing that is still there to save as a Compose file"
+                );
+                return Outcome::Failed;
+            }
+            Err(e) => {
+                crate::repl::out::err!("error: :save --compose: {e}");
+                return Outcome::Failed;
+            }
+        };
+        for n in &exported.notes {
+            say(n);
+        }
+        match std::fs::write(path, &exported.text) {
+            Ok(()) => {
+                say(exported.summary(path));
                 Outcome::Done
             }
             Err(e) => {

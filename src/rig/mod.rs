@@ -24,6 +24,7 @@ use crate::error::Error;
 use crate::script::capture::Running;
 use crate::script::exit::ExitCall;
 use crate::script::params::{Params, SharedParams, params_map};
+use crate::script::probe_side::Probes;
 use crate::script::sandbox::Sandbox;
 use crate::script::{ScriptContext, build_engine};
 pub(crate) use crate::stop::{Interrupt, Signal, Stop};
@@ -108,6 +109,8 @@ pub struct Rig {
     exit: ExitCall,
     /// The packet captures the script started.
     captures: Arc<Running>,
+    /// Listeners and namespaces the checks opened: closed before teardown.
+    probes: Arc<Probes>,
     /// The `--set` parameters, which the script sees as its `params` map.
     params: SharedParams,
 }
@@ -140,6 +143,7 @@ impl Rig {
         let session = Arc::new(session);
         let interrupt = Interrupt::new();
         let captures = Arc::new(Running::default());
+        let probes = Arc::new(Probes::default());
         let params: SharedParams = Arc::new(RwLock::new(Params::default()));
         let ctx = Arc::new(ScriptContext {
             session: session.clone(),
@@ -149,6 +153,7 @@ impl Rig {
             show_progress,
             sandbox: Arc::new(Sandbox::new(session.access_policy())),
             captures: captures.clone(),
+            probes: probes.clone(),
             params: params.clone(),
         });
         let mut engine = build_engine(ctx);
@@ -159,6 +164,7 @@ impl Rig {
             interrupt,
             exit,
             captures,
+            probes,
             params,
         }
     }
@@ -240,6 +246,8 @@ impl Rig {
     /// reports on stderr. Returns false when something could not be removed.
     pub(crate) fn finish(&self, runtime: &Runtime, keep: bool) -> bool {
         self.stop_captures();
+        // netrig's own listeners hold the containers' namespaces open.
+        self.probes.stop_all();
         if keep {
             report::kept(&self.session, &report::created_names(&self.session));
             return true;

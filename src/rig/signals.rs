@@ -13,6 +13,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::report::note;
 use crate::docker::Client;
+use crate::docker::watch::DaemonWatch;
 use crate::stop::{Interrupt, Signal, Stop};
 use crate::text::plural;
 
@@ -133,6 +134,22 @@ pub(crate) fn watch_deadline(
 }
 
 /// What this netrig process created and the daemon still has, for people.
+/// Stops the run (`Stop::DaemonLost`) when `watch` sees its daemon go
+/// away, so a script in `sleep()` or a long wait stops at once instead of
+/// carrying on against a restarted daemon whose containers all stopped.
+/// Dropping the guard ends the watching.
+pub(crate) fn watch_daemon(
+    runtime: &Handle,
+    watch: &DaemonWatch,
+    interrupt: Arc<Interrupt>,
+) -> Deadline {
+    let lost = watch.lost();
+    Deadline(runtime.spawn(async move {
+        lost.cancelled().await;
+        interrupt.trigger_first(Stop::DaemonLost);
+    }))
+}
+
 async fn leftovers_of_this_process(client: &Client) -> String {
     use crate::docker::run::labels;
     let filter = std::collections::HashMap::from([(

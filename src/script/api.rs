@@ -180,6 +180,18 @@ impl Function {
         }
     }
 
+    /// Whether one of its overloads takes parameters with these names
+    /// (`["url", "opts"]`).
+    #[cfg(test)]
+    pub(crate) fn takes(&self, names: &[&str]) -> bool {
+        (self.required..=self.params.len()).contains(&names.len())
+            && self
+                .params
+                .iter()
+                .zip(names)
+                .all(|(p, n)| p.split(':').next().map(str::trim) == Some(n))
+    }
+
     /// `network_create` or `ping`: the host method's name, if it has one.
     pub(crate) fn host_name(&self) -> Option<String> {
         self.host.then(|| match self.module {
@@ -350,6 +362,14 @@ pub(crate) fn name_hint(signature: &str) -> Option<String> {
         ));
     }
     closest(name, known.iter().map(String::as_str)).map(|k| format!("did you mean {k}?"))
+}
+
+/// A function or method of that name is registered (`ip` for `.ip()`).
+pub(crate) fn is_known(name: &str) -> bool {
+    KNOWN_NAMES
+        .lock()
+        .expect("known names poisoned")
+        .contains(name)
 }
 
 /// What to add to "Module not found: NAME": the closest of netrig's modules.

@@ -1,18 +1,17 @@
-//! Batch functions: `run_all`, `create_networks`, `ping_all`, `exec_all`.
+//! Batch functions: `run_all`, `create_networks`, `exec_all` and `pingall`
+//! (`ping_all` and `tcp_all` are in `probe_batch.rs`).
 //! Each does many independent calls at once and returns the results in the
 //! order given; creation is all or nothing.
 
 use rhai::{Array, Dynamic, Map};
 
 use super::api::{Api, Call};
-use super::checks::report_map;
 use super::container::exec_map;
 use super::convert::{self, describe};
 use super::error::{ScriptResult, invalid};
-use crate::docker::BatchError;
 use crate::docker::ResourceKind;
 
-/// Defines `run_all`, `create_networks`, `ping_all` and `exec_all`.
+/// Defines `run_all`, `create_networks`, `pingall` and `exec_all`.
 pub(super) fn functions(api: &mut Api) {
     api.function(
         "run_all",
@@ -33,20 +32,13 @@ pub(super) fn functions(api: &mut Api) {
         create_networks,
     );
     api.function(
-        "ping_all",
-        &["pairs: Array", "[count: int]", "Array"],
-        "Ping many `[from, target]` pairs at once, `count` times each (3 unless told); returns\n\
-         one `#{from, target, ok, sent, received, loss_pct, rtt_ms}` per pair, in order.\n\
-         ```rhai\nfor r in ping_all([[a, b], [b, a]]) { assert(r.ok, `${r.from} -> ${r.target}`); }\nlet results = ping_all([[a, \"b\"], [a, c.ip()]], 1);\n```",
-        |cx: &Call, pairs: Array, count: Option<i64>| {
-            let count = count.unwrap_or(3);
-            if !(1..=1000).contains(&count) {
-                return Err(cx.invalid(format!(
-                    "count must be between 1 and 1000, got {count}"
-                )));
-            }
-            ping_all(cx, pairs, count as u32)
-        },
+        "pingall",
+        &["String"],
+        "Ping between every running container this run (or REPL session) created, once\n\
+         each way, like Mininet's `pingall`; returns the table of who reaches whom. No import\n\
+         needed; `reach::matrix` gives the same as data.\n\
+         ```rhai\nprint(pingall());\n```",
+        pingall,
     );
     api.function(
         "exec_all",
@@ -58,18 +50,9 @@ pub(super) fn functions(api: &mut Api) {
     );
 }
 
-/// Waits for a batch, turning its failure into a script error of the
-/// first failure's kind.
-fn wait_batch<T>(cx: &Call, fut: impl Future<Output = Result<T, BatchError>>) -> ScriptResult<T> {
-    cx.wait(async { Ok(fut.await) })?.map_err(|e| {
-        // The script hears about its own names, not the run's Docker names.
-        cx.fail(e.kind(), cx.session.names().script_text(&e.to_string()))
-    })
-}
-
 /// Checks every item with `convert`, failing on the first bad one and
 /// naming its position; nothing has been asked of the daemon yet.
-fn items<T>(
+pub(super) fn items<T>(
     function: &str,
     items: Array,
     mut convert: impl FnMut(Dynamic) -> Result<T, String>,
@@ -97,7 +80,7 @@ fn run_all(cx: &Call, specs: Array) -> ScriptResult<Array> {
         convert::run_spec(&image, Dynamic::from_map(map))
     })?;
     let observer = crate::progress::pull_observer(cx.show_progress);
-    let ctrs = wait_batch(cx, cx.session.run_all(&specs, &*observer))?;
+    let ctrs = cx.wait_batch(cx.session.run_all(&specs, &*observer))?;
     Ok(ctrs
         .into_iter()
         .map(|c| Dynamic::from(cx.container_handle(c.id, &c.name)))
@@ -122,10 +105,13 @@ fn create_networks(cx: &Call, specs: Array) -> ScriptResult<Array> {
         };
         convert::network_spec(&name, Dynamic::from_map(map))
     })?;
-    let nets = wait_batch(cx, cx.session.create_networks(&specs))?;
+    let nets = cx.wait_batch(cx.session.create_networks(&specs))?;
     Ok(nets
         .into_iter()
-        .map(|n| Dynamic::from(cx.network_handle(n.id, &n.name)))
+        .map(|n| {
+            let handle = cx.network_handle(n.id, &n.name);
+            Dynamic::from(handle.with_addresses(n.subnet, n.gateway))
+        })
         .collect())
 }
 
@@ -137,37 +123,79 @@ fn pair(item: &Dynamic, form: &str) -> Result<(Dynamic, Dynamic), String> {
     }
 }
 
-fn ping_all(cx: &Call, pairs: Array, count: u32) -> ScriptResult<Array> {
-    let pairs = items(cx.name(), pairs, |item| {
-        let (from, target) = pair(&item, "[from, target]")?;
-        let from = convert::container_ref("from", &from)?;
-        let target = convert::target_ref("target", &target)?;
-        Ok((
-            cx.session.docker_name(ResourceKind::Container, &from),
-            target,
-        ))
-    })?;
-    let reports = wait_batch(cx, cx.client().ping_all(&pairs, count))?;
-    Ok(pairs
+fn pingall(cx: &Call) -> ScriptResult<String> {
+    let filter = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![cx.session.labels().run_filter()],
+    )]);
+    let mut names: Vec<String> = cx
+        .wait(cx.client().list_containers(false, filter))?
         .into_iter()
-        .zip(reports)
-        .map(|((from, target), r)| {
-            let mut m = report_map(r);
-            m.insert("from".into(), cx.script_name(&from).into());
-            m.insert("target".into(), target.into());
-            Dynamic::from_map(m)
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    if names.len() < 2 {
+        return Ok(format!(
+            "pingall needs two running containers of this session; it has {}",
+            names.len()
+        ));
+    }
+    let pairs: Vec<(String, String)> = names
+        .iter()
+        .flat_map(|a| {
+            names
+                .iter()
+                .filter(move |b| *b != a)
+                .map(move |b| (a.clone(), b.clone()))
         })
-        .collect())
+        .collect();
+    let reports = cx.wait_batch(cx.client().ping_all(&pairs, 1))?;
+    let ok: std::collections::HashSet<(&str, &str)> = pairs
+        .iter()
+        .zip(&reports)
+        .filter(|(_, r)| r.ok)
+        .map(|((a, b), _)| (a.as_str(), b.as_str()))
+        .collect();
+    let shown: Vec<String> = names.iter().map(|n| cx.script_name(n)).collect();
+    let headers: Vec<String> = std::iter::once("FROM \\ TO".to_string())
+        .chain(shown.iter().cloned())
+        .collect();
+    let rows: Vec<Vec<String>> = names
+        .iter()
+        .zip(&shown)
+        .map(|(from, label)| {
+            std::iter::once(label.clone())
+                .chain(names.iter().map(|to| {
+                    if from == to {
+                        "-".into()
+                    } else if ok.contains(&(from.as_str(), to.as_str())) {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    }
+                }))
+                .collect()
+        })
+        .collect();
+    let dropped = pairs.len() - ok.len();
+    Ok(format!(
+        "{}\n{} of {} pairs reach each other ({dropped} dropped)",
+        crate::table::render(&headers, &rows).trim_end(),
+        ok.len(),
+        pairs.len()
+    ))
 }
 
 fn exec_all(cx: &Call, list: Array) -> ScriptResult<Array> {
     let list = items(cx.name(), list, |item| {
         let (ctr, cmd) = pair(&item, "[container, command]")?;
         let ctr = convert::container_ref("the container", &ctr)?;
-        let words = convert::command_words("the command", &cmd)?;
+        let words = super::container::exec_words(&cmd)?;
         Ok((cx.session.docker_name(ResourceKind::Container, &ctr), words))
     })?;
-    let outputs = wait_batch(cx, cx.client().exec_all(&list))?;
+    let containers: Vec<Vec<String>> = list.iter().map(|(ctr, _)| vec![ctr.clone()]).collect();
+    cx.running_items(&containers)?;
+    let outputs = cx.wait_batch(cx.client().exec_all(&list))?;
     Ok(outputs
         .iter()
         .map(|o| Dynamic::from_map(exec_map(o)))

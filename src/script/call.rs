@@ -3,6 +3,7 @@
 //! context — with the helpers every body needs, each naming the function
 //! in its errors.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::ops::Deref;
 use std::path::PathBuf;
@@ -15,8 +16,8 @@ use super::convert;
 use super::error::{ScriptResult, invalid, throw};
 use super::handles::{ContainerHandle, NetworkHandle};
 use super::params::Params;
-use crate::docker::DockerError;
 use crate::docker::ResourceKind;
+use crate::docker::{BatchError, DockerError};
 
 /// One call of a script function.
 ///
@@ -28,6 +29,9 @@ pub(crate) struct Call<'a> {
     daemon: Option<Arc<ScriptContext>>,
     name: &'a str,
     native: NativeCallContext<'a>,
+    /// The containers this call needs running (Docker names), checked once
+    /// before and again when the Docker operation fails.
+    used: RefCell<Vec<String>>,
 }
 
 impl<'a> Call<'a> {
@@ -40,6 +44,7 @@ impl<'a> Call<'a> {
             daemon,
             name,
             native,
+            used: RefCell::new(Vec::new()),
         }
     }
 
@@ -73,12 +78,72 @@ impl<'a> Call<'a> {
     }
 
     /// Waits for a Docker operation, giving up if the run is interrupted;
-    /// its errors keep their kind and speak the script's names.
+    /// its errors keep their kind and speak the script's names. When it
+    /// fails and a container the call needs has stopped meanwhile, the
+    /// error says so (see [`Call::running`]).
     pub(crate) fn wait<T>(
         &self,
         fut: impl Future<Output = Result<T, DockerError>>,
     ) -> ScriptResult<T> {
-        self.daemon().wait(self.name, fut)
+        let used = self.used.borrow().clone();
+        if used.is_empty() {
+            return self.daemon().wait(self.name, fut);
+        }
+        let client = self.client();
+        self.daemon().wait(self.name, async {
+            let err = match fut.await {
+                Err(e)
+                    if !matches!(
+                        e,
+                        DockerError::NotRunning(_) | DockerError::Interrupted { .. }
+                    ) =>
+                {
+                    e
+                }
+                done => return done,
+            };
+            for ctr in &used {
+                client.ensure_running(ctr).await?;
+            }
+            Err(err)
+        })
+    }
+
+    /// The one check of every call that needs running containers (by
+    /// Docker name): one that is not running fails the call with how it
+    /// stopped and the end of its log, instead of an empty address, a lost
+    /// ping or Docker's bare "is not running". [`Call::container`] and
+    /// [`Call::target`] call it; batches use [`Call::running_items`].
+    pub(crate) fn running(&self, containers: &[String]) -> ScriptResult<()> {
+        let client = self.client();
+        self.daemon().wait(self.name, async {
+            for ctr in containers {
+                client.ensure_running(ctr).await?;
+            }
+            Ok(())
+        })?;
+        self.used.borrow_mut().extend(containers.iter().cloned());
+        Ok(())
+    }
+
+    /// [`Call::running`] for a batch: `items` lists each item's containers;
+    /// the error names every item whose container is not running.
+    pub(crate) fn running_items(&self, items: &[Vec<String>]) -> ScriptResult<()> {
+        self.wait_batch(self.client().ensure_items_running(items))
+    }
+
+    /// Waits for a batch, turning its failure into a script error of the
+    /// first failure's kind.
+    pub(crate) fn wait_batch<T>(
+        &self,
+        fut: impl Future<Output = Result<T, BatchError>>,
+    ) -> ScriptResult<T> {
+        self.daemon()
+            .wait(self.name, async { Ok(fut.await) })?
+            .map_err(|e| {
+                // The script hears about its own names, not the run's Docker names.
+                self.fail(e.kind(), self.session.names().script_text(&e.to_string()))
+            })
     }
 
     /// The run's `--set` parameters (none in an engine built without a
@@ -105,9 +170,19 @@ impl<'a> Call<'a> {
         })
     }
 
-    /// The Docker name of the container a value stands for (a handle or a
-    /// name). A handle of another daemon is refused: the call runs here.
+    /// The Docker name of a container the call needs running, from a value
+    /// that stands for it (a handle or a name): fails when it is not
+    /// running (see [`Call::running`]). A handle of another daemon is
+    /// refused: the call runs here.
     pub(crate) fn container(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        let name = self.container_name(param, value)?;
+        self.running(std::slice::from_ref(&name))?;
+        Ok(name)
+    }
+
+    /// The Docker name of a container in whatever state (for `logs`,
+    /// `inspect`, `start`, `rm`, …): no daemon is asked.
+    pub(crate) fn container_name(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
         if let Some(h) = value.read_lock::<ContainerHandle>() {
             self.on_this_daemon(param, &h.name, h.daemon(), "containers")?;
         }
@@ -126,9 +201,33 @@ impl<'a> Call<'a> {
     }
 
     /// A ping target as the pinging container should see it: a name its DNS
-    /// resolves (the script's own name) or an address, unchanged.
+    /// resolves (the script's own name) or an address, unchanged. A target
+    /// that is a container (a handle, or the name of one this run made)
+    /// must be running.
     pub(crate) fn target(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
+        let target = self.target_name(param, value)?;
+        if let Some(ctr) = self.target_container(value, &target) {
+            self.running(&[ctr])?;
+        }
+        Ok(target)
+    }
+
+    /// [`Call::target`] without the check, for batches.
+    pub(crate) fn target_name(&self, param: &str, value: &Dynamic) -> ScriptResult<String> {
         convert::target_ref(param, value).map_err(|e| self.invalid(e))
+    }
+
+    /// The Docker name of the container a target stands for: a handle's,
+    /// or that of a container this run made under the name `target`.
+    pub(crate) fn target_container(&self, value: &Dynamic, target: &str) -> Option<String> {
+        let docker = self.session.docker_name(ResourceKind::Container, target);
+        let ours = value.is::<ContainerHandle>()
+            || self
+                .session
+                .created()
+                .iter()
+                .any(|c| c.kind == ResourceKind::Container && c.name == docker);
+        ours.then_some(docker)
     }
 
     /// A path a script gave, resolved against the script's directory and

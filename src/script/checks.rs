@@ -8,7 +8,10 @@ use rhai::{Array, Dynamic, FnPtr, Map};
 use super::api::{Api, Call};
 use super::convert::{container_ref, describe};
 use super::error::{ScriptResult, kind};
+use super::probe_maps::{ping_map, ping_options, reachable_options};
+use super::probe_side::{Side, side, via, wait_probe};
 use crate::docker::PingReport;
+use crate::probe::{self, PingOptions};
 
 /// Defines the check functions.
 pub(super) fn functions(api: &mut Api) {
@@ -17,20 +20,40 @@ pub(super) fn functions(api: &mut Api) {
         &[
             "from: Container|String",
             "target: Container|String",
-            "[count: int]",
+            "[count: int|Map]",
+            "[opts: Map]",
             "Map",
         ],
-        "Ping `target` (a container, a name or an address) `count` times (3 unless told) from\n\
-         inside `from`; returns `#{ok, sent, received, loss_pct, rtt_ms}`.\n\
-         ```rhai\nlet r = ping(client, \"web\");\nprint(r.rtt_ms);\nlet r = ping(client, web.ip(), 10);\n```",
-        |cx: &Call, from: Dynamic, target: Dynamic, count: Option<i64>| {
-            let count = count.unwrap_or(3);
-            if !(1..=1000).contains(&count) {
-                return Err(cx.invalid(format!(
-                    "count must be between 1 and 1000, got {count}"
-                )));
-            }
-            ping(cx, &from, &target, count as u32).map(report_map)
+        "Ping `target` (a container, a name or an address) from inside `from`, 3 times or\n\
+         `count` times, with netrig's own ICMP socket in `from`'s namespace (the image needs no\n\
+         `ping`). Returns `#{ok, sent, received, loss_pct, rtt_ms, rtt_min, rtt_avg, rtt_max,\n\
+         error, via}`; `error` says why nothing came back: `no_such_name`, `unreachable` or\n\
+         `timeout`. Options: `count`, `interval`, `timeout` (seconds), `family` (4 or 6: on a dual-stack network a name\n\
+         resolves to IPv6 first). The options may come in the count's place or after it.\n\
+         ```rhai\nlet r = ping(client, \"web\");\nprint(r.rtt_ms);\nlet r = ping(client, web.ip(), 10);\nlet r = ping(client, \"web\", #{count: 5, family: 6});\n```",
+        |cx: &Call, from: Dynamic, target: Dynamic, count: Dynamic, opts: Dynamic| {
+            // `ping(a, b, 10, #{family: 4})`: the count joins the options.
+            let given = match (count.as_int(), opts.read_lock::<Map>()) {
+                (Ok(n), Some(map)) => {
+                    let mut map = map.clone();
+                    map.insert("count".into(), n.into());
+                    Dynamic::from_map(map)
+                }
+                _ if opts.is_unit() => count,
+                _ => {
+                    return Err(cx.invalid(format!(
+                        "ping(from, target, count, opts) takes a whole number then a map, got {} and {}",
+                        describe(&count),
+                        describe(&opts)
+                    )));
+                }
+            };
+            let options = if given.is_unit() {
+                PingOptions::default()
+            } else {
+                ping_options(given).map_err(|e| cx.invalid(e))?
+            };
+            ping(cx, &from, &target, &options)
         },
     );
     api.function(
@@ -38,13 +61,21 @@ pub(super) fn functions(api: &mut Api) {
         &["from: Container|String", "target: Container|String", "bool"],
         "Whether one ping from `from` to `target` gets an answer.\n\
          ```rhai\nif reachable(client, \"web\") { print(\"up\"); }\n```",
-        |cx: &Call, from: Dynamic, target: Dynamic| Ok(ping(cx, &from, &target, 1)?.ok),
+        |cx: &Call, from: Dynamic, target: Dynamic| {
+            let once = PingOptions {
+                count: 1,
+                ..PingOptions::default()
+            };
+            Ok(answered(&ping(cx, &from, &target, &once)?))
+        },
     );
     api.function(
         "assert_reachable",
-        &["from: Container|String", "target: Container|String"],
-        "Fail the scenario unless `from` reaches `target` (pings by name for a container or a name).\n\
-         ```rhai\nassert_reachable(client, web);\n```",
+        &["from: Container|String", "target: Container|String", "[opts: Map]"],
+        "Fail the scenario unless `from` reaches `target` (pings by name for a container or a\n\
+         name). One reply is enough unless told otherwise: `#{max_loss_pct, max_rtt_ms}` pings\n\
+         `count` (10) times and fails above either threshold.\n\
+         ```rhai\nassert_reachable(client, web);\nassert_reachable(client, web, #{max_loss_pct: 10, max_rtt_ms: 50});\n```",
         assert_reachable,
     );
     api.function(
@@ -91,7 +122,7 @@ pub(super) fn functions(api: &mut Api) {
         "wait_until",
         &["check: Fn", "timeout_secs: float|int"],
         "Call `check` until it returns true (every 0.2 s, retrying on errors) or fail after\n\
-         `timeout_secs`.\n```rhai\nwait_until(|| exec(web, \"ls /www\").exit_code == 0, 10);\n```",
+         `timeout_secs`; a container the check needs that has stopped fails it at once.\n```rhai\nwait_until(|| exec(web, \"ls /www\").exit_code == 0, 10);\n```",
         |cx: &Call, check: FnPtr, timeout: Dynamic| {
             wait_until(cx, &check, seconds(cx, "timeout_secs", &timeout)?)
         },
@@ -120,33 +151,57 @@ fn sleep(cx: &Call, secs: Dynamic) -> ScriptResult<()> {
     cx.sleep(seconds(cx, "secs", &secs)?)
 }
 
-/// `assert_reachable`: fails unless `from` reaches `target`.
-fn assert_reachable(cx: &Call, from: Dynamic, target: Dynamic) -> ScriptResult<()> {
-    let r = ping(cx, &from, &target, 1)?;
-    if r.ok {
-        return Ok(());
+/// `assert_reachable`: fails unless `from` reaches `target` (within the
+/// thresholds, when given), saying why not.
+fn assert_reachable(cx: &Call, from: Dynamic, target: Dynamic, opts: Dynamic) -> ScriptResult<()> {
+    let want = reachable_options(opts).map_err(|e| cx.invalid(e))?;
+    let thresholds = want.max_loss_pct.is_some() || want.max_rtt_ms.is_some();
+    let mut r = ping(cx, &from, &target, &want.ping)?;
+    if !thresholds && !answered(&r) && r.get("error").is_some_and(|e| e.to_string() == "timeout") {
+        // One lost packet is not a verdict: try a few more before failing.
+        r = ping(cx, &from, &target, &PingOptions::default())?;
     }
-    // One lost packet is not a verdict: try a few more before failing.
-    let r = ping(cx, &from, &target, 3)?;
-    if r.ok {
-        Ok(())
-    } else {
-        Err(cx.fail(
-            kind::ASSERTION,
-            format!(
-                "{} cannot reach {} ({}% of pings lost)",
-                who(&from),
-                who(&target),
-                r.loss_pct
-            ),
-        ))
+    let (from, target) = (who(&from), who(&target));
+    let number = |key: &str| r.get(key).and_then(|v| v.as_float().ok());
+    let loss = number("loss_pct").unwrap_or(100.0);
+    let failed = |text: String| Err(cx.fail(kind::ASSERTION, text));
+    if !answered(&r) {
+        let error = r.get("error").map(ToString::to_string).unwrap_or_default();
+        let detail = r
+            .get("detail")
+            .filter(|d| !d.is_unit())
+            .map(ToString::to_string);
+        return match (error.as_str(), detail) {
+            ("no_such_name" | "no_answer", _) => failed(format!(
+                "{from} cannot reach {target}: the name {target:?} does not resolve from {from}"
+            )),
+            ("unreachable", Some(d)) => failed(format!("{from} cannot reach {target}: {d}")),
+            _ => failed(format!(
+                "{from} cannot reach {target} ({loss}% of pings lost)"
+            )),
+        };
     }
+    if let Some(max) = want.max_loss_pct.filter(|max| loss > *max) {
+        return failed(format!(
+            "{from} reaches {target}, but {loss}% of pings were lost (max_loss_pct: {max})"
+        ));
+    }
+    let avg = number("rtt_avg").unwrap_or(0.0);
+    if let Some(max) = want.max_rtt_ms.filter(|max| avg > *max) {
+        return failed(format!(
+            "{from} reaches {target}, but the average round trip is {avg} ms (max_rtt_ms: {max})"
+        ));
+    }
+    Ok(())
 }
 
 /// `assert_unreachable`: fails if `from` reaches `target`.
 fn assert_unreachable(cx: &Call, from: Dynamic, target: Dynamic) -> ScriptResult<()> {
-    let r = ping(cx, &from, &target, 1)?;
-    if r.ok {
+    let once = PingOptions {
+        count: 1,
+        ..PingOptions::default()
+    };
+    if answered(&ping(cx, &from, &target, &once)?) {
         Err(cx.fail(
             kind::ASSERTION,
             format!("{} can reach {}, but should not", who(&from), who(&target)),
@@ -160,23 +215,44 @@ fn who(v: &Dynamic) -> String {
     container_ref("x", v).unwrap_or_else(|_| describe(v))
 }
 
-fn ping(cx: &Call, from: &Dynamic, target: &Dynamic, count: u32) -> ScriptResult<PingReport> {
-    let from = cx.container("from", from)?;
-    let target = cx.target("target", target)?;
-    cx.wait(cx.client().ping(&from, &target, count))
+/// Whether a ping result map says a reply came.
+fn answered(r: &Map) -> bool {
+    r.get("ok").and_then(|v| v.as_bool().ok()).unwrap_or(false)
 }
 
-/// A ping report as a script map.
+/// Pings from inside `from`'s namespace; by exec of the image's `ping`
+/// where netrig cannot enter it.
+fn ping(cx: &Call, from: &Dynamic, target: &Dynamic, options: &PingOptions) -> ScriptResult<Map> {
+    let target = cx.target("target", target)?;
+    match side(cx, "from", from)?.0 {
+        Side::Netns(ns) => Ok(ping_map(&wait_probe(
+            cx,
+            probe::ping(&ns, &target, options),
+        )?)),
+        Side::Exec { container, .. } => Ok(report_map(cx.wait(cx.client().ping(
+            &container,
+            &target,
+            options.count,
+        ))?)),
+    }
+}
+
+/// A ping report of the image's own `ping` (by exec) as a script map: the
+/// same fields as netrig's own, `via: "exec"`.
 pub(crate) fn report_map(r: PingReport) -> Map {
     let mut m = Map::new();
+    let opt = |v: Option<f64>| v.map_or(Dynamic::UNIT, Dynamic::from);
     m.insert("ok".into(), r.ok.into());
     m.insert("sent".into(), i64::from(r.sent).into());
     m.insert("received".into(), i64::from(r.received).into());
     m.insert("loss_pct".into(), r.loss_pct.into());
-    m.insert(
-        "rtt_ms".into(),
-        r.rtt_ms.map(Dynamic::from).unwrap_or(Dynamic::UNIT),
-    );
+    m.insert("rtt_ms".into(), opt(r.rtt_ms));
+    m.insert("rtt_min".into(), opt(r.rtt_min_max.map(|m| m.0)));
+    m.insert("rtt_avg".into(), opt(r.rtt_ms));
+    m.insert("rtt_max".into(), opt(r.rtt_min_max.map(|m| m.1)));
+    m.insert("error".into(), r.error.map_or(Dynamic::UNIT, Dynamic::from));
+    m.insert("detail".into(), Dynamic::UNIT);
+    m.insert("via".into(), via::EXEC.into());
     m
 }
 
@@ -251,9 +327,10 @@ fn wait_until(cx: &Call, check: &FnPtr, timeout: f64) -> ScriptResult<()> {
                     describe(&v)
                 )));
             }
-            // Interruptions and limits end the wait; other errors count as "not yet".
+            // Interruptions, limits and a container that has stopped (it will
+            // not start by itself) end the wait; other errors count as "not yet".
             Err(e)
-                if matches!(super::error::netrig_error(&e), Some((k, _)) if k == "interrupted")
+                if matches!(super::error::netrig_error(&e), Some((k, _)) if k == "interrupted" || k == "not_running")
                     || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..)) =>
             {
                 return Err(e);

@@ -1,5 +1,5 @@
-//! Container functions (`run`, `ps`, `inspect`, `exec`, `logs`, `stop`,
-//! `start`, `rm`) and the container handle's methods (`ip`, `port`).
+//! Container functions (`run`, `ps`, `inspect`, `exec`, `sh`, `logs`, `stop`,
+//! `start`, `rm`) and the container handle's methods (`ip`, `ip6`, `port`, `ports`).
 
 use std::collections::HashMap;
 
@@ -19,7 +19,8 @@ pub(super) fn functions(api: &mut Api) {
         "run",
         &["image: String", "[opts: Map]", "Container"],
         "Run a container detached (`docker run -d`) and return its handle once it runs.\n\
-         Options mirror `docker run`'s flags: `name`, `network` (one or an array), `ports`\n\
+         Options mirror `docker run`'s flags: `name`, `network` (one or an array; an item may be\n\
+         `#{name, ip, ip6, aliases}` for a fixed address and aliases on that network), `ports`\n\
          (`-p` strings), `cmd`, `entrypoint`, `env`, `aliases`, `hostname`, `labels`,\n\
          `cap_add`, `workdir`, `user`, `privileged`, `init`.\n\
          ```rhai\nlet web = run(\"busybox\", #{name: \"web\", network: \"my_net\", ports: [\"8080:80\"],\n                         cmd: \"httpd -f -p 80\"});\n```",
@@ -43,11 +44,23 @@ pub(super) fn functions(api: &mut Api) {
     );
     api.function(
         "exec",
-        &["ctr: Container|String", "cmd: String|Array", "Map"],
-        "Run a command in a container; returns `#{exit_code, stdout, stderr}`. A string is\n\
-         split like a shell does; use `[\"sh\", \"-c\", \"…\"]` for pipes.\n\
-         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\n```",
+        &["ctr: Container|String", "cmd: String|Array", "[opts: Map]", "Map"],
+        "Run a command in a container, without a shell; returns `#{exit_code, stdout, stderr}`.\n\
+         A string is split into words as a shell would split it, but pipes, redirections, `;`,\n\
+         `&&` and `$VAR` are refused: use `sh` for those, or an array to pass them as words.\n\
+         Option `timeout` (seconds) stops the command and fails with kind `timeout` when it runs\n\
+         longer; Ctrl-C stops it too (its processes carry `NETRIG_EXEC_ID` in their environment\n\
+         to be found).\n\
+         ```rhai\nlet r = exec(web, \"cat /etc/hostname\");\nprint(r.stdout);\nexec(web, [\"echo\", \"a | b\"]);\nexec(web, \"sleep 30\", #{timeout: 5});   // fails after 5 s\n```",
         exec,
+    );
+    api.function(
+        "sh",
+        &["ctr: Container|String", "script: String", "Map"],
+        "Run `script` with the container's shell (`sh -c`): pipes, redirections, `$VAR`, `;`.\n\
+         Returns `#{exit_code, stdout, stderr}` like `exec`.\n\
+         ```rhai\nlet r = sh(web, \"ps | grep httpd\");\nprint(web.sh(\"ls /www | wc -l\").stdout);\n```",
+        sh,
     );
     api.function(
         "logs",
@@ -78,16 +91,34 @@ pub(super) fn functions(api: &mut Api) {
     api.function(
         "ip",
         &["ctr: Container", "[net: Network|String]", "String"],
-        "The container's address on its only network, or on the network `net`.\n\
+        "The container's IPv4 address on its only network, or on the network `net` (`ip6` for IPv6).\n\
          ```rhai\nlet addr = web.ip();\nlet back = api.ip(\"back\");\n```",
         ip,
+    );
+    api.function(
+        "ip6",
+        &["ctr: Container", "[net: Network|String]", "String"],
+        "The container's IPv6 address on its only network, or on the network `net` (one with\n\
+         an IPv6 subnet: `#{subnet: [\"10.1.0.0/24\", \"fd00:1::/64\"]}`).\n\
+         ```rhai\nlet addr6 = web.ip6();\nlet back6 = api.ip6(\"back\");\n```",
+        ip6,
     );
     api.function(
         "port",
         &["ctr: Container", "container_port: int|String", "int"],
         "The host port a container port is published on (`docker port`); `\"53/udp\"` for UDP.\n\
+         With several bindings (two host addresses, IPv4 and IPv6) it returns the first that\n\
+         `ports()` lists, IPv4 before IPv6; `ports()` gives them all.\n\
          ```rhai\nlet host_port = web.port(80);\n```",
         published_port,
+    );
+    api.function(
+        "ports",
+        &["ctr: Container", "Array"],
+        "Every published port binding, like `docker port`: maps `#{container_port, host_ip,\n\
+         host_port}` (`\"80/tcp\"`, `\"0.0.0.0\"`, `32768`), by container port, IPv4 first.\n\
+         ```rhai\nfor p in web.ports() { print(`${p.host_ip}:${p.host_port} -> ${p.container_port}`); }\n```",
+        ports,
     );
 }
 
@@ -130,7 +161,7 @@ fn ps(cx: &Call, opts: Dynamic) -> ScriptResult<Array> {
         filters.insert("label".into(), vec![v]);
     }
     if let Some(v) = o.string("name").map_err(invalid)? {
-        let name = cx.container("option \"name\"", &v.into())?;
+        let name = cx.container_name("option \"name\"", &v.into())?;
         filters.insert("name".into(), vec![name]);
     }
     if let Some(net) = o.networks("network").map_err(invalid)?.first() {
@@ -144,12 +175,60 @@ fn ps(cx: &Call, opts: Dynamic) -> ScriptResult<Array> {
         .collect())
 }
 
-fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic) -> ScriptResult<Map> {
+fn exec(cx: &Call, ctr: Dynamic, cmd: Dynamic, opts: Dynamic) -> ScriptResult<Map> {
+    let words = exec_words(&cmd).map_err(|e| cx.invalid(e))?;
+    let name = cx.container("the container", &ctr)?;
+    let mut o = Options::new(opts, EXEC_OPTIONS).map_err(|e| cx.invalid(e))?;
+    let timeout = o.secs("timeout").map_err(|e| cx.invalid(e))?;
+    let Some(secs) = timeout else {
+        return Ok(exec_map(&cx.wait(cx.client().exec(&name, &words))?));
+    };
+    let client = cx.client();
+    let ran = cx.wait(async {
+        let limit = std::time::Duration::from_secs_f64(secs);
+        match tokio::time::timeout(limit, client.exec(&name, &words)).await {
+            Ok(out) => out.map(Ok),
+            // The exec was dropped: wait for its processes to be stopped.
+            Err(_) => Ok(Err(client.stops_settled(super::context::STOP_GRACE).await)),
+        }
+    })?;
+    match ran {
+        Ok(out) => Ok(exec_map(&out)),
+        Err(unstopped) => {
+            let mut message = format!(
+                "`{}` in container {} did not finish within {secs} s (option \"timeout\") and was stopped",
+                words.join(" "),
+                cx.script_name(&name)
+            );
+            for line in unstopped {
+                message = format!("{message}; {}", cx.session.names().script_text(&line));
+            }
+            Err(cx.fail(super::error::kind::TIMEOUT, message))
+        }
+    }
+}
+
+/// The words of `exec`'s command: an array as given, a string split like a
+/// shell splits it, refused when it holds syntax only a shell would act on.
+pub(crate) fn exec_words(cmd: &Dynamic) -> Result<Vec<String>, String> {
+    if let Some(text) = cmd.read_lock::<rhai::ImmutableString>()
+        && let Some(found) = super::shell::shell_syntax(&text)
+    {
+        return Err(super::shell::refusal(&text, &found));
+    }
+    convert::command_words("the command", cmd)
+}
+
+fn sh(cx: &Call, ctr: Dynamic, script: Dynamic) -> ScriptResult<Map> {
+    let script = cx.string("the script", &script)?;
     let ctr = cx.container("the container", &ctr)?;
-    let words = convert::command_words("the command", &cmd).map_err(|e| cx.invalid(e))?;
+    let words = ["sh".to_string(), "-c".to_string(), script];
     let out = cx.wait(cx.client().exec(&ctr, &words))?;
     Ok(exec_map(&out))
 }
+
+/// Options of `exec`.
+const EXEC_OPTIONS: &[&str] = &["timeout"];
 
 /// An exec result as a script map.
 pub(crate) fn exec_map(out: &ExecOutput) -> Map {
@@ -161,7 +240,7 @@ pub(crate) fn exec_map(out: &ExecOutput) -> Map {
 }
 
 fn stop(cx: &Call, ctr: Dynamic, secs: Option<i64>) -> ScriptResult<()> {
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     let secs = match secs {
         Some(s) if !(0..=3600).contains(&s) => {
             return Err(cx.invalid(format!("timeout_secs must be between 0 and 3600, got {s}")));
@@ -173,48 +252,80 @@ fn stop(cx: &Call, ctr: Dynamic, secs: Option<i64>) -> ScriptResult<()> {
 }
 
 fn addresses(cx: &Call, h: &ContainerHandle) -> ScriptResult<ContainerAddresses> {
+    // A stopped container has no address and publishes nothing: say it stopped.
+    cx.container("the container", &Dynamic::from(h.clone()))?;
     // The handle is the first argument: the call runs on its daemon.
     let inspect = cx.wait(cx.client().inspect_container(&h.id))?;
     Ok(ContainerAddresses::from_inspect(&inspect))
 }
 
 fn ip(cx: &Call, h: ContainerHandle, net: Dynamic) -> ScriptResult<String> {
-    let addrs = addresses(cx, &h)?;
+    address(cx, &h, &net, false)
+}
+
+fn ip6(cx: &Call, h: ContainerHandle, net: Dynamic) -> ScriptResult<String> {
+    address(cx, &h, &net, true)
+}
+
+/// The container's IPv4 (or IPv6) address on its only network, or on `net`.
+fn address(cx: &Call, h: &ContainerHandle, net: &Dynamic, v6: bool) -> ScriptResult<String> {
+    let addrs = addresses(cx, h)?;
+    let (family, method) = if v6 { ("IPv6", "ip6") } else { ("IPv4", "ip") };
+    let found = if v6 {
+        &addrs.networks6
+    } else {
+        &addrs.networks
+    };
     let listed = || {
-        addrs
-            .networks
+        found
             .iter()
-            .map(|(n, ip)| format!("{} ({ip})", cx.script_name(n)))
+            .map(|(n, ip)| match ip.as_str() {
+                "" => format!("{} (no {family} address)", cx.script_name(n)),
+                ip => format!("{} ({ip})", cx.script_name(n)),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let no_address = |net: &str| {
+        cx.fail(
+            "not_found",
+            format!(
+                "container {} has no {family} address on network {:?}{}",
+                h.name,
+                cx.script_name(net),
+                if v6 {
+                    "; give the network an IPv6 subnet: #{subnet: [\"10.1.0.0/24\", \"fd00:1::/64\"]}"
+                } else {
+                    ""
+                }
+            ),
+        )
+    };
     if !net.is_unit() {
-        let net = cx.network("the network", &net)?;
-        return addrs
-            .networks
-            .iter()
-            .find(|(n, _)| *n == net)
-            .map(|(_, ip)| ip.clone())
-            .ok_or_else(|| {
-                cx.fail(
-                    "not_found",
-                    format!(
-                        "container {} is not on network {:?}; it is on: {}",
-                        h.name,
-                        cx.script_name(&net),
-                        listed()
-                    ),
-                )
-            });
+        let net = cx.network("the network", net)?;
+        return match found.iter().find(|(n, _)| *n == net) {
+            Some((_, ip)) if !ip.is_empty() => Ok(ip.clone()),
+            Some(_) => Err(no_address(&net)),
+            None => Err(cx.fail(
+                "not_found",
+                format!(
+                    "container {} is not on network {:?}; it is on: {}",
+                    h.name,
+                    cx.script_name(&net),
+                    listed()
+                ),
+            )),
+        };
     }
-    match addrs.networks.as_slice() {
-        [(_, ip)] => Ok(ip.clone()),
+    match found.as_slice() {
+        [(_, ip)] if !ip.is_empty() => Ok(ip.clone()),
+        [(net, _)] => Err(no_address(net)),
         [] => Err(cx.fail(
             "not_found",
             format!("container {} is on no network", h.name),
         )),
         _ => Err(cx.invalid(format!(
-            "container {} is on several networks ({}); say which: .ip(\"name\")",
+            "container {} is on several networks ({}); say which: .{method}(\"name\")",
             h.name,
             listed()
         ))),
@@ -227,18 +338,18 @@ fn inspect(cx: &Call, x: Dynamic) -> ScriptResult<Dynamic> {
     if x.is::<NetworkHandle>() {
         return super::network::inspect(cx, x);
     }
-    let ctr = cx.container("the container", &x)?;
+    let ctr = cx.container_name("the container", &x)?;
     let json = cx.wait(cx.client().inspect_container_json(&ctr))?;
     json_to_dynamic(cx.name(), cx.session.names().script_json(json))
 }
 
 fn logs(cx: &Call, ctr: Dynamic) -> ScriptResult<String> {
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     cx.wait(cx.client().logs(&ctr))
 }
 
 fn start(cx: &Call, ctr: Dynamic) -> ScriptResult<()> {
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     cx.wait(cx.client().start_container(&ctr))
 }
 
@@ -248,7 +359,7 @@ fn rm(cx: &Call, x: Dynamic) -> ScriptResult<()> {
     if x.is::<NetworkHandle>() {
         return super::network::rm(cx, x);
     }
-    let ctr = cx.container("the container", &x)?;
+    let ctr = cx.container_name("the container", &x)?;
     cx.wait(cx.client().remove_container(&ctr))?;
     cx.session.forget_removed(ResourceKind::Container, &ctr);
     Ok(())
@@ -290,4 +401,19 @@ fn published_port(cx: &Call, h: ContainerHandle, port: Dynamic) -> ScriptResult<
             ),
         )
     })
+}
+
+fn ports(cx: &Call, h: ContainerHandle) -> ScriptResult<Array> {
+    let addrs = addresses(cx, &h)?;
+    Ok(addrs
+        .published
+        .into_iter()
+        .map(|(key, ip, port)| {
+            let mut m = Map::new();
+            m.insert("container_port".into(), key.into());
+            m.insert("host_ip".into(), ip.into());
+            m.insert("host_port".into(), i64::from(port).into());
+            Dynamic::from_map(m)
+        })
+        .collect())
 }

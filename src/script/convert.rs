@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rhai::{Array, Dynamic, Map};
 
+pub(crate) use super::cidr::check_cidr;
 use super::handles::{ContainerHandle, NetworkHandle};
 use crate::docker::ports::{PortMapping, parse_publish};
 use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec};
@@ -157,7 +158,8 @@ impl Options {
         Ok(Options { map })
     }
 
-    fn take(&mut self, key: &str) -> Option<Dynamic> {
+    /// The value of `key`, taken out of the map (`()` counts as absent).
+    pub(crate) fn take(&mut self, key: &str) -> Option<Dynamic> {
         self.map.remove(key).filter(|v| !v.is_unit())
     }
 
@@ -200,6 +202,24 @@ impl Options {
                     describe(&v)
                 )),
             },
+        }
+    }
+
+    /// A duration in seconds (a positive number, at most a day).
+    pub(crate) fn secs(&mut self, key: &str) -> ArgResult<Option<f64>> {
+        let Some(v) = self.take(key) else {
+            return Ok(None);
+        };
+        let secs = v
+            .as_float()
+            .ok()
+            .or_else(|| v.as_int().ok().map(|n| n as f64));
+        match secs {
+            Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(s)),
+            _ => Err(format!(
+                "option \"{key}\" must be a number of seconds between 0 and 86400 (a day), got {}",
+                describe(&v)
+            )),
         }
     }
 
@@ -391,10 +411,17 @@ fn closest<'a>(key: &str, valid: &[&'a str]) -> Option<&'a str> {
 pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
     check_name("network name", name)?;
     let mut o = Options::new(opts, NETWORK_OPTIONS)?;
+    let subnets = o.subnets("subnet")?;
     let spec = NetworkSpec {
         name: name.to_string(),
         driver: o.string("driver")?,
-        subnet: o.string("subnet")?,
+        subnet: subnets.first().cloned(),
+        extra_subnets: subnets
+            .get(1..)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| (s.clone(), None))
+            .collect(),
         gateway: o.string("gateway")?,
         ip_range: o.string("ip_range")?,
         internal: o.bool("internal")?,
@@ -403,10 +430,8 @@ pub fn network_spec(name: &str, opts: Dynamic) -> ArgResult<NetworkSpec> {
         labels: o.string_map("labels")?.into_iter().collect(),
         options: o.string_map("options")?.into_iter().collect(),
     };
-    for (key, value) in [("subnet", &spec.subnet), ("ip_range", &spec.ip_range)] {
-        if let Some(cidr) = value {
-            check_cidr(key, cidr)?;
-        }
+    if let Some(cidr) = &spec.ip_range {
+        check_cidr("ip_range", cidr)?;
     }
     if let Some(gw) = &spec.gateway {
         gw.parse::<std::net::IpAddr>()
@@ -425,10 +450,12 @@ pub fn run_spec(image: &str, opts: Dynamic) -> ArgResult<RunSpec> {
     if let Some(n) = &name {
         check_name("option \"name\"", n)?;
     }
+    let (networks, endpoints) = o.run_networks("network")?;
     Ok(RunSpec {
         image: image.to_string(),
         name,
-        networks: o.networks("network")?,
+        networks,
+        endpoints,
         ports: o.ports("ports")?,
         cmd: o.command("cmd")?,
         entrypoint: o.command("entrypoint")?,
@@ -444,6 +471,7 @@ pub fn run_spec(image: &str, opts: Dynamic) -> ArgResult<RunSpec> {
         user: o.string("user")?,
         privileged: o.bool("privileged")?,
         init: o.bool("init")?,
+        ..Default::default()
     })
 }
 
@@ -473,143 +501,6 @@ pub(crate) fn check_name(what: &str, name: &str) -> ArgResult<()> {
     Ok(())
 }
 
-pub(crate) fn check_cidr(key: &str, cidr: &str) -> ArgResult<()> {
-    let bad = || format!("option \"{key}\": {cidr:?} is not a CIDR like \"10.10.0.0/24\"");
-    let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
-    let addr: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
-    let len: u8 = len.parse().map_err(|_| bad())?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    if len > max {
-        return Err(format!(
-            "option \"{key}\": prefix length /{len} is longer than /{max}"
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rhai::Engine;
-
-    fn map(src: &str) -> Dynamic {
-        Engine::new().eval::<Dynamic>(src).unwrap()
-    }
-
-    #[test]
-    fn run_options_become_a_spec() {
-        let spec = run_spec(
-            "busybox",
-            map(
-                r#"#{name: "web", network: ["a", "b"], ports: ["8080:80"], cmd: "sleep 60",
-                    env: #{A: 1}, aliases: "www", cap_add: ["NET_ADMIN"], privileged: true}"#,
-            ),
-        )
-        .unwrap();
-        assert_eq!(spec.name.as_deref(), Some("web"));
-        assert_eq!(spec.networks, vec!["a", "b"]);
-        assert_eq!(spec.ports[0].host_port, Some(8080));
-        assert_eq!(spec.cmd, Some(vec!["sleep".to_string(), "60".to_string()]));
-        assert_eq!(spec.env, vec![("A".to_string(), "1".to_string())]);
-        assert_eq!(spec.aliases, vec!["www"]);
-        assert!(spec.privileged);
-    }
-
-    #[test]
-    fn wrong_type_names_the_option_and_the_form() {
-        let err = run_spec("busybox", map("#{ports: 42}")).unwrap_err();
-        assert!(err.contains("option \"ports\" must be an array"), "{err}");
-        assert!(err.contains("got 42"), "{err}");
-    }
-
-    #[test]
-    fn misspelt_option_is_named_with_a_suggestion() {
-        let err = run_spec("busybox", map("#{netwrok: \"x\"}")).unwrap_err();
-        assert!(err.contains("unknown option \"netwrok\""), "{err}");
-        assert!(err.contains("did you mean \"network\"?"), "{err}");
-        assert!(err.contains("valid options: name, network"), "{err}");
-    }
-
-    #[test]
-    fn bad_port_strings_are_explained() {
-        let err = run_spec("busybox", map("#{ports: [\"99999:80\"]}")).unwrap_err();
-        assert!(err.contains("option \"ports\": host port 99999"), "{err}");
-        let err = run_spec("busybox", map("#{ports: [true]}")).unwrap_err();
-        assert!(err.contains("one item is true"), "{err}");
-    }
-
-    #[test]
-    fn empty_image_and_bad_names_are_rejected() {
-        assert!(
-            run_spec("", Dynamic::UNIT)
-                .unwrap_err()
-                .contains("image name is empty")
-        );
-        let err = run_spec("busybox", map("#{name: \"bad name!\"}")).unwrap_err();
-        assert!(err.contains("not a valid name"), "{err}");
-        assert!(
-            network_spec("-x", Dynamic::UNIT)
-                .unwrap_err()
-                .contains("not a valid name")
-        );
-    }
-
-    #[test]
-    fn network_options_are_checked() {
-        let spec = network_spec("n", map(r#"#{subnet: "10.1.0.0/24", internal: true}"#)).unwrap();
-        assert_eq!(spec.subnet.as_deref(), Some("10.1.0.0/24"));
-        assert!(spec.internal);
-        let err = network_spec("n", map(r#"#{subnet: "10.1.0.0/33"}"#)).unwrap_err();
-        assert!(err.contains("/33"), "{err}");
-        let err = network_spec("n", map(r#"#{subnet: "banana"}"#)).unwrap_err();
-        assert!(err.contains("not a CIDR"), "{err}");
-        let err = network_spec("n", map(r#"#{internal: "yes"}"#)).unwrap_err();
-        assert!(err.contains("\"internal\" must be true or false"), "{err}");
-        let err = network_spec("n", map("42")).unwrap_err();
-        assert!(err.contains("options must be a map"), "{err}");
-    }
-
-    #[test]
-    fn commands_split_like_a_shell() {
-        let words = command_words("cmd", &map(r#""sh -c 'echo a b'""#)).unwrap();
-        assert_eq!(words, vec!["sh", "-c", "echo a b"]);
-        assert!(
-            command_words("cmd", &map("\"\""))
-                .unwrap_err()
-                .contains("empty")
-        );
-        assert!(
-            command_words("cmd", &map("#{}"))
-                .unwrap_err()
-                .contains("got a map")
-        );
-    }
-
-    #[test]
-    fn handles_and_names_both_refer() {
-        let h = Dynamic::from(ContainerHandle::detached("1", "web"));
-        assert_eq!(container_ref("ctr", &h).unwrap(), "web");
-        assert_eq!(container_ref("ctr", &Dynamic::from("db")).unwrap(), "db");
-        let err = container_ref("ctr", &Dynamic::from(3_i64)).unwrap_err();
-        assert!(err.contains("ctr must be a container handle or a container name, got 3"));
-        let n = Dynamic::from(NetworkHandle::detached("1", "net"));
-        assert!(
-            container_ref("ctr", &n)
-                .unwrap_err()
-                .contains("got network net")
-        );
-    }
-
-    #[test]
-    fn connect_ip_must_be_ipv4() {
-        assert!(
-            connect_spec(map(r#"#{ip: "10.0.0.300"}"#))
-                .unwrap_err()
-                .contains("not an IPv4")
-        );
-        assert_eq!(
-            connect_spec(map(r#"#{aliases: ["a"]}"#)).unwrap().aliases,
-            vec!["a"]
-        );
-    }
-}
+#[path = "convert_tests.rs"]
+mod tests;

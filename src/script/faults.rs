@@ -65,6 +65,7 @@ pub(super) fn functions(api: &mut Api) {
                         .collect()
                 })
                 .collect();
+            cx.running(&names.concat())?;
             Ok(cx.wait(b.of(cx).partition(&names))? as i64)
         },
     );
@@ -93,8 +94,8 @@ pub(super) fn functions(api: &mut Api) {
         "Undo the cut between two containers (from `cut` or `partition`); returns whether they were cut.\n\
          ```rhai\nrestore(\"app\", \"db\");\n```",
         move |cx: &Call, x: Dynamic, y: Dynamic| {
-            let x = cx.container("the first container", &x)?;
-            let y = cx.container("the second container", &y)?;
+            let x = cx.container_name("the first container", &x)?;
+            let y = cx.container_name("the second container", &y)?;
             cx.wait(b.of(cx).restore(&x, &y))
         },
     );
@@ -155,7 +156,7 @@ pub(super) fn functions(api: &mut Api) {
         &["ctr: Container"],
         CLEAR,
         move |cx: &Call, ctr: ContainerHandle| {
-            let ctr = cx.container("the container", &Dynamic::from(ctr))?;
+            let ctr = cx.container_name("the container", &Dynamic::from(ctr))?;
             cx.wait(b.of(cx).clear(&ctr))
         },
     );
@@ -184,7 +185,7 @@ pub(super) fn functions(api: &mut Api) {
         &["ctr: Container|String"],
         "Thaw a paused container.\n```rhai\nunpause(\"db\");\n```",
         |cx: &Call, ctr: Dynamic| {
-            let ctr = cx.container("the container", &ctr)?;
+            let ctr = cx.container_name("the container", &ctr)?;
             cx.wait(cx.client().unpause_container(&ctr))
         },
     );
@@ -203,7 +204,7 @@ pub(super) fn functions(api: &mut Api) {
          running or not; its partitions and impairments are put back on its new network namespace.\n\
          ```rhai\nrestart(\"db\");\nrestart(\"web\", 0);\n```",
         move |cx: &Call, ctr: Dynamic, secs: Option<i64>| {
-            let ctr = cx.container("the container", &ctr)?;
+            let ctr = cx.container_name("the container", &ctr)?;
             if let Some(secs) = secs.filter(|s| !(0..=3600).contains(s)) {
                 return Err(cx.invalid(format!(
                     "timeout_secs must be between 0 and 3600, got {secs}"

@@ -113,7 +113,7 @@ fn intended_topology(cx: &Call, value: Dynamic) -> ScriptResult<Intended> {
         let names = members
             .iter()
             .map(|m| {
-                let docker = cx.container(&param, m)?;
+                let docker = cx.container_name(&param, m)?;
                 Ok(cx.session.script_name(&docker).to_string())
             })
             .collect::<ScriptResult<_>>()?;

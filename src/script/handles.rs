@@ -27,6 +27,9 @@ pub(crate) struct NetworkHandle {
     /// Network name, as the script knows it.
     pub(crate) name: String,
     daemon: Option<Arc<ScriptContext>>,
+    /// The subnet and gateway it got when this run created it (from
+    /// netrig's pool, or the ones asked for); `None` for one found by name.
+    addresses: Option<(String, Option<String>)>,
 }
 
 impl ContainerHandle {
@@ -63,7 +66,18 @@ impl NetworkHandle {
             id,
             name,
             daemon: Some(daemon),
+            addresses: None,
         }
+    }
+
+    /// The same handle, knowing the subnet and gateway its network got.
+    pub(crate) fn with_addresses(
+        mut self,
+        subnet: Option<String>,
+        gateway: Option<String>,
+    ) -> Self {
+        self.addresses = subnet.map(|s| (s, gateway));
+        self
     }
 
     /// A handle that belongs to no daemon in particular (tests of the REPL's
@@ -74,6 +88,7 @@ impl NetworkHandle {
             id: id.into(),
             name: name.into(),
             daemon: None,
+            addresses: None,
         }
     }
 
@@ -102,13 +117,43 @@ pub(crate) fn register_types(engine: &mut Engine) {
         .register_get("name", |h: &mut ContainerHandle| h.name.clone())
         .register_get("id", |h: &mut ContainerHandle| h.id.clone())
         .register_fn("to_string", |h: &mut ContainerHandle| h.to_string())
-        .register_fn("to_debug", |h: &mut ContainerHandle| h.to_string());
+        .register_fn("to_debug", |h: &mut ContainerHandle| h.to_string())
+        .register_fn("print", |h: &mut ContainerHandle| {
+            summary(rhai::Dynamic::from(h.clone()), h.daemon())
+        });
     engine
         .register_type_with_name::<NetworkHandle>("Network")
         .register_get("name", |h: &mut NetworkHandle| h.name.clone())
         .register_get("id", |h: &mut NetworkHandle| h.id.clone())
+        // What `network::create` got: `net.subnet` → "10.213.4.0/24",
+        // `net.gateway` → "10.213.4.1"; `()` for a network found by name.
+        .register_get("subnet", |h: &mut NetworkHandle| {
+            h.addresses
+                .as_ref()
+                .map_or(rhai::Dynamic::UNIT, |(s, _)| s.clone().into())
+        })
+        .register_get("gateway", |h: &mut NetworkHandle| {
+            h.addresses
+                .as_ref()
+                .and_then(|(_, g)| g.clone())
+                .map_or(rhai::Dynamic::UNIT, rhai::Dynamic::from)
+        })
         .register_fn("to_string", |h: &mut NetworkHandle| h.to_string())
-        .register_fn("to_debug", |h: &mut NetworkHandle| h.to_string());
+        .register_fn("to_debug", |h: &mut NetworkHandle| h.to_string())
+        .register_fn("print", |h: &mut NetworkHandle| {
+            summary(rhai::Dynamic::from(h.clone()), h.daemon())
+        });
+}
+
+/// `print(web)` in a script: the one-line summary the REPL shows (state,
+/// networks with addresses, published ports), in the script's names.
+fn summary(value: rhai::Dynamic, home: Option<&Arc<ScriptContext>>) -> String {
+    let Some(cx) = home else {
+        return value.to_string();
+    };
+    let daemon = crate::repl::live::Daemon::new(cx.runtime.clone(), cx.client().clone());
+    let text = crate::repl::display::render(&value, false, &daemon).unwrap_or_default();
+    cx.session.names().script_text(&text)
 }
 
 /// Two handles are the same resource when id and name agree.

@@ -67,7 +67,7 @@ fn connect(cx: &Call, url: Dynamic) -> ScriptResult<HostHandle> {
             let connected = cx.runtime.block_on(async {
                 tokio::select! {
                     r = cx.session.connect_host(&wanted) => r,
-                    _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("{}()", cx.name()) }),
+                    _ = token.cancelled() => Err(DockerError::Interrupted { action: format!("connect to {wanted}") }),
                 }
             });
             connected.map_err(|e| match e {

@@ -8,6 +8,8 @@ pub(crate) mod body;
 pub(crate) mod call;
 pub(crate) mod capture;
 pub(crate) mod checks;
+pub(crate) mod cidr;
+pub(crate) mod compose;
 pub(crate) mod container;
 pub(crate) mod context;
 pub(crate) mod convert;
@@ -21,8 +23,14 @@ pub(crate) mod hosts;
 pub(crate) mod image;
 pub(crate) mod network;
 pub(crate) mod params;
+pub(crate) mod probe_batch;
+pub(crate) mod probe_maps;
+pub(crate) mod probe_side;
+pub(crate) mod probes;
+pub(crate) mod run_networks;
 pub(crate) mod sandbox;
 pub(crate) mod service;
+pub(crate) mod shell;
 pub(crate) mod stdlib;
 pub(crate) mod swarm;
 
@@ -30,7 +38,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, FuncRegistration, RhaiNativeFunc};
 
-pub(crate) use api::{module_hint, name_hint};
+pub(crate) use api::{is_known, module_hint, name_hint};
 pub(crate) use context::ScriptContext;
 use error::{ScriptResult, invalid};
 
@@ -85,10 +93,13 @@ pub(crate) fn functions() -> Vec<api::Function> {
     network::functions(&mut api);
     image::functions(&mut api);
     checks::functions(&mut api);
+    probes::functions(&mut api);
+    probe_batch::functions(&mut api);
     batch::functions(&mut api);
     graph::functions(&mut api);
     faults::functions(&mut api);
     expect::functions(&mut api);
+    compose::functions(&mut api);
     // Observe: packet captures.
     capture::functions(&mut api);
     // Input from the command line and the environment: params.require, env.

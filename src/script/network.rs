@@ -26,9 +26,12 @@ pub(super) fn functions(api: &mut Api) {
         "network::create",
         &["name: String", "[opts: Map]", "Network"],
         "Create a network (a bridge unless told otherwise) and return its handle. Options:\n\
-         `driver`, `subnet`, `gateway`, `ip_range`, `internal`, `attachable`, `ipv6`, `labels`,\n\
-         `options`.\n\
-         ```rhai\nlet net = network::create(\"my_net\");\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n```",
+         `driver`, `subnet` (a CIDR, or a list of them for dual stack), `gateway`, `ip_range`,\n\
+         `internal`, `attachable`, `ipv6`, `labels`, `options`. Without a `subnet` it gets one\n\
+         from netrig's subnet pool (`--subnet-pool`); `net.subnet` and `net.gateway` say what\n\
+         it got.\n\
+         ```rhai\nlet net = network::create(\"my_net\");\nprint(net.subnet);\nlet back = network::create(\"back\", #{subnet: \"10.20.0.0/24\", internal: true});\n\
+         let dual = network::create(\"dual\", #{subnet: [\"10.21.0.0/24\", \"fd00:21::/64\"]});\n```",
         create,
     );
     api.function(
@@ -105,7 +108,9 @@ fn create(cx: &Call, name: Dynamic, opts: Dynamic) -> ScriptResult<NetworkHandle
     let name = cx.string("the network name", &name)?;
     let spec = convert::network_spec(&name, opts).map_err(|e| cx.invalid(e))?;
     let net = cx.wait(cx.session.create_network(&spec))?;
-    Ok(cx.network_handle(net.id, &net.name))
+    Ok(cx
+        .network_handle(net.id, &net.name)
+        .with_addresses(net.subnet, net.gateway))
 }
 
 /// `network::inspect`, and `inspect(net_handle)`.
@@ -137,6 +142,6 @@ fn connect(cx: &Call, net: Dynamic, ctr: Dynamic, opts: Dynamic) -> ScriptResult
 
 fn disconnect(cx: &Call, net: Dynamic, ctr: Dynamic) -> ScriptResult<()> {
     let net = cx.network("the network", &net)?;
-    let ctr = cx.container("the container", &ctr)?;
+    let ctr = cx.container_name("the container", &ctr)?;
     cx.wait(cx.client().disconnect_network(&net, &ctr))
 }

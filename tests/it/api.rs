@@ -306,3 +306,53 @@ fn ping_reports_and_wait_until() {
     assert_exit(&out, 0);
     s.assert_nothing_left();
 }
+
+#[test]
+fn run_gives_fixed_addresses_and_aliases_per_network() {
+    let _daemon = daemon_shared();
+    let (s, out) = kept(
+        "fixedip",
+        r#"
+        let front = network::create("core-a9-front", #{subnet: "10.231.9.0/24"});
+        let back = network::create("core-a9-back", #{subnet: "10.231.10.0/24"});
+        let web = run("busybox", #{name: "core-a9-web", cmd: "sleep 300", network: [
+            #{name: front, ip: "10.231.9.50", aliases: ["core-a9-www"]}, back]});
+        run("busybox", #{name: "core-a9-peer", network: [front, back], cmd: "sleep 300"});
+        assert_eq(web.ip(front), "10.231.9.50");
+        // A fixed address on a network without a subnet of its own is refused by Docker.
+        let plain = network::create("core-a9-plain");
+        let e = expect_error(|| run("busybox", #{name: "core-a9-x", cmd: "sleep 300",
+                                                 network: #{name: plain, ip: "10.231.11.5"}}));
+        print(`refused: ${e.message}`);
+        "#,
+    );
+    let d = daemon();
+    let c = d.container("core-a9-web").unwrap();
+    let nets = c.network_settings.unwrap().networks.unwrap();
+    assert_eq!(
+        nets["core-a9-front"].ip_address.as_deref(),
+        Some("10.231.9.50")
+    );
+    let front_aliases = nets["core-a9-front"].aliases.clone().unwrap_or_default();
+    let back_aliases = nets["core-a9-back"].aliases.clone().unwrap_or_default();
+    assert!(
+        front_aliases.contains(&"core-a9-www".to_string()),
+        "{front_aliases:?}"
+    );
+    assert!(
+        !back_aliases.contains(&"core-a9-www".to_string()),
+        "{back_aliases:?}"
+    );
+    // The alias answers on its own network only.
+    let (_, front_ip) = d.exec("core-a9-peer", &["nslookup", "core-a9-www"]);
+    assert!(
+        front_ip.contains("10.231.9.50") && !front_ip.contains("10.231.10."),
+        "{front_ip}"
+    );
+    assert!(out.contains("refused:"), "{out}");
+    assert!(
+        d.container("core-a9-x").is_none(),
+        "the refused container was removed"
+    );
+    drop(s);
+}

@@ -113,7 +113,25 @@ const CASES: &[(Prelude, &str, &[&str])] = {
         (
             Net,
             r#"run("busybox", #{network: [NET, 7]})"#,
-            &["each item of option \"network\"", "got 7"],
+            &["item 2 of option \"network\"", "got 7"],
+        ),
+        (
+            Net,
+            r#"run("busybox", #{network: [#{name: NET, ip: "10.1.0.300"}]})"#,
+            &[
+                "option \"network\"",
+                "\"ip\": \"10.1.0.300\" is not an IP address",
+            ],
+        ),
+        (
+            Net,
+            r#"run("busybox", #{network: #{ip: "10.1.0.10"}})"#,
+            &["option \"network\": a network map needs \"name\""],
+        ),
+        (
+            Net,
+            r#"run("busybox", #{network: #{name: NET, ipv4: "10.1.0.10"}})"#,
+            &["unknown key \"ipv4\"", "valid keys: name, ip, ip6, aliases"],
         ),
         (
             Net,

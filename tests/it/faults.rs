@@ -738,7 +738,7 @@ fn faults_on_a_stopped_container_are_refused_and_nothing_is_made() {
     assert_exit(&out, 1);
     let (_, stderr) = text(&out);
     assert!(
-        stderr.contains("container \"i8-stop-b\" is not running (exited)"),
+        stderr.contains("container i8-stop-b is not running (exited with code 137)"),
         "{stderr}"
     );
     assert!(

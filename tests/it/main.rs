@@ -15,19 +15,27 @@
 
 mod support;
 
+mod answers;
 mod api;
 mod bad_input;
 mod batch;
 mod capture;
+mod checks;
+mod compose;
+mod daemon_loss;
 mod errors;
 mod explain;
 mod faults;
 mod lifecycle;
 mod observe;
 mod params;
+mod pool;
+mod probe;
 mod reliability;
 mod repl;
+mod repl_habits;
 mod report;
+mod scale;
 mod seed_scripts;
 mod swarm;
 mod test_command;

@@ -177,7 +177,7 @@ fn a_suite_shares_its_settings_and_each_scenario_takes_what_it_declares() {
         .unwrap();
     assert_exit(&out, 1);
     let stdout = text(&out).0;
-    assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("2 passed, 0 failed, 1 error"), "{stdout}");
     assert!(
         stdout.contains("missing parameter missing (int); pass --set missing=VALUE"),
         "{stdout}"

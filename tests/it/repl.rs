@@ -17,34 +17,42 @@ use crate::support::{
     text,
 };
 
-const PROMPT: &str = "netrig> ";
+pub(crate) const PROMPT: &str = "netrig> ";
 /// rustyline turns bracketed paste off when it hands over a finished line:
 /// everything after this is the input's own output.
-const ACCEPTED: &str = "\x1b[?2004l\r\n";
+pub(crate) const ACCEPTED: &str = "\x1b[?2004l\r\n";
 /// … and turns it on again when it starts reading the next line: the prompt
 /// after this is a fresh one, not a repaint of the line being typed.
-const READING: &str = "\x1b[?2004h";
+pub(crate) const READING: &str = "\x1b[?2004h";
 
 /// A name unique to this test process: `i3-<what>-<pid>`.
-fn unique(what: &str) -> String {
+pub(crate) fn unique(what: &str) -> String {
     format!("i3-{what}-{}", std::process::id())
 }
 
 /// One interactive netrig in a pty, with its own HOME (so its history is
 /// its own) and no colours.
-struct Repl {
-    pty: PtySession,
+pub(crate) struct Repl {
+    pub(crate) pty: PtySession,
 }
 
 impl Repl {
-    fn start(home: &Path, args: &[&str]) -> Repl {
+    pub(crate) fn start(home: &Path, args: &[&str]) -> Repl {
+        Repl::start_with(home, args, &[])
+    }
+
+    /// Like [`Repl::start`], with more environment variables.
+    pub(crate) fn start_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Repl {
         daemon();
         let mut cmd = netrig_command();
         cmd.args(args)
             .current_dir(home)
             .env("HOME", home)
             .env("XDG_STATE_HOME", home.join("state"))
-            .env("TERM", "xterm");
+            .env("TERM", "xterm")
+            // Long `:help` output goes through it on a terminal.
+            .env("PAGER", "cat");
+        cmd.envs(env.iter().copied());
         let pty = spawn_with_options(cmd, Options::new().timeout_ms(Some(30_000))).unwrap();
         let mut repl = Repl { pty };
         repl.expect(":help for help");
@@ -53,7 +61,7 @@ impl Repl {
     }
 
     /// Waits for `needle`; returns what came before it.
-    fn expect(&mut self, needle: &str) -> String {
+    pub(crate) fn expect(&mut self, needle: &str) -> String {
         match self.pty.exp_string(needle) {
             Ok(before) => before,
             Err(e) => panic!("waiting for {needle:?}: {e}"),
@@ -62,7 +70,7 @@ impl Repl {
 
     /// Waits for a fresh prompt (input typed before it could be lost);
     /// returns what was printed before it.
-    fn ready(&mut self) -> String {
+    pub(crate) fn ready(&mut self) -> String {
         let before = self.expect(READING);
         self.expect(PROMPT);
         plain(&before)
@@ -70,20 +78,20 @@ impl Repl {
 
     /// Types a line and Enter; returns everything it printed (escape codes
     /// removed) once the next prompt is there.
-    fn line(&mut self, line: &str) -> String {
+    pub(crate) fn line(&mut self, line: &str) -> String {
         self.pty.send_line(line).unwrap();
         self.expect(ACCEPTED);
         self.ready()
     }
 
     /// Types text without Enter.
-    fn type_text(&mut self, text: &str) {
+    pub(crate) fn type_text(&mut self, text: &str) {
         self.pty.send(text).unwrap();
         self.pty.flush().unwrap();
     }
 
     /// Ctrl-D; returns the rest of the output and the exit code.
-    fn ctrl_d(mut self) -> (String, i32) {
+    pub(crate) fn ctrl_d(mut self) -> (String, i32) {
         self.pty.send_control('d').unwrap();
         let out = plain(&self.pty.exp_eof().unwrap());
         (out, exit_code(&mut self.pty))
@@ -98,7 +106,7 @@ fn exit_code(pty: &mut PtySession) -> i32 {
 }
 
 /// Output without terminal escape codes and carriage returns.
-fn plain(text: &str) -> String {
+pub(crate) fn plain(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -119,9 +127,9 @@ fn plain(text: &str) -> String {
 
 /// Removes the containers and networks named here when dropped, so a failed
 /// assertion leaks nothing (the names are this test's own).
-struct NameGuard {
-    containers: Vec<String>,
-    networks: Vec<String>,
+pub(crate) struct NameGuard {
+    pub(crate) containers: Vec<String>,
+    pub(crate) networks: Vec<String>,
 }
 
 impl Drop for NameGuard {
@@ -142,11 +150,11 @@ impl Drop for NameGuard {
     }
 }
 
-fn container_exists(name: &str) -> bool {
+pub(crate) fn container_exists(name: &str) -> bool {
     daemon().container(name).is_some()
 }
 
-fn network_exists(name: &str) -> bool {
+pub(crate) fn network_exists(name: &str) -> bool {
     daemon().network_labels(name).is_some()
 }
 
@@ -421,9 +429,9 @@ fn help_and_results_for_people() {
     for expected in [
         "network::create(name[, opts])",
         "run(image[, opts])",
-        "assert_reachable(from, target)",
+        "assert_reachable(from, target[, opts])",
         ".ip([net])",
-        ":save FILE",
+        ":save [--compose] FILE",
     ] {
         assert!(out.contains(expected), "{expected} missing from:\n{out}");
     }
@@ -464,6 +472,100 @@ fn piped_input_runs_as_a_script() {
         .unwrap();
     assert_exit(&failing, 1);
     assert!(text(&failing).1.contains("one is not two"));
+}
+
+/// docker-compose, for the round trip of `:save --compose`.
+fn docker_compose(file: &Path, project: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("docker-compose")
+        .arg("-f")
+        .arg(file)
+        .args(["-p", project])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Each container's networks with its fixed address and aliases (not its
+/// id, not names starting `skip`), as the daemon shows them.
+fn attachments(names: &[&str], skip: &str) -> Vec<String> {
+    let d = daemon();
+    let mut rows = Vec::new();
+    for n in names {
+        let c = d.container(n).unwrap();
+        let id = c.id.clone().unwrap();
+        for (net, ep) in c.network_settings.unwrap().networks.unwrap() {
+            let fixed = ep.ipam_config.and_then(|i| i.ipv4_address);
+            let mut aliases: Vec<String> = (ep.aliases.unwrap_or_default().into_iter())
+                .filter(|a| !id.starts_with(a.as_str()) && !a.starts_with(skip))
+                .collect();
+            aliases.sort();
+            rows.push(format!("{n} on {net} at {fixed:?} as {aliases:?}"));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_session_saved_as_compose_comes_up_the_same_under_docker_compose() {
+    let _daemon = daemon_shared();
+    let home = tempfile::tempdir().unwrap();
+    let (front, back) = (unique("rt-front"), unique("rt-back"));
+    let (web, db) = (unique("rt-web"), unique("rt-db"));
+    let _guard = NameGuard {
+        containers: vec![web.clone(), db.clone()],
+        networks: vec![front.clone(), back.clone()],
+    };
+    let file = home.path().join("compose.yml");
+    let project = format!("i3rt{}", std::process::id());
+
+    let mut repl = Repl::start(home.path(), &[]);
+    repl.line(&format!(
+        "let front = network::create(\"{front}\", #{{subnet: \"10.231.68.0/24\"}})"
+    ));
+    repl.line(&format!(
+        "let back = network::create(\"{back}\", #{{internal: true}})"
+    ));
+    let out = repl.line(&format!(
+        "run(\"busybox\", #{{name: \"{web}\", cmd: \"sleep 3600\", ports: [\"127.0.0.1::80\"], \
+         network: [#{{name: front, ip: \"10.231.68.7\", aliases: [\"www\"]}}, back]}})"
+    ));
+    assert!(!out.contains("error"), "{out}");
+    repl.line(&format!(
+        "run(\"busybox\", #{{name: \"{db}\", cmd: \"sleep 3600\", network: back, aliases: [\"database\"]}})"
+    ));
+    let before = attachments(&[&web, &db], "i3-");
+    let out = repl.line(&format!(":save --compose {}", file.display()));
+    assert!(out.contains("wrote 2 services and 2 networks"), "{out}");
+    let (out, code) = repl.ctrl_d();
+    assert_eq!(code, 0, "{out}");
+    assert!(!container_exists(&web) && !network_exists(&front));
+
+    let up = docker_compose(&file, &project, &["up", "-d"]);
+    let down = || docker_compose(&file, &project, &["down", "--timeout", "1"]);
+    if !up.status.success() {
+        down();
+        panic!("docker-compose up: {}", String::from_utf8_lossy(&up.stderr));
+    }
+    // docker-compose names each service (here: the container name) as an alias too.
+    let after = attachments(&[&web, &db], "i3-");
+    let subnet = daemon()
+        .block(daemon().docker().inspect_network(
+            &front,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        ))
+        .ok()
+        .and_then(|n| n.ipam?.config?.first()?.subnet.clone());
+    let gone = down();
+    assert_eq!(after, before);
+    assert_eq!(subnet.as_deref(), Some("10.231.68.0/24"));
+    assert!(
+        gone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+    assert!(!container_exists(&web) && !container_exists(&db));
+    assert!(!network_exists(&front) && !network_exists(&back));
 }
 
 #[test]

@@ -195,3 +195,33 @@ fn http_get(addr: &str) -> String {
     let _ = stream.read_to_string(&mut body);
     body
 }
+
+#[test]
+fn three_tiers_checked_port_by_port() {
+    let _daemon = daemon_shared();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (guard, out) = run_seed("06-three-tiers-by-port.rhai", false);
+    assert_exit(&out, 0);
+    let (stdout, _) = crate::support::text(&out);
+    // The table the script prints: the web tier reaches the API, not the db.
+    let row = |from: &str, to: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(from) && l.contains(to))
+            .unwrap_or_else(|| panic!("no row {from} -> {to}: {stdout}"))
+            .to_string()
+    };
+    assert!(
+        row("tiers-web", "tiers-api:8080").contains("open"),
+        "{stdout}"
+    );
+    assert!(
+        row("tiers-web", "tiers-db:5432").contains("no_such_name"),
+        "{stdout}"
+    );
+    assert!(
+        row("tiers-api", "tiers-db:5432").contains("open"),
+        "{stdout}"
+    );
+    crate::support::assert_nothing_left(&guard.0);
+}

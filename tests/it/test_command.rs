@@ -369,7 +369,7 @@ fn headers_filters_timeouts_syntax_errors_and_exit_codes() {
     );
     let (stdout, _) = text(&out);
     assert!(
-        stdout.lines().any(|l| l == "1 passed, 3 failed"),
+        stdout.lines().any(|l| l == "1 passed, 1 failed, 2 errors"),
         "{stdout}"
     );
     let line = |name: &str| {
@@ -400,7 +400,7 @@ fn headers_filters_timeouts_syntax_errors_and_exit_codes() {
         text(&out)
             .0
             .lines()
-            .any(|l| l == "1 passed, 0 failed, 3 skipped"),
+            .any(|l| l == "1 passed, 0 failed, 3 filtered out"),
         "{}",
         text(&out).0
     );

@@ -90,7 +90,15 @@ fn network_create(spec: &NetworkSpec) -> Words {
     let mut w = Words::docker(&["network", "create"]);
     w.opt("--driver", spec.driver.as_deref());
     w.opt("--subnet", spec.subnet.as_deref());
+    // Dual stack: the CLI takes --subnet once per subnet, and gives each
+    // --gateway to the subnet that contains it.
+    for (extra, _) in &spec.extra_subnets {
+        w.opt("--subnet", Some(extra.as_str()));
+    }
     w.opt("--gateway", spec.gateway.as_deref());
+    for (_, gateway) in &spec.extra_subnets {
+        w.opt("--gateway", gateway.as_deref());
+    }
     w.opt("--ip-range", spec.ip_range.as_deref());
     w.flag("--internal", spec.internal);
     w.flag("--attachable", spec.attachable);

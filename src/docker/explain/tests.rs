@@ -102,6 +102,7 @@ fn every_network_option_has_its_flag() {
         name: "back".into(),
         driver: Some("bridge".into()),
         subnet: Some("10.9.0.0/24".into()),
+        extra_subnets: vec![("fd09::/64".into(), Some("fd09::1".into()))],
         gateway: Some("10.9.0.1".into()),
         ip_range: Some("10.9.0.128/25".into()),
         internal: true,
@@ -113,7 +114,7 @@ fn every_network_option_has_its_flag() {
     assert_eq!(
         explain(&DockerOp::NetworkCreate(&spec)),
         [
-            "docker network create --driver bridge --subnet 10.9.0.0/24 --gateway 10.9.0.1 \
+            "docker network create --driver bridge --subnet 10.9.0.0/24 --subnet fd09::/64 --gateway 10.9.0.1 --gateway fd09::1 \
           --ip-range 10.9.0.128/25 --internal --attachable --ipv6 --label 'a=b c' \
           --label tier=db --opt com.docker.network.bridge.name=br-back back"
         ]

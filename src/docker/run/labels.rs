@@ -15,6 +15,11 @@ pub(crate) const PID: &str = "netrig.pid";
 /// The host name of the machine that ran netrig (pids are only meaningful there).
 pub(crate) const HOST: &str = "netrig.host";
 
+/// On a network created without a subnet: `daemon`, the daemon picked its
+/// address pool. An export leaves such a pool out, so the Compose file does
+/// not pin an address range that only this daemon happened to have free.
+pub(crate) const IPAM: &str = "netrig.ipam";
+
 /// On a swarm netrig started: `made` when starting it created Docker's
 /// `docker_gwbridge` (so leaving removes it again), `kept` when it was there.
 pub(crate) const GWBRIDGE: &str = "netrig.gwbridge";

@@ -16,6 +16,7 @@ use crate::docker::container::ContainerRef;
 use crate::docker::error::{DockerError, Result};
 use crate::docker::image::PullObserver;
 use crate::docker::network::NetworkRef;
+use crate::docker::pool::alloc::wants_pool;
 use crate::docker::spec::{ConnectSpec, NetworkSpec, RunSpec, is_builtin_network};
 use crate::docker::swarm::hosts::Membership;
 
@@ -241,14 +242,35 @@ impl RunSession {
 
     /// Creates a labelled network (named by `docker_name`; the returned ref
     /// carries the Docker name).
+    ///
+    /// A network without a subnet gets one from netrig's pool: it is chosen
+    /// (and, when the pool is full, waited for) before the creation starts,
+    /// so a wait can be interrupted; the creation then runs to its end.
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkRef> {
         let admitted = self.admit(spec)?;
         let mut spec = spec.clone();
         spec.name = self.docker_name(ResourceKind::Network, &spec.name);
         let (client, labels) = (self.client.clone(), self.labels().merged_with(&spec.labels));
+        let pool = self.client.pool().clone();
+        let run = self.run_id().to_string();
+        let subnet = if wants_pool(&spec) {
+            let action = format!("create network {:?}", spec.name);
+            Some(pool.acquire(&client, &run, 1, &action).await?[0])
+        } else {
+            if let Some(subnet) = &spec.subnet {
+                pool.note_explicit(&run, &spec.name, subnet);
+            }
+            None
+        };
         let net = self
             .settled(admitted, async move {
-                client.create_network(&spec, labels).await
+                match subnet {
+                    Some(s) => pool
+                        .create_network(&client, &run, &spec, labels, s, false)
+                        .await
+                        .map(|(net, _)| net),
+                    None => client.create_network(&spec, labels).await,
+                }
             })
             .await?;
         self.record(ResourceKind::Network, &net.id, &net.name);
@@ -282,6 +304,12 @@ impl RunSession {
             .iter()
             .map(|n| self.docker_name(ResourceKind::Network, n))
             .collect();
+        spec.endpoints = std::mem::take(&mut spec.endpoints)
+            .into_iter()
+            .map(|(n, e)| (self.docker_name(ResourceKind::Network, &n), e))
+            .collect();
+        spec.network_of =
+            (spec.network_of.as_deref()).map(|c| self.docker_name(ResourceKind::Container, c));
         if self.names.prefix().is_some() && !spec.aliases.contains(&script_name) {
             // Other containers find it by the script's name through DNS.
             spec.aliases.push(script_name);
@@ -310,7 +338,11 @@ impl RunSession {
 
     /// Forgets a resource the script removed itself (by its Docker name or
     /// id), so that `--keep` does not report it as kept.
+    /// A network's subnet goes back to the pool.
     pub(crate) fn forget_removed(&self, kind: ResourceKind, name_or_id: &str) {
+        if kind == ResourceKind::Network {
+            self.client.pool().release_network(name_or_id);
+        }
         self.created
             .lock()
             .expect("created list poisoned")

@@ -3,10 +3,12 @@
 //! in dependency order but as concurrently as the daemon allows.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, join_all};
+use tokio::sync::Semaphore;
 
 use super::labels;
 use super::session::RunSession;
@@ -97,6 +99,9 @@ impl RunSession {
         }
         for s in &sessions {
             s.forget_created();
+            // What the daemon still holds (a removal that failed) shows in
+            // its listing, so the book can let go of everything.
+            s.client().pool().release_run(root.run_id());
         }
         report.other_hosts = others
             .iter()
@@ -112,6 +117,13 @@ type Removal = Shared<BoxFuture<'static, std::result::Result<(), String>>>;
 /// How long a swarm-scoped network's removal is retried while the swarm
 /// still counts a just-removed container's attachment.
 const SWARM_NETWORK_RETRY: Duration = Duration::from_secs(15);
+
+/// Container removals in flight at once. All at once (what teardown did
+/// before) finishes each network's last container late, so the network
+/// removals, which the daemon runs one at a time, pile up at the end; a
+/// few at a time in network order lets them overlap with the containers'.
+/// 16: the floor's teardown was as fast at 16 as at 32 and slower at 4–8.
+const REMOVALS_AT_ONCE: usize = 16;
 
 /// Removes every service, container and network matching the label filter
 /// `key=value`. Networks wait only for their own containers, because the
@@ -177,15 +189,22 @@ pub(crate) async fn remove_matching_on(
         containers.retain(|c| seen.insert(c.id.clone()));
         networks.retain(|n| !local(&n.scope) || seen.insert(n.id.clone()));
 
+        // Network by network, a few at a time: each network's containers go
+        // together, so the network can go while the others' are still being
+        // removed (the daemon serialises both kinds of removal).
+        containers.sort_by(|a, b| a.networks.first().cmp(&b.networks.first()));
+        let at_once = Arc::new(Semaphore::new(REMOVALS_AT_ONCE));
         let removals: BTreeMap<String, Removal> = containers
             .iter()
             .map(|c| {
                 let client = client.clone();
                 let id = c.id.clone();
                 let paused = c.state == "paused";
+                let at_once = at_once.clone();
                 // Removed by id (a name may have been taken since), explained by name.
                 client.explain(&DockerOp::Rm(&c.name));
                 let fut: BoxFuture<'static, _> = async move {
+                    let _turn = at_once.acquire_owned().await;
                     let client = client.quiet();
                     // Thaw a paused container first: some daemons refuse, or
                     // wait forever, to stop one whose processes are frozen.

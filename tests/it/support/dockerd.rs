@@ -248,6 +248,36 @@ impl SecondDaemon {
         format!("tcp://127.0.0.1:{port}")
     }
 
+    /// Stops the daemon as a service manager would (SIGTERM, and waits for
+    /// it to exit) and starts it again on the same data and socket: what
+    /// `systemctl restart docker` does to a run in progress.
+    pub(crate) fn restart(&mut self) {
+        self.stop();
+        self.daemon = None;
+        self.start_dockerd();
+    }
+
+    /// Kills the daemon outright (SIGKILL), as a crash would, and reaps it,
+    /// with the containerd it started: a containerd left behind keeps its
+    /// socket and the next dockerd cannot talk to it.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let pidfile = self.dir.join("exec/containerd/containerd.pid");
+        if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+            let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+            let _ = std::fs::remove_file(pidfile);
+        }
+    }
+
+    /// Starts the daemon again after [`SecondDaemon::kill`].
+    pub(crate) fn start_again(&mut self) {
+        self.daemon = None;
+        self.start_dockerd();
+    }
+
     /// The daemon's process id while it runs.
     pub(crate) fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
