@@ -12,7 +12,7 @@
 //! Off, a [`Tracer`] is a `None`: a span costs one branch and its arguments
 //! are never built.
 //!
-//! ```
+//! ```text
 //! use netrig::trace::{Category, Tracer};
 //! let dir = tempfile::tempdir().unwrap();
 //! let path = dir.path().join("run.json");

@@ -3,7 +3,7 @@
 //! netrig that has entered the namespace, and writes a standard pcap file
 //! that Wireshark and tshark open.
 //!
-//! ```no_run
+//! ```text
 //! # async fn demo(client: netrig::docker::Client) -> Result<(), netrig::docker::DockerError> {
 //! use netrig::capture::{Capture, CaptureOptions, CaptureTarget};
 //! let target = CaptureTarget::resolve(&client, "web", Some("my_net")).await?;

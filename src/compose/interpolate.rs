@@ -56,7 +56,7 @@ pub(crate) fn key_text(key: &Value) -> String {
 
 /// Expands one string.
 ///
-/// ```
+/// ```text
 /// use netrig::compose::interpolate::expand;
 /// let vars = |n: &str| (n == "TAG").then(|| "1.2".to_string());
 /// assert_eq!(expand("app:${TAG}", &vars).unwrap(), "app:1.2");

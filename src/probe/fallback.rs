@@ -43,7 +43,7 @@ pub fn tcp_command(target: &str, port: u16, timeout: Duration) -> Vec<String> {
 /// What `nc` said, as a TCP report; `None` when `nc` is not there to ask.
 /// `ms` is the exec's whole duration: process start included.
 ///
-/// ```
+/// ```text
 /// use netrig::probe::{TcpState, fallback::read_tcp};
 /// let r = read_tcp(1, "nc: can't connect to remote host (172.19.0.2): Connection refused\n", 60.0).unwrap();
 /// assert_eq!(r.state, TcpState::Refused);
@@ -83,7 +83,7 @@ pub fn resolve_command(name: &str) -> Vec<String> {
 /// What `nslookup` said, as a resolution; `None` when it is not there or
 /// printed nothing netrig can read.
 ///
-/// ```
+/// ```text
 /// let out = "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\tweb\nAddress: 172.19.0.2\n";
 /// let r = netrig::probe::fallback::read_resolve(0, out, 40.0).unwrap();
 /// assert_eq!(r.addresses, vec!["172.19.0.2".parse::<std::net::IpAddr>().unwrap()]);

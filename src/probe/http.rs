@@ -92,7 +92,7 @@ pub struct Endpoint {
 /// Reads an `http://host[:port][/path]` URL; anything else is refused
 /// with what to write instead.
 ///
-/// ```
+/// ```text
 /// let e = netrig::probe::http::parse_url("http://web:8888/tree?x=1").unwrap();
 /// assert_eq!((e.host.as_str(), e.port, e.path.as_str()), ("web", 8888, "/tree?x=1"));
 /// assert!(netrig::probe::http::parse_url("web:8888").is_err());

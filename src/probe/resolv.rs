@@ -40,7 +40,7 @@ impl ResolvConf {
     /// Parses the file's text; unknown lines and options are ignored, as
     /// the C library does.
     ///
-    /// ```
+    /// ```text
     /// let c = netrig::probe::ResolvConf::parse("nameserver 127.0.0.11\noptions ndots:0\n");
     /// assert_eq!(c.nameservers, vec!["127.0.0.11".parse::<std::net::IpAddr>().unwrap()]);
     /// assert_eq!(c.ndots, 0);
@@ -94,7 +94,7 @@ impl ResolvConf {
     /// library asks them: as given first when it has at least `ndots`
     /// dots (or ends in a dot), else each search suffix first.
     ///
-    /// ```
+    /// ```text
     /// let c = netrig::probe::ResolvConf::parse("search corp.example\n");
     /// assert_eq!(c.candidates("db"), vec!["db.corp.example.", "db."]);
     /// assert_eq!(c.candidates("db.local."), vec!["db.local."]);
@@ -143,7 +143,7 @@ impl Hosts {
     /// Every address listed for `name` (case-insensitive, a trailing dot
     /// ignored), in file order.
     ///
-    /// ```
+    /// ```text
     /// let h = netrig::probe::Hosts::parse("127.0.0.1 localhost\n172.17.0.3 db 1a2b3c\n");
     /// assert_eq!(h.lookup("DB"), vec!["172.17.0.3".parse::<std::net::IpAddr>().unwrap()]);
     /// assert!(h.lookup("web").is_empty());

@@ -22,7 +22,7 @@ pub struct Summary {
 impl Summary {
     /// Summarises `samples`; `None` when there are none (or only NaNs).
     ///
-    /// ```
+    /// ```text
     /// let s = netrig::probe::Summary::of(&[3.0, 1.0, 2.0, 4.0]).unwrap();
     /// assert_eq!((s.min, s.p50, s.max, s.avg), (1.0, 2.0, 4.0, 2.5));
     /// ```

@@ -193,7 +193,7 @@ async fn receive(listener: TcpListener, wait: Duration) -> std::result::Result<(
 
 /// Megabits per second, 0 when nothing or no time was measured.
 ///
-/// ```
+/// ```text
 /// assert_eq!(netrig::probe::throughput::rate_mbit(1_000_000, 1.0), 8.0);
 /// assert_eq!(netrig::probe::throughput::rate_mbit(5, 0.0), 0.0);
 /// ```

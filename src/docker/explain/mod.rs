@@ -3,7 +3,7 @@
 //! (`netrig run --explain`, `:explain on`). Pure functions of netrig's own
 //! specs; every word is shell-quoted, so a line pastes into a shell as is.
 //!
-//! ```
+//! ```text
 //! use netrig::docker::NetworkSpec;
 //! use netrig::docker::explain::{explain, DockerOp};
 //! let spec = NetworkSpec::named("my_net");
