@@ -29,6 +29,20 @@ const POLL: Duration = Duration::from_millis(100);
 /// so the file is readable as the run goes (and at every quiet poll).
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
 
+/// The most of one packet kept, and the kernel buffer of a capture. Not
+/// libpcap's defaults (262144 and 2 MB), on purpose: in immediate mode
+/// libpcap uses a TPACKET_V2 ring of fixed-size frames, each as large as
+/// the snapshot length, so the defaults make a ring of only 8 frames. A
+/// burst of 8 packets while the capture thread waits for a CPU (DNS, the
+/// ARP exchange and the first echo request and reply of a ping, on a loaded
+/// machine) filled it, and the kernel dropped the rest: the sender's
+/// capture lost a ping's first request while the receiver's had it. 65535
+/// bytes is the largest IP packet (only GRO-merged ones, beyond, are cut,
+/// and marked so in the file); an 8 MB buffer makes 128 frames of such
+/// packets (the kernel rounds each up to a 128 KB block: 16 MB mapped).
+const SNAPLEN: i32 = 65_535;
+const BUFFER_BYTES: i32 = 8 << 20;
+
 /// Waits up to [`POLL`] for the capture to have packets (or an error) to
 /// read. netrig polls the descriptor itself because libpcap's own blocking
 /// read, in immediate mode, does not return on its timeout.
@@ -162,7 +176,13 @@ fn open(
         }
     };
     let mut cap = Capture::from_device(device.as_str())
-        .and_then(|c| c.promisc(false).immediate_mode(true).open())
+        .and_then(|c| {
+            c.promisc(false)
+                .immediate_mode(true)
+                .snaplen(SNAPLEN)
+                .buffer_size(BUFFER_BYTES)
+                .open()
+        })
         .and_then(Capture::setnonblock)
         .map_err(|e| {
             let text = describe(&e);
