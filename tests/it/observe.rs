@@ -285,7 +285,13 @@ fn the_trace_has_one_event_per_docker_call_within_the_wall_time() {
         .iter()
         .filter(|e| e["ph"] == "X" && e["cat"] == "docker")
         .collect();
-    let asked = proxy.requests_of(pid);
+    // The daemon watch's event stream (GET /events) lasts the whole run: it
+    // is still open when the trace is written, so it has no complete event.
+    let asked: Vec<String> = proxy
+        .requests_of(pid)
+        .into_iter()
+        .filter(|r| !r.starts_with("GET /events?"))
+        .collect();
     assert_eq!(
         docker.len(),
         asked.len(),
