@@ -10,8 +10,13 @@ use super::convert::{container_ref, describe};
 use super::error::{ScriptResult, kind};
 use super::probe_maps::{ping_map, ping_options, reachable_options};
 use super::probe_side::{Side, side, via, wait_probe};
+use serde_json::json;
+
 use crate::docker::PingReport;
+use crate::docker::explain::DockerOp;
+use crate::docker::ping::ping_command;
 use crate::probe::{self, PingOptions};
+use crate::trace::Category;
 
 /// Defines the check functions.
 pub(super) fn functions(api: &mut Api) {
@@ -224,15 +229,39 @@ fn answered(r: &Map) -> bool {
 /// where netrig cannot enter it.
 fn ping(cx: &Call, from: &Dynamic, target: &Dynamic, options: &PingOptions) -> ScriptResult<Map> {
     let target = cx.target("target", target)?;
-    match side(cx, "from", from)?.0 {
-        Side::Netns(ns) => Ok(ping_map(&wait_probe(
-            cx,
-            probe::ping(&ns, &target, options),
-        )?)),
-        Side::Exec { container, .. } => Ok(report_map(cx.wait(cx.client().ping(
+    let family = options.family.map(|f| match f {
+        probe::Family::V4 => 4,
+        probe::Family::V6 => 6,
+    });
+    match side(cx, "from", from)? {
+        (Side::Netns(ns), name) => {
+            // What the tutorial would type; netrig pings from inside the
+            // namespace instead, traced as one check.
+            let mut cmd = ping_command(&target, options.count);
+            if let Some(family) = family {
+                cmd.insert(1, format!("-{family}"));
+            }
+            cx.client().explain(&DockerOp::Exec {
+                container: &name,
+                cmd: &cmd,
+            });
+            let span = cx.client().tracer().span(
+                Category::Check,
+                "ping",
+                || json!({"from": name, "target": target, "count": options.count, "via": "netns"}),
+            );
+            let report = wait_probe(cx, probe::ping(&ns, &target, options));
+            span.end(match &report {
+                Ok(r) => json!({"sent": r.sent, "received": r.received()}),
+                Err(e) => json!({"error": e.to_string()}),
+            });
+            Ok(ping_map(&report?))
+        }
+        (Side::Exec { container, .. }, _) => Ok(report_map(cx.wait(cx.client().ping_family(
             &container,
             &target,
             options.count,
+            family,
         ))?)),
     }
 }

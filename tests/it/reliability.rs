@@ -361,9 +361,17 @@ impl OwnDaemon {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Kills the daemon outright, as a crash would, and the containerd it
+    /// started: a containerd left behind keeps its socket, and the next
+    /// dockerd waits for it in vain.
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let pidfile = self.dir.path().join("exec/containerd/containerd.pid");
+        if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+            let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+            let _ = std::fs::remove_file(pidfile);
+        }
     }
 
     fn restart(&mut self) {

@@ -584,7 +584,8 @@ fn explain_on_shows_docker_commands_and_sigterm_flushes_a_capture() {
     assert!(
         out.lines()
             .filter_map(|l| l.trim().strip_prefix("$ "))
-            .any(|l| crate::observe::without_pool_subnet(l) == format!("docker network create {net}")),
+            .any(|l| crate::observe::without_pool_subnet(l)
+                == format!("docker network create {net}")),
         "{out}"
     );
     let out = repl.line(&format!(
