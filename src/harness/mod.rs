@@ -14,6 +14,7 @@ pub(crate) mod json;
 pub(crate) mod keep;
 pub(crate) mod meta;
 pub(crate) mod outcome;
+mod progress;
 pub(crate) mod report;
 pub(crate) mod summary;
 
@@ -27,8 +28,6 @@ use rhai::Engine;
 use tokio::runtime::{Handle, Runtime};
 
 use crate::capture::CaptureSet;
-use crate::docker::pool::SubnetPool;
-use crate::docker::pool::alloc::{Observer, PoolEvent};
 use crate::docker::pool::book::WhenFull;
 use crate::docker::run::access::HostAccess;
 use crate::docker::run::labels;
@@ -41,6 +40,7 @@ use crate::text::plural;
 use daemon::SuiteDaemon;
 use discover::Scenario;
 use outcome::{Failure, ScenarioResult, Status};
+use progress::{pool_notes, say};
 use report::Tally;
 
 /// How long a scenario may run when neither its header nor `--timeout` says.
@@ -536,50 +536,6 @@ impl Suite<'_> {
             .map(|n| n.name)
             .collect();
         notes::kept_for_inspection(run_id, &containers, &networks)
-    }
-}
-
-/// The progress lines for the pool: a scenario that waits for subnets, goes
-/// on, or is stopped to free its subnets and run again.
-fn pool_notes(
-    names: Arc<Mutex<HashMap<String, String>>>,
-    pool: SubnetPool,
-    json: bool,
-) -> Observer {
-    Arc::new(move |event: &PoolEvent| {
-        let name = |run: &str| {
-            names
-                .lock()
-                .expect("names poisoned")
-                .get(run)
-                .cloned()
-                .unwrap_or_else(|| run.to_string())
-        };
-        let line = match event {
-            PoolEvent::Waiting { run, needed } => format!(
-                "{:<7} {}  needs {} and netrig's subnet pool {pool} is full: waiting for another scenario's teardown",
-                "wait",
-                name(run),
-                plural(*needed, "subnet")
-            ),
-            PoolEvent::Resumed { run } => format!("{:<7} {}  got its subnets", "go on", name(run)),
-            PoolEvent::Evicted { run } => format!(
-                "{:<7} {}  stopped: scenarios waited for each other's subnets; it runs again once they are done",
-                "again",
-                name(run)
-            ),
-        };
-        say(json, line);
-    })
-}
-
-/// A line of the text report: on stdout, or on stderr when stdout carries
-/// the JSON document.
-fn say(json: bool, text: impl std::fmt::Display) {
-    if json {
-        eprintln!("{text}");
-    } else {
-        println!("{text}");
     }
 }
 
