@@ -13,7 +13,7 @@
 //! Options (after `--`): `--rounds N` (scale case, default 5), `--growth-rounds N`
 //! (default 3), `--startup-rounds N` (default 20), `--big-rounds N` (large
 //! case, default 2), `--quick` (1, 1, 5, 1), `--only-large` (the large case
-//! alone), `--large-sizes A,B` (networks of 5 containers, default 20,60),
+//! alone), `--only-scale` (the scale case alone), `--large-sizes A,B` (networks of 5 containers, default 20,60),
 //! `--floor-concurrency N` (default: the best of 4, 8, 16, 32 at 100 containers).
 //!
 //! Everything it creates carries `netrig.bench=<id>` (and netrig's own labels,
@@ -79,6 +79,8 @@ struct Options {
     startup_rounds: usize,
     big_rounds: usize,
     only_large: bool,
+    /// The scale case alone (20 containers, 80 pings), for a quick ratio.
+    only_scale: bool,
     /// Networks (of 5 containers) per size of the large case.
     large_sizes: Vec<usize>,
     /// The floor's concurrency; `None`: the best of a sweep at 100 containers.
@@ -93,6 +95,7 @@ impl Options {
             startup_rounds: 20,
             big_rounds: 2,
             only_large: false,
+            only_scale: false,
             large_sizes: vec![20, 60],
             floor_concurrency: None,
         };
@@ -110,6 +113,7 @@ impl Options {
                 "--startup-rounds" => o.startup_rounds = number(i),
                 "--big-rounds" => o.big_rounds = number(i),
                 "--only-large" => o.only_large = true,
+                "--only-scale" => o.only_scale = true,
                 "--floor-concurrency" => o.floor_concurrency = Some(number(i)),
                 "--large-sizes" => {
                     o.large_sizes = args
@@ -692,6 +696,11 @@ impl Bench {
             naive / seq,
             0.9,
         ));
+        if o.only_scale {
+            print_targets(targets);
+            println!("after: {}", self.conditions());
+            return;
+        }
 
         // Start-up: a one-line script against `docker version`, alternating.
         let one_line = self.write("one-line.rhai", "print(\"ok\");\n");
