@@ -11,6 +11,7 @@
 //! are shown to people.
 
 pub(crate) mod capture;
+pub(crate) mod cgroup;
 pub(crate) mod cli;
 pub(crate) mod cmd;
 pub(crate) mod completions;

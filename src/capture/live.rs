@@ -19,8 +19,8 @@ use pcap::{Active, Capture, Savefile};
 
 use super::target::{CaptureTarget, Interfaces};
 use super::{CaptureOptions, CaptureSummary};
+use crate::cgroup::cgroup_names;
 use crate::docker::DockerError;
-use crate::docker::faults::netns::cgroup_names;
 
 /// How long the loop waits for packets before it looks at the stop flag and
 /// the limits again: the worst-case delay of `stop()`.

@@ -18,6 +18,7 @@ use nix::sched::{CloneFlags, setns};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::error::{ProbeError, Result};
+use crate::cgroup::cgroup_names;
 
 /// Work for the thread inside the namespace.
 type Job = Box<dyn FnOnce() + Send>;
@@ -224,13 +225,6 @@ fn spawn_worker(name: &str, ns: File) -> io::Result<mpsc::Sender<Job>> {
     Ok(jobs)
 }
 
-/// Whether a `/proc/<pid>/cgroup` listing places the process in the
-/// container with full id `id` (cgroupfs `/docker/<id>`, systemd
-/// `docker-<id>.scope`, v1 and v2 alike).
-pub fn cgroup_names(cgroup: &str, id: &str) -> bool {
-    id.len() >= 12 && cgroup.lines().any(|l| l.contains(id))
-}
-
 /// The namespaces of one run's containers, each entered once and reused
 /// by every check from or to it. A container that restarted (another pid)
 /// is entered afresh.
@@ -276,18 +270,6 @@ impl Namespaces {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cgroups_name_the_container() {
-        let id = "0d33040f5c10f8f626ad16b77894100b2fc48f76051001e60422af95f04bd1a9";
-        assert!(cgroup_names(&format!("0::/docker/{id}\n"), id));
-        assert!(cgroup_names(
-            &format!("0::/system.slice/docker-{id}.scope\n"),
-            id
-        ));
-        assert!(!cgroup_names("0::/user.slice/session-3.scope\n", id));
-        assert!(!cgroup_names("0::/\n", ""));
-    }
 
     #[test]
     fn a_pid_that_is_not_the_containers_is_unsupported() {

@@ -12,9 +12,9 @@ use rhai::Dynamic;
 
 use super::api::Call;
 use super::error::ScriptResult;
+use crate::cgroup::cgroup_names;
 use crate::docker::process::ContainerProcess;
 use crate::docker::{DockerError, ExecOutput};
-use crate::probe::netns::cgroup_names;
 use crate::probe::{Listener, Namespaces, Netns, ProbeError};
 
 /// The run's probe state: each container's namespace entered once, and the

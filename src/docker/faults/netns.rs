@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
+use crate::cgroup::cgroup_names;
 use crate::docker::error::{DockerError, Result};
 
 /// How long one tool may run; iptables waits for its lock at most this long too.
@@ -230,13 +231,6 @@ pub(crate) fn parse_addresses(ip_o_addr: &str) -> Vec<(String, IpAddr)> {
         .collect()
 }
 
-/// Whether a `/proc/<pid>/cgroup` listing places the process in the
-/// container with full id `id` (cgroupfs `/docker/<id>`, systemd
-/// `docker-<id>.scope`, v1 and v2 alike).
-pub(crate) fn cgroup_names(cgroup: &str, id: &str) -> bool {
-    id.len() >= 12 && cgroup.lines().any(|l| l.contains(id))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,18 +248,6 @@ mod tests {
                 ("eth1".to_string(), "fd00::2".parse().unwrap()),
             ]
         );
-    }
-
-    #[test]
-    fn cgroups_name_the_container() {
-        let id = "0d33040f5c10f8f626ad16b77894100b2fc48f76051001e60422af95f04bd1a9";
-        assert!(cgroup_names(&format!("0::/docker/{id}\n"), id));
-        assert!(cgroup_names(
-            &format!("0::/system.slice/docker-{id}.scope\n"),
-            id
-        ));
-        assert!(!cgroup_names("0::/user.slice/session-3.scope\n", id));
-        assert!(!cgroup_names("0::/\n", ""));
     }
 
     #[test]
